@@ -1,0 +1,158 @@
+// Input: none (definitions). Output: the tile IR: SSA Values typed scalar/pointer/tile, Ops with
+// a Loc each, structured regions for for/if/while; a Function owns every Op and Value it holds.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tilec/source.h"
+#include "tilec/types.h"
+
+namespace tilec {
+
+enum class OpKind {
+  Constant,     // ival (ints, i1) or fval (floats); a tile result is that constant everywhere
+  ProgramId,    // axis -> i32
+  NumPrograms,  // axis -> i32
+  Arange,       // ints = {start, end} -> tile<end-start x i32>
+  Splat,        // scalar -> tile of the result shape
+  Broadcast,    // tile -> tile of equal rank; source dims are 1 or equal to the result's
+  ExpandDims,   // axis: insert a dim of size 1
+  Reshape,      // same numel, row-major element order kept
+  Permute,      // ints = order; result dim i is source dim order[i]
+  Cast,         // numeric conversion to the result dtype (same shape)
+  Binary,       // binary; operands and result share one type (pointers excluded)
+  Compare,      // cmp; operands share one type; result i1 of that shape
+  Unary,        // unary; result type = operand type
+  Fma,          // a * b + c, all one float type
+  Select,       // cond (i1), a, b of one shape -> a's type
+  AddPtr,       // ptr, int offset of the same shape -> ptr (offset counts elements)
+  Load,         // ptr [, mask [, other]] (has_mask, has_other) -> value of the pointee dtype
+  Store,        // ptr, value [, mask] (has_mask); no result
+  Reduce,       // reduce, axis over a tile; result drops that dim (scalar from rank 1)
+  Scan,         // scan (inclusive) along axis; same type
+  Dot,          // a (MxK), b (KxN), acc (MxN) -> acc's type; precision
+  AtomicRMW,    // atomic; ptr, val [, mask] -> old values
+  AtomicCAS,    // ptr, cmp, val -> old values
+  Assert,       // cond; str = message; traps where cond is false
+  Hint,         // hint with ints = values per dim; result = operand (alignment facts for codegen)
+  For,          // lb, ub, step, inits...; region 0 args = (iv, iters...); results = final iters
+  If,           // cond; region 0 = then, region 1 = else, both end in Yield; results
+  While,        // inits...; region 0 (before) ends in Condition; region 1 (after) ends in Yield
+  Yield,        // operands = region results
+  Condition,    // cond, values...: continue while cond holds, passing values to region 1
+};
+
+enum class BinaryKind { Add, Sub, Mul, Div, Rem, Shl, Shr, And, Or, Xor, Max, Min };
+enum class CmpKind { Eq, Ne, Lt, Le, Gt, Ge };
+enum class UnaryKind { Neg, Not, Exp, Exp2, Log, Log2, Sqrt, Rsqrt, Abs, Sin, Cos, Erf, Floor, Ceil };
+enum class ReduceKind { Sum, Max, Min, ArgMax, ArgMin };
+enum class ScanKind { CumSum };
+enum class AtomicKind { Add, Max, Min, Xchg };
+enum class HintKind { MultipleOf, MaxContiguous };
+enum class DotPrecision { IEEE, TF32 };
+
+const char* op_name(OpKind k);
+const char* binary_name(BinaryKind k);
+const char* cmp_name(CmpKind k);
+const char* unary_name(UnaryKind k);
+const char* reduce_name(ReduceKind k);
+const char* scan_name(ScanKind k);
+const char* atomic_name(AtomicKind k);
+const char* hint_name(HintKind k);
+
+struct Op;
+
+struct Value {
+  int id = 0;           // unique within the Function, in creation order
+  Type type;
+  Op* def = nullptr;    // null for function and region arguments
+  std::string name;     // source variable it was bound to, if any (for readable output)
+};
+
+struct Region {
+  std::vector<Value*> args;
+  std::vector<Op*> ops;
+};
+
+struct Op {
+  OpKind kind = OpKind::Constant;
+  Loc loc;
+  std::vector<Value*> operands;
+  std::vector<Value*> results;
+  std::vector<Region> regions;
+  // Attributes; which ones are meaningful depends on kind (see OpKind).
+  int64_t ival = 0;
+  double fval = 0;
+  int axis = 0;
+  std::vector<int64_t> ints;
+  std::string str;
+  BinaryKind binary = BinaryKind::Add;
+  CmpKind cmp = CmpKind::Eq;
+  UnaryKind unary = UnaryKind::Neg;
+  ReduceKind reduce = ReduceKind::Sum;
+  ScanKind scan = ScanKind::CumSum;
+  AtomicKind atomic = AtomicKind::Add;
+  HintKind hint = HintKind::MultipleOf;
+  DotPrecision precision = DotPrecision::IEEE;
+  bool has_mask = false;
+  bool has_other = false;
+
+  Value* result() const { return results.at(0); }
+};
+
+// Facts about a kernel argument that specialization promises (Triton's "16" specialization).
+struct ArgInfo {
+  std::string name;
+  int divisibility = 1;  // pointer: byte alignment known (16 or 1); integer: value divisible by
+};
+
+struct Function {
+  std::string name;
+  Loc loc;
+  std::vector<Value*> args;      // runtime arguments only (constexprs are folded away)
+  std::vector<ArgInfo> arg_info; // parallel to args
+  std::vector<std::pair<std::string, std::string>> constexprs;  // name, printed value
+  Region body;
+
+  Value* new_value(Type type, std::string name = {});
+  Op* new_op(OpKind kind, Loc loc);
+  int value_count() const { return static_cast<int>(values_.size()); }
+
+ private:
+  std::vector<std::unique_ptr<Value>> values_;
+  std::vector<std::unique_ptr<Op>> ops_;
+};
+
+// Appends ops at the end of a region; sema and the passes build IR through it.
+class Builder {
+ public:
+  Builder(Function& fn, Region* region) : fn_(fn), region_(region) {}
+  Region* region() const { return region_; }
+  void set_region(Region* r) { region_ = r; }
+  Function& function() const { return fn_; }
+  // Creates an op with the given operands and one result per type in `result_types`.
+  Op* create(OpKind kind, Loc loc, std::vector<Value*> operands, const std::vector<Type>& result_types);
+
+ private:
+  Function& fn_;
+  Region* region_;
+};
+
+// Deterministic text form, values numbered in print order, each op followed by its loc.
+std::string print_ir(const Function& fn);
+
+// Structural and type checks of every op; reports to diags, returns false on any error.
+bool verify_ir(const Function& fn, Diagnostics& diags);
+
+// Calls `f(op)` for every op, pre-order, including ops nested in regions.
+template <class F>
+void walk_ops(const Region& r, F&& f) {
+  for (Op* op : r.ops) {
+    f(op);
+    for (const Region& sub : op->regions) walk_ops(sub, f);
+  }
+}
+
+}  // namespace tilec
