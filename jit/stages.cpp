@@ -1,0 +1,50 @@
+// Input: a KernelSource, a Stage and target options. Output: that stage's text, produced by
+// running the pipeline up to it; the ptx stage compiles the CUDA C through NVRTC in-process.
+#include "jit/stages.h"
+
+#include "jit/nvrtc.h"
+#include "tilec/codegen/cpp.h"
+
+namespace tilec {
+
+std::optional<std::string> emit_stage(const KernelSource& src, Stage stage, const TargetOptions& target,
+                                      Diagnostics& diags) {
+  switch (stage) {
+    case Stage::Tokens:
+    case Stage::Ast: return dump_front(src, stage, diags);
+    case Stage::Ir:
+    case Stage::IrOpt: {
+      std::unique_ptr<Function> fn = lower_to_ir(src, stage == Stage::IrOpt, diags);
+      if (!fn) return std::nullopt;
+      return print_ir(*fn);
+    }
+    case Stage::Cpp: {
+      std::unique_ptr<Function> fn = lower_to_ir(src, true, diags);
+      if (!fn) return std::nullopt;
+      return generate_cpp(*fn, diags);
+    }
+    case Stage::Cuda:
+    case Stage::Ptx: {
+      std::unique_ptr<Function> fn = lower_to_ir(src, true, diags);
+      if (!fn) return std::nullopt;
+      std::optional<CudaKernel> k = generate_cuda(*fn, target, diags);
+      if (!k) return std::nullopt;
+      if (stage == Stage::Cuda) return k->source;
+      std::string error;
+      const Nvrtc* nvrtc = Nvrtc::get(&error);
+      if (!nvrtc) {
+        diags.error(fn->loc, "cannot emit PTX: " + error);
+        return std::nullopt;
+      }
+      NvrtcOutput out = nvrtc->compile(k->source, src.kernel + ".cu", target.arch, false, {});
+      if (!out.ok) {
+        diags.error(fn->loc, "NVRTC failed to compile the generated CUDA C for sm_" + std::to_string(target.arch) + ":\n" + out.log);
+        return std::nullopt;
+      }
+      return out.ptx;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace tilec

@@ -1,0 +1,26 @@
+// Input: optimized, verified tile IR and launch options. Output: CUDA C source of one
+// `extern "C" __global__` kernel for NVRTC, with #line directives back to the user's .py file.
+#pragma once
+#include <optional>
+#include <string>
+
+#include "tilec/ir.h"
+
+namespace tilec {
+
+struct CudaOptions {
+  int arch = 90;        // sm_XY as XY
+  int num_warps = 4;    // threads per program = 32 * num_warps
+  int num_stages = 3;   // software-pipeline depth of dot operand staging
+};
+
+struct CudaKernel {
+  std::string source;
+  std::string entry;         // the __global__ function's name
+  int threads = 128;         // blockDim.x
+  int shared_bytes = 0;      // dynamic shared memory the launch must provide
+};
+
+std::optional<CudaKernel> generate_cuda(const Function& fn, const CudaOptions& options, Diagnostics& diags);
+
+}  // namespace tilec

@@ -1,0 +1,15 @@
+// Input: a whole Python module, a kernel name and a Signature. Output: the kernel specialized
+// to that signature as tile IR (helpers inlined, constexprs folded), or nullptr after diagnostics.
+#pragma once
+#include <memory>
+#include <string>
+
+#include "tilec/ir.h"
+#include "tilec/signature.h"
+
+namespace tilec {
+
+std::unique_ptr<Function> build_ir(const SourceFile& file, const std::string& kernel, const Signature& sig,
+                                   Diagnostics& diags);
+
+}  // namespace tilec

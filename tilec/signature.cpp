@@ -1,0 +1,149 @@
+// Input: signature and constexpr text from the CLI or the Python binder. Output: a Signature;
+// every malformed item yields an error message naming it, never an exception.
+#include "tilec/signature.h"
+
+#include <cerrno>
+#include <cstdlib>
+
+namespace tilec {
+
+std::string ConstValue::str() const {
+  switch (kind) {
+    case Kind::Int: return std::to_string(i);
+    case Kind::Float: {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.17g", f);
+      std::string s = buf;
+      if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
+      return s;
+    }
+    case Kind::Bool: return b ? "True" : "False";
+    case Kind::None: return "None";
+    case Kind::Str: return "'" + s + "'";
+    case Kind::DType: return std::string("tl.") + dtype_name(dtype);
+  }
+  return "?";
+}
+
+const ArgSpec* Signature::find(const std::string& name) const {
+  for (const ArgSpec& a : args)
+    if (a.name == name) return &a;
+  return nullptr;
+}
+
+namespace {
+
+std::string trim(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t"), e = s.find_last_not_of(" \t");
+  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (size_t i = 0; i <= s.size(); ++i)
+    if (i == s.size() || s[i] == sep) {
+      out.push_back(trim(s.substr(start, i - start)));
+      start = i + 1;
+    }
+  return out;
+}
+
+std::optional<ConstValue> parse_const(const std::string& text) {
+  if (text == "True") return ConstValue::of_bool(true);
+  if (text == "False") return ConstValue::of_bool(false);
+  if (text == "None") return ConstValue{};
+  if (text.size() >= 2 && (text[0] == '\'' || text[0] == '"') && text.back() == text[0])
+    return ConstValue::of_str(text.substr(1, text.size() - 2));
+  std::string dt = text.rfind("tl.", 0) == 0 ? text.substr(3) : text;
+  if (auto t = dtype_from_name(dt)) return ConstValue::of_dtype(*t);
+  if (text.empty()) return std::nullopt;
+  errno = 0;
+  char* end = nullptr;
+  long long iv = std::strtoll(text.c_str(), &end, 0);
+  if (errno == 0 && *end == '\0') return ConstValue::of_int(iv);
+  errno = 0;
+  double fv = std::strtod(text.c_str(), &end);
+  if (errno == 0 && *end == '\0') return ConstValue::of_float(fv);
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<Signature> parse_signature(const std::string& text, const std::vector<std::string>& constexprs,
+                                         std::string* error) {
+  Signature sig;
+  auto seen = [&](const std::string& name) {
+    if (!sig.find(name)) return false;
+    *error = "argument '" + name + "' is given twice";
+    return true;
+  };
+  if (!trim(text).empty()) {
+    for (const std::string& item : split(text, ',')) {
+      std::vector<std::string> parts = split(item, ':');
+      if (parts.size() < 2 || parts.size() > 3 || parts[0].empty()) {
+        *error = "signature item '" + item + "' is not NAME:TYPE or NAME:TYPE:16";
+        return std::nullopt;
+      }
+      ArgSpec a;
+      a.name = parts[0];
+      std::string ty = parts[1];
+      if (!ty.empty() && ty[0] == '*') {
+        a.kind = ArgKind::Pointer;
+        ty = ty.substr(1);
+      }
+      auto dt = dtype_from_name(ty);
+      if (!dt) {
+        *error = "unknown type '" + parts[1] + "' for argument '" + a.name +
+                 "' (use *fp32 for pointers; scalars: i1 i8 i16 i32 i64 u8 u16 u32 u64 fp16 bf16 fp32 fp64)";
+        return std::nullopt;
+      }
+      a.dtype = *dt;
+      if (parts.size() == 3) {
+        if (parts[2] != "16" && parts[2] != "1") {
+          *error = "specialization '" + parts[2] + "' for argument '" + a.name + "' must be 16 (divisible/aligned) or 1";
+          return std::nullopt;
+        }
+        a.divisibility = std::stoi(parts[2]);
+      }
+      if (seen(a.name)) return std::nullopt;
+      sig.args.push_back(a);
+    }
+  }
+  for (const std::string& item : constexprs) {
+    size_t eq = item.find('=');
+    if (eq == std::string::npos || trim(item.substr(0, eq)).empty()) {
+      *error = "constexpr '" + item + "' is not NAME=VALUE";
+      return std::nullopt;
+    }
+    ArgSpec a;
+    a.name = trim(item.substr(0, eq));
+    a.kind = ArgKind::Constexpr;
+    auto v = parse_const(trim(item.substr(eq + 1)));
+    if (!v) {
+      *error = "constexpr value '" + item.substr(eq + 1) + "' for '" + a.name +
+               "' is not an int, float, True/False/None, dtype or quoted string";
+      return std::nullopt;
+    }
+    a.value = *v;
+    if (seen(a.name)) return std::nullopt;
+    sig.args.push_back(a);
+  }
+  return sig;
+}
+
+std::string signature_str(const Signature& sig) {
+  std::string out;
+  for (const ArgSpec& a : sig.args) {
+    if (!out.empty()) out += ",";
+    switch (a.kind) {
+      case ArgKind::Pointer: out += a.name + ":*" + dtype_name(a.dtype); break;
+      case ArgKind::Scalar: out += a.name + ":" + dtype_name(a.dtype); break;
+      case ArgKind::Constexpr: out += a.name + "=" + a.value.str(); continue;
+    }
+    if (a.divisibility > 1) out += ":" + std::to_string(a.divisibility);
+  }
+  return out;
+}
+
+}  // namespace tilec
