@@ -85,7 +85,10 @@ std::string quoted(const std::string& s) {
 std::string float_text(double v) {
   char buf[64];
   auto res = std::to_chars(buf, buf + sizeof buf, v);
-  return std::string(buf, res.ptr);
+  std::string out(buf, res.ptr);
+  // Keep floats visibly distinct from ints in the dump.
+  if (out.find_first_of(".eni") == std::string::npos) out += ".0";
+  return out;
 }
 
 std::string expr_str(const Expr* e);

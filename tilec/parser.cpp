@@ -305,7 +305,7 @@ void Parser::reject_statement_keyword() {
       {Tok::KwWith, "'with'"},       {Tok::KwTry, "'try'"},         {Tok::KwImport, "'import'"},
       {Tok::KwFrom, "'from'"},       {Tok::KwGlobal, "'global'"},   {Tok::KwNonlocal, "'nonlocal'"},
       {Tok::KwDel, "'del'"},         {Tok::KwRaise, "'raise'"},     {Tok::KwAsync, "'async'"},
-      {Tok::At, "decorator inside a kernel body"},
+      {Tok::At, "decorator"},
   };
   const Token& t = cur();
   for (const auto& [kind, what] : kRejected)
