@@ -135,8 +135,9 @@ const HostCompiler& host_compiler(const std::string& include_dir) {
   hc.command = command;
   ProcessResult version = run_process({command, "--version"});
   if (version.started && version.exit_status == 0) hc.version = first_line(version.output);
-  hc.flags = {"-O3",        "-march=native",   "-fPIC", "-shared",
-              "-std=c++17", "-fno-math-errno", "-I" + include_dir};
+  hc.flags = {"-O3", "-march=native", "-fPIC", "-shared", "-std=c++17", "-fno-math-errno"};
+  // A bare "-I" would swallow the next argument as the include folder.
+  if (!include_dir.empty()) hc.flags.push_back("-I" + include_dir);
   return compilers.emplace(key, std::move(hc)).first->second;
 }
 
