@@ -253,6 +253,9 @@ TEST(Parser, SyntaxErrors) {
             "t.py:1:12: error: parameter without a default follows parameter with a default");
   EXPECT_EQ(parse("def f(a, a): pass\n").first, "t.py:1:10: error: duplicate parameter 'a'");
   EXPECT_EQ(parse("x = 1\n").first, "t.py:1:1: error: expected 'def', found name 'x'");
+  // A character the lexer dropped does not cascade into a parser error.
+  EXPECT_EQ(parse("def f():\n    )\n    x = 1\n").diags,
+            "t.py:2:5: error: unmatched ')'\n        )\n        ^\n");
 }
 
 TEST(Parser, RecoversToNextStatement) {
