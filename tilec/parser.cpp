@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <set>
+#include <string_view>
 #include <utility>
 
 namespace tilec {
@@ -26,18 +27,20 @@ class Parser {
   // parse stops, because recovery inside a too-deep construct would just repeat the error.
   class DepthGuard {
    public:
-    DepthGuard(Parser& p, const char* what) : p_(p) {
-      if (++p_.depth_ > kMaxDepth) {
+    DepthGuard(Parser& p, const char* what)
+        : p_(p), counter_(std::string_view(what) == "statement" ? p.stmt_depth_ : p.depth_) {
+      if (++counter_ > kMaxDepth) {
         p_.diags_.error(p_.cur().loc, std::string(what) + " nested too deeply (limit 200)");
         throw AbortAll{};
       }
     }
-    ~DepthGuard() { --p_.depth_; }
+    ~DepthGuard() { --counter_; }
     DepthGuard(const DepthGuard&) = delete;
     DepthGuard& operator=(const DepthGuard&) = delete;
 
    private:
     Parser& p_;
+    int& counter_;
   };
 
   const Token& cur() const { return toks_[pos_]; }
@@ -126,7 +129,8 @@ class Parser {
   const std::vector<Token>& toks_;
   Diagnostics& diags_;
   size_t pos_ = 0;
-  int depth_ = 0;
+  int depth_ = 0;       // expression nesting
+  int stmt_depth_ = 0;  // block nesting, counted apart so each limit names its construct
 };
 
 // Left-associative operator loops build left-deep trees; each extra operand counts as one
