@@ -124,6 +124,7 @@ class Parser {
   ExprPtr slice_item();
   ExprPtr atom();
   ExprPtr paren_atom();
+  ExprPtr list_atom();
   [[noreturn]] void reject_display(const Token& open);
 
   const std::vector<Token>& toks_;
@@ -773,7 +774,8 @@ ExprPtr Parser::atom() {
   }
   if (at(Tok::KwNone)) return make(ExprKind::None, advance().loc);
   if (at(Tok::LParen)) return paren_atom();
-  if (at(Tok::LBracket) || at(Tok::LBrace)) reject_display(t);
+  if (at(Tok::LBracket)) return list_atom();
+  if (at(Tok::LBrace)) reject_display(t);
   static constexpr std::pair<Tok, const char*> kRejected[] = {
       {Tok::Ellipsis, "'...'"}, {Tok::KwLambda, "'lambda'"}, {Tok::KwYield, "'yield'"},
       {Tok::KwAwait, "'await'"}, {Tok::Star, "starred expression"},
@@ -800,6 +802,29 @@ ExprPtr Parser::paren_atom() {
   while (accept(Tok::Comma) && !at(Tok::RParen)) tuple->args.push_back(expression());
   expect(Tok::RParen, "after tuple");
   return tuple;
+}
+
+// list_atom := '[' [expression (',' expression)* [',']] ']'
+// (a list of constants is a shape, as in tl.zeros([BLOCK], ...); it is a Tuple node)
+ExprPtr Parser::list_atom() {
+  const Token& open = cur();
+  bool comprehension = false;
+  int level = 0;
+  for (size_t i = pos_; i < toks_.size(); ++i) {
+    Tok k = toks_[i].kind;
+    if (k == Tok::LParen || k == Tok::LBracket || k == Tok::LBrace) ++level;
+    if (k == Tok::RParen || k == Tok::RBracket || k == Tok::RBrace) --level;
+    if (level == 0 || k == Tok::Newline || k == Tok::EndOfFile) break;
+    if (level == 1 && k == Tok::KwFor) comprehension = true;
+  }
+  if (comprehension) reject_display(open);
+  auto list = make(ExprKind::Tuple, advance().loc);
+  while (!at(Tok::RBracket)) {
+    list->args.push_back(expression());
+    if (!accept(Tok::Comma)) break;
+  }
+  expect(Tok::RBracket, "after list elements");
+  return list;
 }
 
 }  // namespace

@@ -192,7 +192,6 @@ TEST(Parser, UnsupportedConstructs) {
   };
   const Case cases[] = {
       {"lambda x: x", "t.py:2:5: error: 'lambda' is not supported in kernels"},
-      {"y = [1, 2]", "t.py:2:9: error: list display is not supported in kernels"},
       {"y = [i for i in a]", "t.py:2:9: error: list comprehension is not supported in kernels"},
       {"y = {}", "t.py:2:9: error: dict display is not supported in kernels"},
       {"y = {1: 2}", "t.py:2:9: error: dict display is not supported in kernels"},
@@ -259,11 +258,11 @@ TEST(Parser, SyntaxErrors) {
 }
 
 TEST(Parser, RecoversToNextStatement) {
-  Parsed p = parse("def f(a):\n    y = [1]\n    if a b:\n        pass\n    z = lambda: 0\n    ok = 1\n");
+  Parsed p = parse("def f(a):\n    y = {1}\n    if a b:\n        pass\n    z = lambda: 0\n    ok = 1\n");
   EXPECT_FALSE(p.ok);
   EXPECT_EQ(p.diags,
-            "t.py:2:9: error: list display is not supported in kernels\n"
-            "        y = [1]\n"
+            "t.py:2:9: error: set display is not supported in kernels\n"
+            "        y = {1}\n"
             "            ^\n"
             "t.py:3:10: error: expected ':' after 'if' condition, found name 'b'\n"
             "        if a b:\n"
@@ -426,7 +425,7 @@ TEST(Parser, HostileInputs) {
   nested_ifs += std::string(4 * 301, ' ') + "pass\n";
   EXPECT_NE(parse(nested_ifs).first.find("statement nested too deeply (limit 200)"), std::string::npos);
   std::string many_errors = "def f():\n";
-  for (int i = 0; i < 100; ++i) many_errors += "    x = [1]\n";
+  for (int i = 0; i < 100; ++i) many_errors += "    x = {1}\n";
   Parsed many = parse(many_errors);
   EXPECT_FALSE(many.ok);
 }
