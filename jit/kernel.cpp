@@ -1,0 +1,282 @@
+// Input: a KernelSource and KernelOptions. Output: a CompiledKernel loaded from the disk cache or
+// compiled (host C++ compiler or NVRTC) and stored there; launches on the thread pool or the GPU.
+// Invariant: the cache key hashes everything that changes the artifact (see key_for).
+#include "jit/kernel.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "jit/cache.h"
+#include "jit/nvrtc.h"
+#include "jit/sha256.h"
+#include "runtime/cuda_driver.h"
+#include "runtime/thread_pool.h"
+#include "tilec/codegen/cpp.h"
+#include "tilec/passes.h"
+
+namespace tilec {
+
+const char* backend_name(Backend b) {
+  switch (b) {
+    case Backend::Cpu: return "cpu";
+    case Backend::Cuda: return "cuda";
+  }
+  return "?";
+}
+
+namespace {
+
+std::string& include_dir_storage() {
+  static std::string dir = TILEC_RUNTIME_INCLUDE_DIR;
+  return dir;
+}
+
+bool read_file(const std::string& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  *out = ss.str();
+  return true;
+}
+
+bool write_file(const std::string& path, const std::string& data) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << data;
+  return static_cast<bool>(out);
+}
+
+// Everything that changes the artifact: tilec's version, the generated source (which is a
+// function of the IR, hence of the kernel, its helpers and its specialization), and the
+// toolchain with its flags and target.
+std::string key_for(const std::vector<std::string>& parts) {
+  Sha256 h;
+  for (const std::string& p : parts) {
+    h.update(std::to_string(p.size()));
+    h.update(":");
+    h.update(p);
+  }
+  return h.hex_digest();
+}
+
+std::string runtime_headers_digest() {
+  static const std::string digest = [] {
+    std::string all;
+    for (const char* name : {"tilec_vec.h", "tilec_rt.h"}) {
+      std::string text;
+      read_file(include_dir_storage() + "/runtime/cpu/" + name, &text);
+      all += text;
+    }
+    return sha256_hex(all);
+  }();
+  return digest;
+}
+
+bool compile_cpu(CompiledKernel& k, const std::string& source, const Function& fn, Diagnostics& diags) {
+  const HostCompiler& cc = host_compiler(include_dir_storage());
+  std::string flags;
+  for (const std::string& f : cc.flags) flags += f + " ";
+  k.cache_key = key_for({TILEC_VERSION, "cpu", source, cc.command, cc.version, flags, cpu_isa_description(),
+                         runtime_headers_digest()});
+  KernelCache cache(default_cache_root());
+  k.cache_dir = cache.entry_dir(k.cache_key);
+  std::string so_path = cache.artifact_path(k.cache_key, "kernel.so");
+  if (always_compile() || !cache.lookup(k.cache_key) || !std::filesystem::exists(so_path)) {
+    // Built in a private folder, then stored whole; a failed build's source stays there for the user.
+    std::string work = cache.root() + "/build/" + k.cache_key.substr(0, 16) + "-" + std::to_string(getpid());
+    std::error_code ec;
+    std::filesystem::create_directories(work, ec);
+    std::string cpp_path = work + "/" + fn.name + ".cpp";
+    if (ec || !write_file(cpp_path, source)) {
+      diags.error(fn.loc, "cannot write the generated C++ to " + cpp_path + " (set TILEC_CACHE_DIR to a writable folder)");
+      return false;
+    }
+    CompileOutcome out = compile_shared_object(cc, cpp_path, work + "/kernel.so");
+    if (!out.ok) {
+      diags.error(fn.loc, "the host C++ compiler failed on the generated code for '" + fn.name + "'\n  source: " +
+                              cpp_path + "\n  command: " + out.command + "\n" + out.log);
+      return false;
+    }
+    std::string so_bytes;
+    read_file(work + "/kernel.so", &so_bytes);
+    nlohmann::json meta = {{"kernel", fn.name}, {"backend", "cpu"}, {"compiler", cc.command},
+                           {"compiler_version", cc.version}, {"flags", flags}, {"isa", cpu_isa_description()},
+                           {"tilec_version", TILEC_VERSION}};
+    std::string error;
+    if (!cache.store(k.cache_key, {{"kernel.cpp", source}, {"kernel.so", so_bytes}}, meta, &error)) {
+      diags.error(fn.loc, "cannot store the compiled kernel in the cache: " + error);
+      return false;
+    }
+    std::filesystem::remove_all(work, ec);
+  }
+  std::string error;
+  k.library = SharedLibrary::open(so_path, &error);
+  if (k.library) k.cpu_entry = reinterpret_cast<CompiledKernel::CpuEntry>(k.library->symbol(kCppEntrySymbol, &error));
+  if (k.cpu_entry)
+    k.cpu_assert_failed = reinterpret_cast<int (*)()>(k.library->symbol("tilec_assert_failed", &error));
+  if (!k.cpu_entry || !k.cpu_assert_failed) {
+    diags.error(fn.loc, "cannot load the compiled kernel " + so_path + ": " + error);
+    return false;
+  }
+  return true;
+}
+
+bool compile_cuda(CompiledKernel& k, const CudaKernel& cu, const KernelOptions& options, const Function& fn,
+                  Diagnostics& diags) {
+  std::string error;
+  const Nvrtc* nvrtc = Nvrtc::get(&error);
+  if (!nvrtc) {
+    diags.error(fn.loc, "cannot compile for the GPU: " + error);
+    return false;
+  }
+  bool use_ptx = false;
+  int arch = choose_arch(options.cuda.arch, nvrtc->supported_archs(), &use_ptx);
+  if (arch < 0) {
+    diags.error(fn.loc, "NVRTC " + nvrtc->version() + " supports no architecture at or below sm_" + std::to_string(options.cuda.arch));
+    return false;
+  }
+  k.cache_key = key_for({TILEC_VERSION, "cuda", cu.source, nvrtc->version(), std::to_string(arch), use_ptx ? "ptx" : "cubin"});
+  KernelCache cache(default_cache_root());
+  k.cache_dir = cache.entry_dir(k.cache_key);
+  std::string artifact = use_ptx ? "kernel.ptx" : "kernel.cubin";
+  if (!always_compile() && cache.lookup(k.cache_key) && read_file(cache.artifact_path(k.cache_key, artifact), &k.image)) {
+    if (use_ptx) k.asm_["ptx"] = k.image;
+    else read_file(cache.artifact_path(k.cache_key, "kernel.ptx"), &k.asm_["ptx"]);
+    return true;
+  }
+  NvrtcOutput out = nvrtc->compile(cu.source, fn.name + ".cu", arch, !use_ptx, {});
+  if (!out.ok) {
+    std::string cu_path = cache.root() + "/build/" + k.cache_key.substr(0, 16) + ".cu";
+    std::error_code ec;
+    std::filesystem::create_directories(cache.root() + "/build", ec);
+    write_file(cu_path, cu.source);
+    diags.error(fn.loc, "NVRTC failed to compile the generated CUDA C for '" + fn.name + "' (sm_" + std::to_string(arch) +
+                            ")\n  source: " + cu_path + "\n  equivalent: " + nvcc_equivalent(cu_path, out.options, arch) +
+                            "\n" + out.log);
+    return false;
+  }
+  k.image = use_ptx ? out.ptx : out.cubin;
+  std::vector<std::pair<std::string, std::string>> files = {{"kernel.cu", cu.source}, {artifact, k.image}};
+  if (!use_ptx) {
+    // The PTX is kept beside the cubin for inspection (CompiledKernel.asm["ptx"]).
+    NvrtcOutput ptx = nvrtc->compile(cu.source, fn.name + ".cu", arch, false, {});
+    if (ptx.ok) {
+      files.emplace_back("kernel.ptx", ptx.ptx);
+      k.asm_["ptx"] = ptx.ptx;
+    }
+  } else {
+    k.asm_["ptx"] = out.ptx;
+  }
+  nlohmann::json meta = {{"kernel", fn.name}, {"backend", "cuda"}, {"arch", arch}, {"ptx", use_ptx},
+                         {"nvrtc", nvrtc->version()}, {"entry", cu.entry}, {"threads", cu.threads},
+                         {"shared_bytes", cu.shared_bytes}, {"tilec_version", TILEC_VERSION}};
+  if (!cache.store(k.cache_key, files, meta, &error)) {
+    diags.error(fn.loc, "cannot store the compiled kernel in the cache: " + error);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void set_runtime_include_dir(const std::string& dir) { include_dir_storage() = dir; }
+const std::string& runtime_include_dir() { return include_dir_storage(); }
+
+std::shared_ptr<CompiledKernel> compile_kernel(const KernelSource& src, const KernelOptions& options,
+                                               Diagnostics& diags) {
+  std::unique_ptr<Function> fn = lower_to_ir(src, false, diags);
+  if (!fn) return nullptr;
+  auto k = std::make_shared<CompiledKernel>();
+  k->backend = options.backend;
+  k->name = fn->name;
+  k->asm_["ir"] = print_ir(*fn);
+  optimize(*fn);
+  if (!verify_ir(*fn, diags)) return nullptr;
+  k->asm_["ir-opt"] = print_ir(*fn);
+  for (const Value* a : fn->args) k->arg_types.push_back(a->type);
+  k->metadata = {{"name", fn->name}, {"backend", backend_name(options.backend)}, {"signature", signature_str(src.signature)}};
+  switch (options.backend) {
+    case Backend::Cpu: {
+      std::optional<std::string> cpp = generate_cpp(*fn, diags);
+      if (!cpp) return nullptr;
+      k->asm_["cpp"] = *cpp;
+      if (!compile_cpu(*k, *cpp, *fn, diags)) return nullptr;
+      break;
+    }
+    case Backend::Cuda: {
+      std::optional<CudaKernel> cu = generate_cuda(*fn, options.cuda, diags);
+      if (!cu) return nullptr;
+      k->asm_["cuda"] = cu->source;
+      k->entry = cu->entry;
+      k->threads = cu->threads;
+      k->shared_bytes = cu->shared_bytes;
+      k->metadata["num_warps"] = options.cuda.num_warps;
+      k->metadata["num_stages"] = options.cuda.num_stages;
+      k->metadata["shared_bytes"] = cu->shared_bytes;
+      k->metadata["arch"] = options.cuda.arch;
+      if (!compile_cuda(*k, *cu, options, *fn, diags)) return nullptr;
+      break;
+    }
+  }
+  k->metadata["cache_key"] = k->cache_key;
+  k->metadata["cache_dir"] = k->cache_dir;
+  return k;
+}
+
+namespace {
+
+struct CpuLaunch {
+  CompiledKernel::CpuEntry entry;
+  void* const* args;
+  const int32_t* grid;
+};
+
+void run_range(void* ctx, int64_t begin, int64_t end) {
+  auto* l = static_cast<CpuLaunch*>(ctx);
+  l->entry(l->args, l->grid, begin, end);
+}
+
+}  // namespace
+
+std::string launch_cpu(const CompiledKernel& kernel, const std::array<int32_t, 3>& grid, void* const* args) {
+  int before = kernel.cpu_assert_failed();
+  CpuLaunch l{kernel.cpu_entry, args, grid.data()};
+  int64_t total = int64_t{grid[0]} * grid[1] * grid[2];
+  ThreadPool::instance().parallel_for(total, run_range, &l);
+  if (kernel.cpu_assert_failed() != before) return "device-side assertion failed in kernel '" + kernel.name + "' (see stderr)";
+  return {};
+}
+
+std::string launch_cuda(CompiledKernel& kernel, int device, const std::array<int32_t, 3>& grid, void* stream,
+                        void** args) {
+  std::string error;
+  const CudaDriver* driver = CudaDriver::get(&error);
+  if (!driver) return error;
+  if (device < 0 || device >= CompiledKernel::kMaxDevices) return "CUDA device ordinal " + std::to_string(device) + " out of range";
+  ScopedContext ctx(*driver, device);
+  if (!ctx.ok()) return ctx.error();
+  auto fn = static_cast<CUfunction>(kernel.functions[device].load(std::memory_order_acquire));
+  if (!fn) {
+    static ModuleCache* modules = new ModuleCache(*driver);  // lives as long as the process, as CUDA contexts do
+    fn = modules->get_function(device, kernel.cache_key, kernel.image, kernel.entry, kernel.shared_bytes, &error);
+    if (!fn) return error;
+    kernel.functions[device].store(fn, std::memory_order_release);
+  }
+  LaunchResult r = launch(*driver, fn, kernel.name, Dim3{static_cast<unsigned>(grid[0]), static_cast<unsigned>(grid[1]),
+                                                         static_cast<unsigned>(grid[2])},
+                          Dim3{static_cast<unsigned>(kernel.threads), 1, 1}, static_cast<unsigned>(kernel.shared_bytes),
+                          static_cast<CUstream>(stream), args);
+  return r.ok ? std::string() : r.error;
+}
+
+int cuda_device_arch(int device, std::string* error) {
+  const CudaDriver* driver = CudaDriver::get(error);
+  if (!driver) return -1;
+  return driver->compute_capability(device, error);
+}
+
+}  // namespace tilec

@@ -1,0 +1,514 @@
+// Input: Python calls from the tilec package. Output: the native module tilec._C: compilation,
+// and the launcher whose __call__ binds arguments, specializes, compiles once per key and launches.
+// The whole launch path is C++ so that errors carry no binding frames and launches stay cheap.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+#include "jit/kernel.h"
+#include "runtime/dlpack.h"
+#include "runtime/dlpack_view.h"
+
+namespace py = pybind11;
+using namespace tilec;
+
+namespace {
+
+PyObject* g_compile_error = nullptr;
+
+[[noreturn]] void throw_type_error(const std::string& msg) { throw py::type_error(msg); }
+[[noreturn]] void throw_value_error(const std::string& msg) { throw py::value_error(msg); }
+
+// How a Python type's objects are read as kernel arguments; decided once per type.
+enum class ArgClass { Torch, Buffer, DLPack, Int, Float, Bool, None, Other };
+
+ArgClass classify_type(PyTypeObject* type, PyObject* obj) {
+  static std::unordered_map<PyTypeObject*, ArgClass> cache;
+  auto it = cache.find(type);
+  if (it != cache.end()) return it->second;
+  ArgClass c = ArgClass::Other;
+  py::handle h(obj);
+  if (PyBool_Check(obj)) c = ArgClass::Bool;
+  else if (PyLong_Check(obj)) c = ArgClass::Int;
+  else if (PyFloat_Check(obj)) c = ArgClass::Float;
+  else if (obj == Py_None) c = ArgClass::None;
+  else if (py::hasattr(h, "data_ptr") && py::hasattr(h, "get_device") && py::hasattr(h, "dtype")) c = ArgClass::Torch;
+  else if (PyObject_CheckBuffer(obj) && py::hasattr(h, "__array_interface__")) c = ArgClass::Buffer;
+  else if (py::hasattr(h, "__dlpack__")) c = ArgClass::DLPack;
+  cache.emplace(type, c);
+  return c;
+}
+
+struct TensorArg {
+  uint64_t ptr = 0;
+  DType dtype = DType::F32;
+  int device_type = kDLCPU;  // kDLCPU or kDLCUDA
+  int device_id = 0;
+};
+
+std::string device_str(int type, int id) {
+  return type == kDLCUDA ? "cuda:" + std::to_string(id) : type == kDLCPU ? "cpu" : "device type " + std::to_string(type);
+}
+
+DType torch_dtype(PyObject* dtype_obj) {
+  static std::unordered_map<PyObject*, DType> cache;
+  auto it = cache.find(dtype_obj);
+  if (it != cache.end()) return it->second;
+  std::string name = py::str(dtype_obj);
+  if (name.rfind("torch.", 0) == 0) name = name.substr(6);
+  if (name == "bool") name = "int1";
+  std::optional<DType> t = dtype_from_name(name);
+  if (!t) throw_type_error("unsupported tensor dtype " + py::str(dtype_obj).cast<std::string>() + " (tilec supports bool, int8-64, uint8-64, float16, bfloat16, float32, float64)");
+  Py_INCREF(dtype_obj);  // dtypes are singletons; keep the key alive
+  cache.emplace(dtype_obj, *t);
+  return *t;
+}
+
+DType buffer_dtype(const Py_buffer& b) {
+  std::string f = b.format ? b.format : "B";
+  if (!f.empty() && (f[0] == '<' || f[0] == '=' || f[0] == '@' || f[0] == '|')) f = f.substr(1);
+  char c = f.empty() ? 'B' : f[0];
+  switch (c) {
+    case '?': return DType::I1;
+    case 'e': return DType::F16;
+    case 'f': return DType::F32;
+    case 'd': return DType::F64;
+    case 'b': case 'h': case 'i': case 'l': case 'q':
+      return b.itemsize == 1 ? DType::I8 : b.itemsize == 2 ? DType::I16 : b.itemsize == 4 ? DType::I32 : DType::I64;
+    case 'B': case 'H': case 'I': case 'L': case 'Q':
+      return b.itemsize == 1 ? DType::U8 : b.itemsize == 2 ? DType::U16 : b.itemsize == 4 ? DType::U32 : DType::U64;
+  }
+  throw_type_error("unsupported array dtype (buffer format '" + f + "')");
+}
+
+TensorArg read_tensor(PyObject* obj, ArgClass cls) {
+  TensorArg t;
+  py::handle h(obj);
+  switch (cls) {
+    case ArgClass::Torch: {
+      t.ptr = h.attr("data_ptr")().cast<uint64_t>();
+      py::object dtype = h.attr("dtype");
+      t.dtype = torch_dtype(dtype.ptr());
+      int dev = h.attr("get_device")().cast<int>();
+      t.device_type = dev < 0 ? kDLCPU : kDLCUDA;
+      t.device_id = dev < 0 ? 0 : dev;
+      return t;
+    }
+    case ArgClass::Buffer: {
+      Py_buffer b;
+      if (PyObject_GetBuffer(obj, &b, PyBUF_RECORDS_RO) != 0) throw py::error_already_set();
+      t.ptr = reinterpret_cast<uint64_t>(b.buf);
+      try {
+        t.dtype = buffer_dtype(b);
+      } catch (...) {
+        PyBuffer_Release(&b);
+        throw;
+      }
+      PyBuffer_Release(&b);  // the array object itself keeps the memory alive during the launch
+      return t;
+    }
+    case ArgClass::DLPack: {
+      py::object capsule = h.attr("__dlpack__")();
+      auto* managed = static_cast<DLManagedTensor*>(PyCapsule_GetPointer(capsule.ptr(), "dltensor"));
+      if (!managed) throw py::error_already_set();
+      TensorView view;
+      std::string error;
+      if (!dlpack_to_view(managed->dl_tensor, &view, &error)) throw_type_error(error);
+      t.ptr = reinterpret_cast<uint64_t>(view.data);
+      t.dtype = view.dtype;
+      t.device_type = view.device_type == kDLCUDAHost ? kDLCPU : view.device_type;
+      t.device_id = view.device_id;
+      if (t.device_type != kDLCPU && t.device_type != kDLCUDA)
+        throw_value_error("tensors on " + device_str(view.device_type, view.device_id) + " are not supported (cpu and cuda are)");
+      return t;
+    }
+    case ArgClass::Int: case ArgClass::Float: case ArgClass::Bool: case ArgClass::None: case ArgClass::Other:
+      break;
+  }
+  throw_type_error("not a tensor");
+}
+
+struct Param {
+  std::string name;
+  bool is_constexpr = false;
+  py::object default_value;  // null when there is none
+};
+
+// A value that goes into the compiled kernel's argument list, 8 bytes at most.
+struct Slot {
+  alignas(8) unsigned char bytes[8];
+};
+
+ConstValue const_value_of(py::handle v, const std::string& name, const std::string& kernel) {
+  PyObject* o = v.ptr();
+  if (PyBool_Check(o)) return ConstValue::of_bool(o == Py_True);
+  if (PyLong_Check(o)) {
+    int overflow = 0;
+    long long x = PyLong_AsLongLongAndOverflow(o, &overflow);
+    if (overflow) throw_value_error("constexpr '" + name + "' of " + kernel + "() does not fit in 64 bits");
+    return ConstValue::of_int(x);
+  }
+  if (PyFloat_Check(o)) return ConstValue::of_float(PyFloat_AsDouble(o));
+  if (o == Py_None) return ConstValue{};
+  if (PyUnicode_Check(o)) return ConstValue::of_str(v.cast<std::string>());
+  if (py::hasattr(v, "_tilec_dtype")) {
+    std::optional<DType> t = dtype_from_name(v.attr("_tilec_dtype").cast<std::string>());
+    if (t) return ConstValue::of_dtype(*t);
+  }
+  if (py::hasattr(v, "value") && py::hasattr(v, "_tilec_constexpr")) return const_value_of(v.attr("value"), name, kernel);
+  throw_type_error("constexpr '" + name + "' of " + kernel + "() must be an int, float, bool, str, None or a tl dtype, got " +
+                   std::string(Py_TYPE(o)->tp_name));
+}
+
+int cached_device_arch(int device) {
+  static std::mutex mu;
+  static std::unordered_map<int, int> archs;
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = archs.find(device);
+  if (it != archs.end()) return it->second;
+  std::string error;
+  int arch = cuda_device_arch(device, &error);
+  if (arch < 0) throw std::runtime_error("CUDA tensors were passed but the GPU cannot be used: " + error);
+  archs[device] = arch;
+  return arch;
+}
+
+class PyCompiledKernel {
+ public:
+  explicit PyCompiledKernel(std::shared_ptr<CompiledKernel> k) : k_(std::move(k)) {}
+  py::dict asm_dict() const {
+    py::dict d;
+    for (const auto& [stage, text] : k_->asm_) d[py::str(stage)] = text;
+    return d;
+  }
+  py::object metadata() const { return py::module_::import("json").attr("loads")(k_->metadata.dump()); }
+  std::string name() const { return k_->name; }
+  std::string backend() const { return backend_name(k_->backend); }
+  const std::shared_ptr<CompiledKernel>& get() const { return k_; }
+
+ private:
+  std::shared_ptr<CompiledKernel> k_;
+};
+
+// One per @tilec.jit function: its source, parameters and compiled specializations.
+class JitKernel {
+ public:
+  JitKernel(std::string path, std::string text, std::string name, std::vector<std::string> names,
+            std::vector<bool> constexprs, std::vector<py::object> defaults, std::vector<bool> has_default)
+      : file_(std::make_shared<SourceFile>(std::move(path), std::move(text))), name_(std::move(name)) {
+    for (size_t i = 0; i < names.size(); ++i)
+      params_.push_back(Param{names[i], constexprs[i], has_default[i] ? defaults[i] : py::object()});
+  }
+
+  const std::string& name() const { return name_; }
+
+  // Binds, specializes, compiles if needed and (unless warmup) launches.
+  py::object call(py::object grid, py::args args, py::kwargs kwargs, bool warmup) {
+    size_t n = params_.size();
+    if (args.size() > n)
+      throw_type_error(name_ + "() takes " + std::to_string(n) + " arguments but " + std::to_string(args.size()) + " were given");
+    std::vector<py::handle> bound(n);
+    for (size_t i = 0; i < args.size(); ++i) bound[i] = args[i];
+    int num_warps = 4, num_stages = 3;
+    py::handle stream_arg;
+    for (auto item : kwargs) {
+      std::string key = py::str(item.first);
+      if (key == "num_warps") { num_warps = item.second.cast<int>(); continue; }
+      if (key == "num_stages") { num_stages = item.second.cast<int>(); continue; }
+      if (key == "stream") { stream_arg = item.second; continue; }
+      if (key == "grid") continue;
+      size_t i = index_of(key);
+      if (i == n) throw_type_error(name_ + "() got an unexpected keyword argument '" + key + "'");
+      if (bound[i]) throw_type_error(name_ + "() got multiple values for argument '" + key + "'");
+      bound[i] = item.second;
+    }
+    if (num_warps <= 0 || num_warps > 32 || (num_warps & (num_warps - 1)))
+      throw_value_error("num_warps must be a power of two between 1 and 32, got " + std::to_string(num_warps));
+    if (num_stages <= 0 || num_stages > 8) throw_value_error("num_stages must be between 1 and 8");
+
+    std::string key;
+    key.reserve(64);
+    Signature sig;
+    std::vector<Slot> slots;
+    slots.reserve(n);
+    int device_type = -1, device_id = 0;
+    std::string first_device_arg;
+    for (size_t i = 0; i < n; ++i) {
+      const Param& p = params_[i];
+      py::handle v = bound[i];
+      if (!v) {
+        if (!p.default_value) throw_type_error(name_ + "() missing required argument '" + p.name + "'");
+        v = p.default_value;
+      }
+      if (p.is_constexpr) {
+        ConstValue c = const_value_of(v, p.name, name_);
+        key += 'c';
+        key += c.str();
+        key += ';';
+        sig.args.push_back(ArgSpec{p.name, ArgKind::Constexpr, DType::I32, 1, c});
+        continue;
+      }
+      PyObject* o = v.ptr();
+      ArgClass cls = classify_type(Py_TYPE(o), o);
+      Slot s{};
+      switch (cls) {
+        case ArgClass::Torch: case ArgClass::Buffer: case ArgClass::DLPack: {
+          TensorArg t = read_tensor(o, cls);
+          if (device_type < 0) {
+            device_type = t.device_type;
+            device_id = t.device_id;
+            first_device_arg = p.name;
+          } else if (device_type != t.device_type || device_id != t.device_id) {
+            throw_value_error(name_ + "(): argument '" + first_device_arg + "' is on " + device_str(device_type, device_id) +
+                              " but '" + p.name + "' is on " + device_str(t.device_type, t.device_id) +
+                              "; all tensors of one launch must be on one device");
+          }
+          bool aligned = t.ptr % 16 == 0;
+          key += 'p';
+          key += dtype_name(t.dtype);
+          key += aligned ? "a;" : ";";
+          sig.args.push_back(ArgSpec{p.name, ArgKind::Pointer, t.dtype, aligned ? 16 : 1, {}});
+          std::memcpy(s.bytes, &t.ptr, 8);
+          slots.push_back(s);
+          break;
+        }
+        case ArgClass::Int: {
+          int overflow = 0;
+          long long x = PyLong_AsLongLongAndOverflow(o, &overflow);
+          if (overflow) throw_value_error(name_ + "(): integer argument '" + p.name + "' does not fit in 64 bits");
+          if (x == 1) {
+            // Triton specializes 1 as a constant: strides of 1 make contiguous, vectorizable access.
+            key += "=1;";
+            sig.args.push_back(ArgSpec{p.name, ArgKind::Constexpr, DType::I32, 1, ConstValue::of_int(1)});
+            break;
+          }
+          bool wide = x < INT32_MIN || x > INT32_MAX;
+          bool div16 = x % 16 == 0;
+          key += wide ? "i64" : "i32";
+          key += div16 ? "d;" : ";";
+          sig.args.push_back(ArgSpec{p.name, ArgKind::Scalar, wide ? DType::I64 : DType::I32, div16 ? 16 : 1, {}});
+          if (wide) std::memcpy(s.bytes, &x, 8);
+          else {
+            int32_t y = static_cast<int32_t>(x);
+            std::memcpy(s.bytes, &y, 4);
+          }
+          slots.push_back(s);
+          break;
+        }
+        case ArgClass::Float: {
+          float f = static_cast<float>(PyFloat_AsDouble(o));
+          key += "f;";
+          sig.args.push_back(ArgSpec{p.name, ArgKind::Scalar, DType::F32, 1, {}});
+          std::memcpy(s.bytes, &f, 4);
+          slots.push_back(s);
+          break;
+        }
+        case ArgClass::Bool: {
+          bool b = o == Py_True;
+          key += "b;";
+          sig.args.push_back(ArgSpec{p.name, ArgKind::Scalar, DType::I1, 1, {}});
+          std::memcpy(s.bytes, &b, 1);
+          slots.push_back(s);
+          break;
+        }
+        case ArgClass::None:
+          throw_type_error(name_ + "(): argument '" + p.name + "' is None; pass a tensor or a number (None is only allowed for tl.constexpr parameters)");
+        case ArgClass::Other:
+          throw_type_error(name_ + "(): argument '" + p.name + "' has unsupported type " + std::string(Py_TYPE(o)->tp_name) +
+                           "; pass a tensor (anything with __dlpack__), an int, a float or a bool");
+      }
+    }
+    Backend backend = device_type == kDLCUDA ? Backend::Cuda : Backend::Cpu;
+    int arch = backend == Backend::Cuda ? cached_device_arch(device_id) : 0;
+    key += backend == Backend::Cuda ? "cuda" + std::to_string(arch) + "w" + std::to_string(num_warps) + "s" + std::to_string(num_stages) : "cpu";
+
+    std::shared_ptr<CompiledKernel> k = lookup_or_compile(key, sig, backend, arch, num_warps, num_stages);
+    if (warmup) return py::cast(PyCompiledKernel(k));
+
+    std::array<int32_t, 3> g = resolve_grid(grid, bound);
+    void* ptrs[256];
+    if (slots.size() > 256) throw_value_error("too many kernel arguments");
+    for (size_t i = 0; i < slots.size(); ++i) ptrs[i] = slots[i].bytes;
+    std::string error;
+    if (backend == Backend::Cpu) {
+      py::gil_scoped_release release;
+      error = launch_cpu(*k, g, ptrs);
+    } else {
+      void* stream = resolve_stream(stream_arg, device_id);
+      error = launch_cuda(*k, device_id, g, stream, ptrs);
+    }
+    if (!error.empty()) throw std::runtime_error(error);
+    return py::none();
+  }
+
+ private:
+  size_t index_of(const std::string& key) const {
+    size_t i = 0;
+    while (i < params_.size() && params_[i].name != key) ++i;
+    return i;
+  }
+
+  std::shared_ptr<CompiledKernel> lookup_or_compile(const std::string& key, const Signature& sig, Backend backend,
+                                                    int arch, int num_warps, int num_stages) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = compiled_.find(key);
+      if (it != compiled_.end()) return it->second;
+    }
+    KernelOptions options;
+    options.backend = backend;
+    options.cuda.arch = arch;
+    options.cuda.num_warps = num_warps;
+    options.cuda.num_stages = num_stages;
+    Diagnostics diags;
+    std::shared_ptr<CompiledKernel> k;
+    {
+      py::gil_scoped_release release;
+      k = compile_kernel(KernelSource{file_, name_, sig}, options, diags);
+    }
+    if (!k) {
+      PyErr_SetString(g_compile_error, diags.render().c_str());
+      throw py::error_already_set();
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    return compiled_.emplace(key, k).first->second;
+  }
+
+  std::array<int32_t, 3> resolve_grid(py::object grid, const std::vector<py::handle>& bound) {
+    py::object g = grid;
+    if (PyCallable_Check(grid.ptr())) {
+      py::dict meta;
+      for (size_t i = 0; i < params_.size(); ++i)
+        meta[py::str(params_[i].name)] = bound[i] ? py::reinterpret_borrow<py::object>(bound[i]) : params_[i].default_value;
+      g = grid(meta);
+    }
+    std::array<int32_t, 3> out = {1, 1, 1};
+    py::tuple t;
+    if (PyLong_Check(g.ptr())) t = py::make_tuple(g);
+    else if (PyTuple_Check(g.ptr()) || PyList_Check(g.ptr())) t = py::tuple(g);
+    else throw_value_error(name_ + "(): the grid must be a tuple of 1 to 3 positive ints (or a function returning one), got " + std::string(Py_TYPE(g.ptr())->tp_name));
+    if (t.size() < 1 || t.size() > 3) throw_value_error(name_ + "(): the grid must have 1 to 3 dimensions, got " + std::to_string(t.size()));
+    for (size_t i = 0; i < t.size(); ++i) {
+      PyObject* d = t[i].ptr();
+      if (!PyLong_Check(d) || PyBool_Check(d))
+        throw_value_error(name_ + "(): grid dimension " + std::to_string(i) + " must be an int, got " + std::string(Py_TYPE(d)->tp_name));
+      long long v = PyLong_AsLongLong(d);
+      if (v <= 0 || v > INT32_MAX)
+        throw_value_error(name_ + "(): grid dimension " + std::to_string(i) + " is " + std::to_string(v) + "; it must be between 1 and 2^31-1");
+      out[i] = static_cast<int32_t>(v);
+    }
+    return out;
+  }
+
+  void* resolve_stream(py::handle stream_arg, int device) {
+    if (stream_arg && !stream_arg.is_none()) {
+      if (PyLong_Check(stream_arg.ptr())) return reinterpret_cast<void*>(stream_arg.cast<uint64_t>());
+      if (py::hasattr(stream_arg, "cuda_stream")) return reinterpret_cast<void*>(stream_arg.attr("cuda_stream").cast<uint64_t>());
+      throw_type_error("stream= must be a raw CUDA stream handle (int) or an object with .cuda_stream (torch.cuda.Stream)");
+    }
+    // The caller's current PyTorch stream, as Triton uses; the null stream without torch.
+    static py::object get_stream = [] {
+      try {
+        return py::module_::import("torch")
+            .attr("_C")
+            .attr("_cuda_getCurrentRawStream");
+      } catch (const py::error_already_set&) {
+        return py::object(py::none());
+      }
+    }();
+    if (get_stream.is_none()) return nullptr;
+    return reinterpret_cast<void*>(get_stream(device).cast<uint64_t>());
+  }
+
+  std::shared_ptr<SourceFile> file_;
+  std::string name_;
+  std::vector<Param> params_;
+  std::mutex mu_;
+  std::unordered_map<std::string, std::shared_ptr<CompiledKernel>> compiled_;
+};
+
+// kernel[grid]: holds the grid until called.
+struct Launcher {
+  std::shared_ptr<JitKernel> kernel;
+  py::object grid;
+};
+
+}  // namespace
+
+PYBIND11_MODULE(_C, m) {
+  m.doc() = "tilec native module: compiler and launcher";
+  g_compile_error = PyErr_NewExceptionWithDoc("tilec.CompileError",
+                                              "A kernel failed to compile; the message has file:line:col, the line and a caret.",
+                                              PyExc_Exception, nullptr);
+  m.add_object("CompileError", py::handle(g_compile_error));
+  m.attr("__version__") = TILEC_VERSION;
+
+  py::class_<PyCompiledKernel>(m, "CompiledKernel")
+      .def_property_readonly("asm", &PyCompiledKernel::asm_dict)
+      .def_property_readonly("metadata", &PyCompiledKernel::metadata)
+      .def_property_readonly("name", &PyCompiledKernel::name)
+      .def_property_readonly("backend", &PyCompiledKernel::backend)
+      .def("__repr__", [](const PyCompiledKernel& k) { return "<tilec.CompiledKernel " + k.name() + " (" + k.backend() + ")>"; });
+
+  py::class_<JitKernel, std::shared_ptr<JitKernel>>(m, "JitKernel")
+      .def(py::init<std::string, std::string, std::string, std::vector<std::string>, std::vector<bool>, std::vector<py::object>,
+                    std::vector<bool>>())
+      .def_property_readonly("name", &JitKernel::name)
+      .def("__getitem__", [](std::shared_ptr<JitKernel> k, py::object grid) { return Launcher{std::move(k), std::move(grid)}; })
+      .def("warmup", [](JitKernel& k, py::args args, py::kwargs kwargs) {
+        py::object grid = kwargs.contains("grid") ? py::object(kwargs["grid"]) : py::object(py::make_tuple(1));
+        return k.call(grid, args, kwargs, true);
+      })
+      .def("run", [](JitKernel& k, py::args args, py::kwargs kwargs) {
+        if (!kwargs.contains("grid")) throw py::type_error(k.name() + ".run() needs grid=");
+        return k.call(kwargs["grid"], args, kwargs, false);
+      });
+
+  py::class_<Launcher>(m, "Launcher")
+      .def("__call__", [](Launcher& l, py::args args, py::kwargs kwargs) { return l.kernel->call(l.grid, args, kwargs, false); });
+
+  m.def("compile", [](const std::string& source, const std::string& path, const std::string& kernel,
+                      const std::string& signature, const std::vector<std::string>& constexprs, const std::string& backend,
+                      int arch, int num_warps, int num_stages) {
+    std::string error;
+    std::optional<Signature> sig = parse_signature(signature, constexprs, &error);
+    if (!sig) throw py::value_error(error);
+    KernelOptions options;
+    if (backend == "cuda") options.backend = Backend::Cuda;
+    else if (backend != "cpu") throw py::value_error("backend must be 'cpu' or 'cuda', got '" + backend + "'");
+    options.cuda = CudaOptions{arch, num_warps, num_stages};
+    Diagnostics diags;
+    std::shared_ptr<CompiledKernel> k;
+    {
+      py::gil_scoped_release release;
+      k = compile_kernel(KernelSource{std::make_shared<SourceFile>(path, source), kernel, *sig}, options, diags);
+    }
+    if (!k) {
+      PyErr_SetString(g_compile_error, diags.render().c_str());
+      throw py::error_already_set();
+    }
+    return PyCompiledKernel(k);
+  });
+  m.def("emit", [](const std::string& source, const std::string& path, const std::string& kernel, const std::string& signature,
+                   const std::vector<std::string>& constexprs, const std::string& stage, int arch) {
+    std::string error;
+    std::optional<Signature> sig = parse_signature(signature, constexprs, &error);
+    if (!sig) throw py::value_error(error);
+    std::optional<Stage> st = stage_from_name(stage);
+    if (!st) throw py::value_error("unknown stage '" + stage + "'");
+    Diagnostics diags;
+    std::optional<std::string> out = emit_stage(KernelSource{std::make_shared<SourceFile>(path, source), kernel, *sig}, *st,
+                                                TargetOptions{arch, 4, 3}, diags);
+    if (!out) {
+      PyErr_SetString(g_compile_error, diags.render().c_str());
+      throw py::error_already_set();
+    }
+    return *out;
+  });
+  m.def("set_runtime_include_dir", &set_runtime_include_dir);
+  m.def("runtime_include_dir", &runtime_include_dir);
+}

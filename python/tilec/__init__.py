@@ -1,0 +1,30 @@
+"""tilec: a JIT compiler for Triton-style tile kernels, with CUDA and CPU backends.
+
+    import tilec
+    import tilec.language as tl
+
+    @tilec.jit
+    def add_kernel(x_ptr, y_ptr, out_ptr, n, BLOCK: tl.constexpr):
+        ...
+
+    add_kernel[(tilec.cdiv(n, 1024),)](x, y, out, n, BLOCK=1024)
+"""
+from . import language
+from ._C import CompileError, CompiledKernel
+from .jit import JITFunction, compile, jit
+
+__version__ = "0.1.0"
+constexpr = language.constexpr
+
+
+def cdiv(x, div):
+    """Ceiling division of Python ints, for grids."""
+    return (x + div - 1) // div
+
+
+def next_power_of_2(n):
+    """The smallest power of two >= n (1 for n <= 1)."""
+    return 1 if n <= 1 else 1 << (int(n) - 1).bit_length()
+
+
+__all__ = ["jit", "compile", "JITFunction", "CompileError", "CompiledKernel", "cdiv", "next_power_of_2", "constexpr", "language"]

@@ -1,0 +1,92 @@
+"""@tilec.jit: hands a kernel's source text to the C++ compiler and returns a launchable object.
+Binding, specialization, caching and launching all happen in tilec._C (see python/bindings.cpp)."""
+import inspect
+import linecache
+import os
+
+from . import _C
+from .language import constexpr
+
+_INCLUDE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "include")
+if os.path.isdir(os.path.join(_INCLUDE, "runtime", "cpu")):
+    _C.set_runtime_include_dir(_INCLUDE)
+
+
+def _is_constexpr_annotation(annotation):
+    if annotation is constexpr:
+        return True
+    return isinstance(annotation, str) and annotation.split(".")[-1].strip() == "constexpr"
+
+
+def _module_text(fn):
+    """The whole text of the file defining fn (for helpers and real line numbers); for functions
+    without a file (exec, notebooks) their own source, padded so that line numbers still match."""
+    path = inspect.getsourcefile(fn) or inspect.getfile(fn)
+    lines = linecache.getlines(path)
+    if lines:
+        return path, "".join(lines)
+    source = inspect.getsource(fn)
+    return path, "\n" * (fn.__code__.co_firstlineno - 1) + source
+
+
+class JITFunction:
+    """A kernel: index it with a grid and call it, `kernel[grid](*args, **constexprs)`."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.__name__ = fn.__name__
+        self.__doc__ = fn.__doc__
+        self.__module__ = fn.__module__
+        path, text = _module_text(fn)
+        params = inspect.signature(fn).parameters.values()
+        names = [p.name for p in params]
+        flags = [_is_constexpr_annotation(p.annotation) for p in params]
+        has_default = [p.default is not inspect.Parameter.empty for p in params]
+        defaults = [p.default if d else None for p, d in zip(params, has_default)]
+        for p in params:
+            if p.kind not in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD):
+                raise TypeError(f"{fn.__name__}: kernel parameters must be plain positional parameters, not {p}")
+        self._kernel = _C.JitKernel(path, text, fn.__name__, names, flags, defaults, has_default)
+
+    def __getitem__(self, grid):
+        return self._kernel[grid]
+
+    def run(self, *args, grid, **kwargs):
+        """Launches with an explicit grid: kernel.run(x, y, grid=(n,), BLOCK=128)."""
+        return self._kernel.run(*args, grid=grid, **kwargs)
+
+    def warmup(self, *args, **kwargs):
+        """Compiles for these arguments without launching; returns the CompiledKernel
+        (.asm["ir"], .asm["ir-opt"], .asm["cpp"] or .asm["cuda"]/["ptx"], .metadata)."""
+        return self._kernel.warmup(*args, **kwargs)
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError(
+            f"{self.__name__} is a @tilec.jit kernel: launch it with a grid, {self.__name__}[grid](...); "
+            f"@tilec.jit helpers are only callable from inside kernels")
+
+    def __repr__(self):
+        return f"JITFunction({self.fn.__module__}:{self.__name__})"
+
+
+def jit(fn=None, **options):
+    """Decorator: @tilec.jit or @tilec.jit(...) turns a tile-language function into a kernel."""
+    if fn is None:
+        return lambda f: JITFunction(f)
+    return JITFunction(fn)
+
+
+def compile(source, name, signature="", constexprs=None, backend="cpu", arch=90, num_warps=4, num_stages=3,
+            path="<string>"):
+    """Compiles kernel `name` from `source` (a Python module's text) for a signature such as
+    "x_ptr:*fp32:16,n:i32"; constexprs is a dict. Returns a CompiledKernel."""
+    items = [f"{k}={_constexpr_text(v)}" for k, v in (constexprs or {}).items()]
+    return _C.compile(source, path, name, signature, items, backend, arch, num_warps, num_stages)
+
+
+def _constexpr_text(v):
+    if hasattr(v, "_tilec_dtype"):
+        return v._tilec_dtype
+    if isinstance(v, str):
+        return repr(v)
+    return str(v)
