@@ -160,6 +160,43 @@ template <class T> inline T atomic_cas(T* p, T cmp, T v) {
   return o;
 }
 
+// ---- tl.dot: c (MxN) += a (MxK) * b (KxN), row-major; inputs already converted to T ----
+
+// Float types: register-blocked MR x NR micro-kernel (up to 4 rows x 2 vectors of accumulators,
+// which fit the 16 AVX2 registers with the b vectors and the broadcast a).
+template <class T, int M, int N, int K>
+inline void dot(const T* a, const T* b, T* c) {
+  if constexpr ((std::is_same_v<T, float> || std::is_same_v<T, double>) && N % kWidth<T> == 0) {
+    using V = VecN<T>;
+    constexpr int W = V::width;
+    constexpr int NV = N % (2 * W) == 0 ? 2 : 1;
+    constexpr int MR = M % 4 == 0 ? 4 : (M % 2 == 0 ? 2 : 1);
+    for (int i = 0; i < M; i += MR) {
+      for (int j = 0; j < N; j += NV * W) {
+        V acc[MR][NV];
+        for (int ii = 0; ii < MR; ++ii)
+          for (int jj = 0; jj < NV; ++jj) acc[ii][jj] = V::load(c + (i + ii) * N + j + jj * W);
+        for (int k = 0; k < K; ++k) {
+          V bv[NV];
+          for (int jj = 0; jj < NV; ++jj) bv[jj] = V::load(b + k * N + j + jj * W);
+          for (int ii = 0; ii < MR; ++ii) {
+            V av = V::broadcast(a[(i + ii) * K + k]);
+            for (int jj = 0; jj < NV; ++jj) acc[ii][jj] = fma(av, bv[jj], acc[ii][jj]);
+          }
+        }
+        for (int ii = 0; ii < MR; ++ii)
+          for (int jj = 0; jj < NV; ++jj) acc[ii][jj].store(c + (i + ii) * N + j + jj * W);
+      }
+    }
+  } else {
+    for (int i = 0; i < M; ++i)
+      for (int k = 0; k < K; ++k) {
+        T av = a[i * K + k];
+        for (int j = 0; j < N; ++j) c[i * N + j] += av * b[k * N + j];
+      }
+  }
+}
+
 // ---- Device assertions: reported, counted, never fatal (the launcher reads the count) ----
 
 inline std::atomic<int>& assert_failures() {
