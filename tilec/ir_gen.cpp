@@ -1731,6 +1731,13 @@ class IrGen {
         if (a[0]->is_number()) return SVal::of(ConstValue::of_int(a[0]->c.kind == ConstValue::Kind::Float ? static_cast<int64_t>(a[0]->c.f) : const_int(*a[0], loc, "int()")));
         fail(loc, "int() needs a constexpr number; use .to(tl.int32) for tiles");
       case Builtin::PyFloat:
+        if (a[0]->is_const(ConstValue::Kind::Str)) {
+          const std::string& t = a[0]->c.s;
+          if (t == "inf" || t == "+inf") return SVal::of(ConstValue::of_float(std::numeric_limits<double>::infinity()));
+          if (t == "-inf") return SVal::of(ConstValue::of_float(-std::numeric_limits<double>::infinity()));
+          if (t == "nan") return SVal::of(ConstValue::of_float(std::numeric_limits<double>::quiet_NaN()));
+          fail(loc, "float() of the string '" + t + "' is not supported; use 'inf', '-inf' or 'nan'");
+        }
         if (a[0]->is_number()) return SVal::of(ConstValue::of_float(a[0]->c.kind == ConstValue::Kind::Float ? a[0]->c.f : static_cast<double>(const_int(*a[0], loc, "float()"))));
         fail(loc, "float() needs a constexpr number; use .to(tl.float32) for tiles");
     }

@@ -665,7 +665,8 @@ std::vector<Token> Lexer::run() {
         error(loc, "unexpected character after line continuation character");
       continue;
     }
-    line_has_tokens_ = true;
+    // Only a line that produced a token ends in NEWLINE (a dropped bad character does not).
+    size_t before = tokens_.size();
     if (is_ident_start(c)) {
       // String prefixes: up to two of r/b/u/f directly before a quote.
       size_t n = 0;
@@ -677,17 +678,14 @@ std::vector<Token> Lexer::run() {
         lex_string(prefix);
       else
         lex_name();
-      continue;
-    }
-    if (is_digit(c) || (c == '.' && is_digit(peek(1)))) {
+    } else if (is_digit(c) || (c == '.' && is_digit(peek(1)))) {
       lex_number();
-      continue;
-    }
-    if (c == '\'' || c == '"') {
+    } else if (c == '\'' || c == '"') {
       lex_string(0);
-      continue;
+    } else {
+      lex_punct();
     }
-    lex_punct();
+    if (tokens_.size() > before) line_has_tokens_ = true;
   }
   finish();
   return std::move(tokens_);

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <set>
+#include <string_view>
 #include <utility>
 
 namespace tilec {
@@ -26,18 +27,20 @@ class Parser {
   // parse stops, because recovery inside a too-deep construct would just repeat the error.
   class DepthGuard {
    public:
-    DepthGuard(Parser& p, const char* what) : p_(p) {
-      if (++p_.depth_ > kMaxDepth) {
+    DepthGuard(Parser& p, const char* what)
+        : p_(p), counter_(std::string_view(what) == "statement" ? p.stmt_depth_ : p.depth_) {
+      if (++counter_ > kMaxDepth) {
         p_.diags_.error(p_.cur().loc, std::string(what) + " nested too deeply (limit 200)");
         throw AbortAll{};
       }
     }
-    ~DepthGuard() { --p_.depth_; }
+    ~DepthGuard() { --counter_; }
     DepthGuard(const DepthGuard&) = delete;
     DepthGuard& operator=(const DepthGuard&) = delete;
 
    private:
     Parser& p_;
+    int& counter_;
   };
 
   const Token& cur() const { return toks_[pos_]; }
@@ -121,12 +124,14 @@ class Parser {
   ExprPtr slice_item();
   ExprPtr atom();
   ExprPtr paren_atom();
+  ExprPtr list_atom();
   [[noreturn]] void reject_display(const Token& open);
 
   const std::vector<Token>& toks_;
   Diagnostics& diags_;
   size_t pos_ = 0;
-  int depth_ = 0;
+  int depth_ = 0;       // expression nesting
+  int stmt_depth_ = 0;  // block nesting, counted apart so each limit names its construct
 };
 
 // Left-associative operator loops build left-deep trees; each extra operand counts as one
@@ -769,7 +774,8 @@ ExprPtr Parser::atom() {
   }
   if (at(Tok::KwNone)) return make(ExprKind::None, advance().loc);
   if (at(Tok::LParen)) return paren_atom();
-  if (at(Tok::LBracket) || at(Tok::LBrace)) reject_display(t);
+  if (at(Tok::LBracket)) return list_atom();
+  if (at(Tok::LBrace)) reject_display(t);
   static constexpr std::pair<Tok, const char*> kRejected[] = {
       {Tok::Ellipsis, "'...'"}, {Tok::KwLambda, "'lambda'"}, {Tok::KwYield, "'yield'"},
       {Tok::KwAwait, "'await'"}, {Tok::Star, "starred expression"},
@@ -796,6 +802,29 @@ ExprPtr Parser::paren_atom() {
   while (accept(Tok::Comma) && !at(Tok::RParen)) tuple->args.push_back(expression());
   expect(Tok::RParen, "after tuple");
   return tuple;
+}
+
+// list_atom := '[' [expression (',' expression)* [',']] ']'
+// (a list of constants is a shape, as in tl.zeros([BLOCK], ...); it is a Tuple node)
+ExprPtr Parser::list_atom() {
+  const Token& open = cur();
+  bool comprehension = false;
+  int level = 0;
+  for (size_t i = pos_; i < toks_.size(); ++i) {
+    Tok k = toks_[i].kind;
+    if (k == Tok::LParen || k == Tok::LBracket || k == Tok::LBrace) ++level;
+    if (k == Tok::RParen || k == Tok::RBracket || k == Tok::RBrace) --level;
+    if (level == 0 || k == Tok::Newline || k == Tok::EndOfFile) break;
+    if (level == 1 && k == Tok::KwFor) comprehension = true;
+  }
+  if (comprehension) reject_display(open);
+  auto list = make(ExprKind::Tuple, advance().loc);
+  while (!at(Tok::RBracket)) {
+    list->args.push_back(expression());
+    if (!accept(Tok::Comma)) break;
+  }
+  expect(Tok::RBracket, "after list elements");
+  return list;
 }
 
 }  // namespace

@@ -1,0 +1,179 @@
+// Input: keys, artifact bytes and metadata. Output: cache entries on disk; a file only ever
+// appears under its final name fully written and flushed, and meta.json is renamed in last.
+#include "jit/cache.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <thread>
+
+namespace tilec {
+
+namespace {
+
+constexpr const char* kMetaName = "meta.json";
+
+std::string env_or_empty(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? std::string(v) : std::string();
+}
+
+std::string sys_error(const std::string& what, const std::string& path, int err) {
+  return what + " '" + path + "': " + std::strerror(err);
+}
+
+// Like `mkdir -p`; tolerates another writer creating the same folders at the same time.
+bool make_dirs(const std::string& path, std::string* error) {
+  if (path.empty()) return true;
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) return true;
+    *error = sys_error("cannot create directory", path, ENOTDIR);
+    return false;
+  }
+  size_t slash = path.find_last_of('/');
+  if (slash != std::string::npos && slash > 0 && !make_dirs(path.substr(0, slash), error))
+    return false;
+  if (::mkdir(path.c_str(), 0755) == 0 || errno == EEXIST) {
+    if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return true;
+    *error = sys_error("cannot create directory", path, ENOTDIR);
+    return false;
+  }
+  *error = sys_error("cannot create directory", path, errno);
+  return false;
+}
+
+// pid + thread + per-process counter make the name unique across threads and processes.
+std::string temp_name_for(const std::string& final_path) {
+  static std::atomic<uint64_t> counter{0};
+  std::ostringstream name;
+  name << final_path << ".tmp." << ::getpid() << "."
+       << std::hash<std::thread::id>{}(std::this_thread::get_id()) << "."
+       << counter.fetch_add(1, std::memory_order_relaxed);
+  return name.str();
+}
+
+bool write_all(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+// Writes to a temp file, flushes it to disk and renames it over `path`.
+bool write_file_atomic(const std::string& path, std::string_view bytes, std::string* error) {
+  std::string tmp = temp_name_for(path);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    *error = sys_error("cannot create", tmp, errno);
+    return false;
+  }
+  bool ok = write_all(fd, bytes);
+  int err = errno;
+  if (ok && ::fsync(fd) != 0) {
+    ok = false;
+    err = errno;
+  }
+  if (::close(fd) != 0 && ok) {
+    ok = false;
+    err = errno;
+  }
+  if (!ok) {
+    *error = sys_error("cannot write", tmp, err);
+    ::unlink(tmp.c_str());
+    return false;
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    *error = sys_error("cannot rename '" + tmp + "' to", path, errno);
+    ::unlink(tmp.c_str());
+    return false;
+  }
+  return true;
+}
+
+bool valid_key(const std::string& key) {
+  return key.size() >= 2 && key.find('/') == std::string::npos && key[0] != '.';
+}
+
+bool valid_file_name(const std::string& name) {
+  return !name.empty() && name != kMetaName && name.find('/') == std::string::npos &&
+         name != "." && name != "..";
+}
+
+}  // namespace
+
+std::string default_cache_root() {
+  std::string dir = env_or_empty("TILEC_CACHE_DIR");
+  if (!dir.empty()) return dir;
+  std::string home = env_or_empty("HOME");
+  if (!home.empty()) return home + "/.cache/tilec";
+  std::error_code ec;
+  std::filesystem::path tmp = std::filesystem::temp_directory_path(ec);
+  if (ec) tmp = "/tmp";
+  // Per-user so that another user's folder (with its permissions) is never reused.
+  return (tmp / ("tilec-cache-" + std::to_string(::getuid()))).string();
+}
+
+bool always_compile() { return env_or_empty("TILEC_ALWAYS_COMPILE") == "1"; }
+
+KernelCache::KernelCache(std::string root) : root_(std::move(root)) {}
+
+std::string KernelCache::entry_dir(const std::string& key) const {
+  return root_ + "/" + key.substr(0, 2) + "/" + key;
+}
+
+std::string KernelCache::artifact_path(const std::string& key, const std::string& name) const {
+  return entry_dir(key) + "/" + name;
+}
+
+std::optional<nlohmann::json> KernelCache::lookup(const std::string& key) const {
+  if (!valid_key(key)) return std::nullopt;
+  std::ifstream in(artifact_path(key, kMetaName), std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream text;
+  text << in.rdbuf();
+  // A corrupt meta.json (e.g. edited by hand) reads as a miss; the next store rewrites it.
+  nlohmann::json meta = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+  if (meta.is_discarded()) return std::nullopt;
+  return meta;
+}
+
+bool KernelCache::store(const std::string& key,
+                        const std::vector<std::pair<std::string, std::string>>& files,
+                        const nlohmann::json& meta, std::string* error) {
+  std::string scratch;
+  if (!error) error = &scratch;
+  if (!valid_key(key)) {
+    *error = "invalid cache key '" + key + "'";
+    return false;
+  }
+  for (const auto& [name, bytes] : files) {
+    if (!valid_file_name(name)) {
+      *error = "invalid cache artifact name '" + name + "' for key " + key;
+      return false;
+    }
+  }
+  std::string dir = entry_dir(key);
+  if (!make_dirs(dir, error)) return false;
+  for (const auto& [name, bytes] : files)
+    if (!write_file_atomic(dir + "/" + name, bytes, error)) return false;
+  // Replacing bad UTF-8 keeps dump() from throwing on odd kernel names.
+  std::string meta_text = meta.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+  return write_file_atomic(dir + "/" + kMetaName, meta_text, error);
+}
+
+}  // namespace tilec

@@ -1,0 +1,64 @@
+// Input: a grid size n and a C callback over [begin, end) ranges. Output: every index in [0, n)
+// run exactly once across the caller and the pool's workers before parallel_for returns.
+#pragma once
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace tilec {
+
+// TILEC_NUM_THREADS when it is a positive integer, else std::thread::hardware_concurrency()
+// (at least 1). Read on every call; ThreadPool::instance() reads it once.
+int default_thread_count();
+
+// Persistent pool for kernel grids. Workers sleep on a condition variable between launches after
+// a short spin; the caller takes part in every launch.
+class ThreadPool {
+ public:
+  using RangeFn = void (*)(void* ctx, int64_t begin, int64_t end);
+
+  // Process-wide pool of default_thread_count() threads; never destroyed, so kernels running on
+  // other threads during exit never meet a dead pool.
+  static ThreadPool& instance();
+
+  // num_threads counts the caller: a pool of 1 has no workers and runs everything inline.
+  explicit ThreadPool(int num_threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int size() const { return static_cast<int>(workers_.size()) + 1; }
+
+  // Calls fn over disjoint ranges covering [0, n) and returns when all are done. n <= 1, a pool
+  // of 1, or a call from inside a running launch (nesting) runs fn(ctx, 0, n) inline with no
+  // synchronization. Launches from several threads at once are serialized.
+  void parallel_for(int64_t n, RangeFn fn, void* ctx);
+
+ private:
+  struct Job {
+    RangeFn fn;
+    void* ctx;
+    int64_t n;
+    int64_t chunk;
+    std::atomic<int64_t> next{0};
+    std::atomic<int> inside{0};  // workers that joined this job and have not left yet
+  };
+
+  static void run_chunks(Job& job);
+  void worker_loop();
+
+  std::vector<std::thread> workers_;
+  std::mutex launch_mu_;  // one launch at a time
+  std::mutex mu_;         // guards job_, stop_, sleepers_ and Job::inside changes
+  std::condition_variable work_cv_;
+  std::condition_variable done_cv_;
+  Job* job_ = nullptr;  // published job; null when none is accepting workers
+  std::atomic<uint64_t> generation_{0};
+  int sleepers_ = 0;
+  bool stop_ = false;
+};
+
+}  // namespace tilec

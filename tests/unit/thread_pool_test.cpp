@@ -1,0 +1,142 @@
+// Input: grids of various sizes on pools of various sizes. Output: pass/fail that every index
+// runs exactly once, under concurrent and nested launches, and that 1-item launches are cheap.
+#include "runtime/thread_pool.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+
+namespace tilec {
+namespace {
+
+struct SumCtx {
+  std::atomic<int64_t> sum{0};
+  std::atomic<int64_t> calls{0};
+};
+
+void add_range(void* ctx, int64_t begin, int64_t end) {
+  auto* c = static_cast<SumCtx*>(ctx);
+  int64_t local = 0;
+  for (int64_t i = begin; i < end; ++i) local += i + 1;
+  c->sum.fetch_add(local);
+  c->calls.fetch_add(1);
+}
+
+struct CoverCtx {
+  std::unique_ptr<std::atomic<int>[]> hits;
+};
+
+void mark_range(void* ctx, int64_t begin, int64_t end) {
+  auto* c = static_cast<CoverCtx*>(ctx);
+  for (int64_t i = begin; i < end; ++i) c->hits[i].fetch_add(1);
+}
+
+int64_t expected_sum(int64_t n) { return n * (n + 1) / 2; }
+
+TEST(ThreadPool, SumsForManySizes) {
+  for (int threads : {1, 2, 3, 4, 8}) {
+    ThreadPool pool(threads);
+    EXPECT_EQ(pool.size(), threads);
+    for (int64_t n : {0, 1, 2, 3, 5, 7, 16, 31, 100, 1000, 12345, 1000000}) {
+      SumCtx ctx;
+      pool.parallel_for(n, add_range, &ctx);
+      EXPECT_EQ(ctx.sum.load(), expected_sum(n)) << "threads " << threads << " n " << n;
+    }
+  }
+}
+
+TEST(ThreadPool, EveryIndexExactlyOnce) {
+  ThreadPool pool(4);
+  for (int rep = 0; rep < 200; ++rep) {
+    int64_t n = 1 + rep * 37 % 2000;
+    CoverCtx ctx{std::make_unique<std::atomic<int>[]>(n)};
+    pool.parallel_for(n, mark_range, &ctx);
+    for (int64_t i = 0; i < n; ++i) ASSERT_EQ(ctx.hits[i].load(), 1) << "n " << n << " i " << i;
+  }
+}
+
+TEST(ThreadPool, ConcurrentCallers) {
+  ThreadPool pool(4);
+  std::vector<std::thread> callers;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 4; ++t)
+    callers.emplace_back([&, t] {
+      for (int rep = 0; rep < 300; ++rep) {
+        int64_t n = 1 + (rep * 13 + t * 101) % 5000;
+        SumCtx ctx;
+        pool.parallel_for(n, add_range, &ctx);
+        if (ctx.sum.load() != expected_sum(n)) failures.fetch_add(1);
+      }
+    });
+  for (auto& c : callers) c.join();
+  EXPECT_EQ(failures.load(), 0);
+}
+
+struct NestedCtx {
+  ThreadPool* pool;
+  std::atomic<int64_t> sum{0};
+};
+
+void nested_range(void* ctx, int64_t begin, int64_t end) {
+  auto* c = static_cast<NestedCtx*>(ctx);
+  for (int64_t i = begin; i < end; ++i) {
+    SumCtx inner;
+    c->pool->parallel_for(10, add_range, &inner);
+    c->sum.fetch_add(inner.sum.load());
+  }
+}
+
+TEST(ThreadPool, NestedLaunchRunsInline) {
+  ThreadPool pool(3);
+  NestedCtx ctx{&pool};
+  pool.parallel_for(50, nested_range, &ctx);
+  EXPECT_EQ(ctx.sum.load(), 50 * expected_sum(10));
+}
+
+TEST(ThreadPool, EnvSingleThreadRunsInline) {
+  std::string saved = std::getenv("TILEC_NUM_THREADS") ? std::getenv("TILEC_NUM_THREADS") : "";
+  ::setenv("TILEC_NUM_THREADS", "1", 1);
+  EXPECT_EQ(default_thread_count(), 1);
+  ThreadPool pool(default_thread_count());
+  EXPECT_EQ(pool.size(), 1);
+  SumCtx ctx;
+  pool.parallel_for(1000, add_range, &ctx);
+  EXPECT_EQ(ctx.sum.load(), expected_sum(1000));
+  EXPECT_EQ(ctx.calls.load(), 1);  // one inline call over the whole range
+  ::setenv("TILEC_NUM_THREADS", "6", 1);
+  EXPECT_EQ(default_thread_count(), 6);
+  ::setenv("TILEC_NUM_THREADS", "zero", 1);
+  EXPECT_GE(default_thread_count(), 1);
+  if (saved.empty())
+    ::unsetenv("TILEC_NUM_THREADS");
+  else
+    ::setenv("TILEC_NUM_THREADS", saved.c_str(), 1);
+  EXPECT_GE(ThreadPool::instance().size(), 1);
+  EXPECT_EQ(&ThreadPool::instance(), &ThreadPool::instance());
+}
+
+TEST(ThreadPool, LaunchOverhead) {
+  ThreadPool pool(4);
+  SumCtx ctx;
+  constexpr int kReps = 100000;
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < kReps; ++i) pool.parallel_for(1, add_range, &ctx);
+  double single_us =
+      std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() /
+      kReps;
+  EXPECT_LT(single_us, 5.0);
+  constexpr int kMultiReps = 2000;
+  t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < kMultiReps; ++i) pool.parallel_for(64, add_range, &ctx);
+  double multi_us =
+      std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() /
+      kMultiReps;
+  std::printf("launch overhead: 1 item %.3f us, 64 items on 4 threads %.3f us\n", single_us,
+              multi_us);
+}
+
+}  // namespace
+}  // namespace tilec

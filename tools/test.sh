@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The whole test suite: C++ unit, golden and diagnostic tests (ctest), then 60 seconds of
+# libFuzzer over the front end (clang, ASan+UBSan) seeded with the sample kernels.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools/install_deps.sh
+jobs="$(nproc)"
+
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$jobs"
+(cd build && ctest --output-on-failure -j"$jobs")
+
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DTILEC_BUILD_FUZZ=ON -DTILEC_SANITIZE=ON -DTILEC_BUILD_TESTS=OFF >/dev/null
+cmake --build build-fuzz -j"$jobs" --target tilec_fuzz
+rm -rf build-fuzz/corpus && mkdir -p build-fuzz/corpus
+cp samples/*.py tests/golden/*.py build-fuzz/corpus/
+build-fuzz/tilec_fuzz -max_total_time="${TILEC_FUZZ_SECONDS:-60}" -timeout=10 -rss_limit_mb=4096 \
+  -print_final_stats=1 build-fuzz/corpus 2>&1 | tail -n 15
+echo "all tests passed"
