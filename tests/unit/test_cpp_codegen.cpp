@@ -79,13 +79,12 @@ void replace_all(std::string& s, const std::string& from, const std::string& to)
   for (size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size())) s.replace(p, from.size(), to);
 }
 
-// The front end does not take list displays nor float('inf') yet; those spellings are rewritten
-// to equivalents it accepts, keeping line numbers.
+// The front end does not take float('inf') yet; that spelling is rewritten to an equivalent it
+// accepts, keeping line numbers.
 std::unique_ptr<Compiled> build_sample(const std::string& file, const std::string& kernel, const std::string& sig,
                                        const std::vector<std::string>& constexprs) {
   std::string path = std::string(TILEC_SOURCE_DIR) + "/samples/" + file;
   std::string text = read_text(path);
-  replace_all(text, "tl.zeros([BLOCK_SIZE]", "tl.zeros((BLOCK_SIZE,)");
   replace_all(text, "-float('inf')", "-1e300 * 1e300");
   return build(path, text, kernel, sig, constexprs);
 }
@@ -220,7 +219,7 @@ def cumsum_kernel(x_ptr, out_ptr, BLOCK: tl.constexpr):
 @tilec.jit
 def loop_kernel(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
     offs = tl.arange(0, BLOCK)
-    acc = tl.zeros((BLOCK,), dtype=tl.float32)
+    acc = tl.zeros([BLOCK], dtype=tl.float32)
     scale = 1.0
     for i in range(0, n):
         acc += tl.load(x_ptr + i * BLOCK + offs) * scale
