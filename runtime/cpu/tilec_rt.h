@@ -1,0 +1,225 @@
+// Input: none (header-only, C++17, included once by each generated CPU kernel after tilec_vec.h).
+// Output: scalar math by dtype, C-semantics integer division, atomics on raw pointers, the assert flag.
+#pragma once
+#include <atomic>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <type_traits>
+
+#include "runtime/cpu/tilec_vec.h"
+
+namespace tilec_rt {
+
+// ---- Scalar math: half types compute in float, like Triton's libdevice wrappers ----
+
+template <class T> using MathT = std::conditional_t<std::is_same_v<T, fp16> || std::is_same_v<T, bf16>, float, T>;
+
+#define TILEC_MATH1(name, expr)                                              \
+  template <class T> inline T name(T x) {                                    \
+    using M = std::conditional_t<std::is_floating_point_v<MathT<T>>, MathT<T>, double>; \
+    M v = static_cast<M>(static_cast<MathT<T>>(x));                         \
+    return static_cast<T>(expr);                                             \
+  }
+TILEC_MATH1(exp_, std::exp(v))
+TILEC_MATH1(exp2_, std::exp2(v))
+TILEC_MATH1(log_, std::log(v))
+TILEC_MATH1(log2_, std::log2(v))
+TILEC_MATH1(sqrt_, std::sqrt(v))
+TILEC_MATH1(rsqrt_, M(1) / std::sqrt(v))
+TILEC_MATH1(sin_, std::sin(v))
+TILEC_MATH1(cos_, std::cos(v))
+TILEC_MATH1(erf_, std::erf(v))
+TILEC_MATH1(floor_, std::floor(v))
+TILEC_MATH1(ceil_, std::ceil(v))
+#undef TILEC_MATH1
+
+template <class T> inline T abs_(T x) {
+  if constexpr (std::is_unsigned_v<T>) return x;
+  else if constexpr (std::is_integral_v<T>) return static_cast<T>(x < 0 ? -x : x);
+  else return static_cast<T>(std::fabs(static_cast<MathT<T>>(x)));
+}
+
+// Floats: fmax/fmin (a NaN operand yields the other one), Triton's propagate_nan=NONE.
+template <class T> inline T max_(T a, T b) {
+  if constexpr (std::is_integral_v<T>) return a > b ? a : b;
+  else return static_cast<T>(std::fmax(static_cast<MathT<T>>(a), static_cast<MathT<T>>(b)));
+}
+template <class T> inline T min_(T a, T b) {
+  if constexpr (std::is_integral_v<T>) return a < b ? a : b;
+  else return static_cast<T>(std::fmin(static_cast<MathT<T>>(a), static_cast<MathT<T>>(b)));
+}
+
+// Integer division truncates toward zero (C); a zero divisor or INT_MIN / -1 yields 0 rather than
+// trapping, because a masked-out lane may still compute it.
+template <class T> inline T div_(T a, T b) {
+  if constexpr (std::is_integral_v<T>) {
+    if (b == 0) return 0;
+    if constexpr (std::is_signed_v<T>) if (b == -1) return static_cast<T>(0 - static_cast<std::make_unsigned_t<T>>(a));
+    return static_cast<T>(a / b);
+  } else {
+    return static_cast<T>(static_cast<MathT<T>>(a) / static_cast<MathT<T>>(b));
+  }
+}
+template <class T> inline T rem_(T a, T b) {
+  if constexpr (std::is_integral_v<T>) {
+    if (b == 0) return 0;
+    if constexpr (std::is_signed_v<T>) if (b == -1) return 0;
+    return static_cast<T>(a % b);
+  } else {
+    return static_cast<T>(std::fmod(static_cast<MathT<T>>(a), static_cast<MathT<T>>(b)));
+  }
+}
+// Shift counts are masked to the width so that no shift is undefined behaviour.
+template <class T> inline T shl_(T a, T b) {
+  using U = std::make_unsigned_t<T>;
+  return static_cast<T>(static_cast<U>(a) << (static_cast<U>(b) & (sizeof(T) * 8 - 1)));
+}
+template <class T> inline T shr_(T a, T b) {
+  using U = std::make_unsigned_t<T>;
+  return static_cast<T>(a >> (static_cast<U>(b) & (sizeof(T) * 8 - 1)));
+}
+
+// Numeric conversion: float -> int truncates toward zero, NaN and out-of-range give 0 / saturate
+// instead of UB; anything -> bool is != 0.
+template <class To, class From> inline To cast_(From x) {
+  using FM = MathT<From>;
+  if constexpr (std::is_same_v<To, bool>) {
+    return static_cast<FM>(x) != FM(0);
+  } else if constexpr (std::is_integral_v<To> && std::is_floating_point_v<FM>) {
+    FM v = static_cast<FM>(x);
+    if (!(v == v)) return 0;
+    if (v <= static_cast<FM>(std::numeric_limits<To>::min())) return std::numeric_limits<To>::min();
+    if (v >= static_cast<FM>(std::numeric_limits<To>::max())) return std::numeric_limits<To>::max();
+    return static_cast<To>(v);
+  } else if constexpr (std::is_same_v<To, fp16> || std::is_same_v<To, bf16>) {
+    return To(static_cast<float>(static_cast<FM>(x)));
+  } else {
+    return static_cast<To>(static_cast<FM>(x));
+  }
+}
+
+// ---- Atomics on raw pointers (sequentially consistent, like Triton's default acq_rel) ----
+
+template <class T> inline T atomic_add(T* p, T v) {
+  if constexpr (std::is_integral_v<T>) {
+    return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST);
+  } else {
+    using B = std::conditional_t<sizeof(T) == 8, uint64_t, std::conditional_t<sizeof(T) == 4, uint32_t, uint16_t>>;
+    B* bp = reinterpret_cast<B*>(p);
+    B old = __atomic_load_n(bp, __ATOMIC_RELAXED);
+    for (;;) {
+      T o;
+      std::memcpy(&o, &old, sizeof(T));
+      T n = static_cast<T>(static_cast<MathT<T>>(o) + static_cast<MathT<T>>(v));
+      B nb;
+      std::memcpy(&nb, &n, sizeof(T));
+      if (__atomic_compare_exchange_n(bp, &old, nb, false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) return o;
+    }
+  }
+}
+
+// Max/min through a CAS loop for every type; floats use fmax/fmin semantics.
+template <class T, bool IsMax> inline T atomic_minmax(T* p, T v) {
+  using B = std::conditional_t<sizeof(T) == 8, uint64_t, std::conditional_t<sizeof(T) == 4, uint32_t, uint16_t>>;
+  B* bp = reinterpret_cast<B*>(p);
+  B old = __atomic_load_n(bp, __ATOMIC_RELAXED);
+  for (;;) {
+    T o;
+    std::memcpy(&o, &old, sizeof(T));
+    T n = IsMax ? max_(o, v) : min_(o, v);
+    B nb;
+    std::memcpy(&nb, &n, sizeof(T));
+    if (nb == old) return o;
+    if (__atomic_compare_exchange_n(bp, &old, nb, false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) return o;
+  }
+}
+template <class T> inline T atomic_max(T* p, T v) { return atomic_minmax<T, true>(p, v); }
+template <class T> inline T atomic_min(T* p, T v) { return atomic_minmax<T, false>(p, v); }
+
+template <class T> inline T atomic_xchg(T* p, T v) {
+  using B = std::conditional_t<sizeof(T) == 8, uint64_t, std::conditional_t<sizeof(T) == 4, uint32_t, std::conditional_t<sizeof(T) == 2, uint16_t, uint8_t>>>;
+  B nb, ob;
+  std::memcpy(&nb, &v, sizeof(T));
+  ob = __atomic_exchange_n(reinterpret_cast<B*>(p), nb, __ATOMIC_SEQ_CST);
+  T o;
+  std::memcpy(&o, &ob, sizeof(T));
+  return o;
+}
+
+// Bitwise compare-and-swap (like the GPU's): returns the old value whether or not it swapped.
+template <class T> inline T atomic_cas(T* p, T cmp, T v) {
+  using B = std::conditional_t<sizeof(T) == 8, uint64_t, std::conditional_t<sizeof(T) == 4, uint32_t, uint16_t>>;
+  B cb, nb;
+  std::memcpy(&cb, &cmp, sizeof(T));
+  std::memcpy(&nb, &v, sizeof(T));
+  __atomic_compare_exchange_n(reinterpret_cast<B*>(p), &cb, nb, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+  T o;
+  std::memcpy(&o, &cb, sizeof(T));
+  return o;
+}
+
+// ---- tl.dot: c (MxN) += a (MxK) * b (KxN), row-major; inputs already converted to T ----
+
+// Float types: register-blocked MR x NR micro-kernel (up to 4 rows x 2 vectors of accumulators,
+// which fit the 16 AVX2 registers with the b vectors and the broadcast a).
+template <class T, int M, int N, int K>
+inline void dot(const T* a, const T* b, T* c) {
+  if constexpr ((std::is_same_v<T, float> || std::is_same_v<T, double>) && N % kWidth<T> == 0) {
+    using V = VecN<T>;
+    constexpr int W = V::width;
+    constexpr int NV = N % (2 * W) == 0 ? 2 : 1;
+    constexpr int MR = M % 4 == 0 ? 4 : (M % 2 == 0 ? 2 : 1);
+    for (int i = 0; i < M; i += MR) {
+      for (int j = 0; j < N; j += NV * W) {
+        V acc[MR][NV];
+        for (int ii = 0; ii < MR; ++ii)
+          for (int jj = 0; jj < NV; ++jj) acc[ii][jj] = V::load(c + (i + ii) * N + j + jj * W);
+        for (int k = 0; k < K; ++k) {
+          V bv[NV];
+          for (int jj = 0; jj < NV; ++jj) bv[jj] = V::load(b + k * N + j + jj * W);
+          for (int ii = 0; ii < MR; ++ii) {
+            V av = V::broadcast(a[(i + ii) * K + k]);
+            for (int jj = 0; jj < NV; ++jj) acc[ii][jj] = fma(av, bv[jj], acc[ii][jj]);
+          }
+        }
+        for (int ii = 0; ii < MR; ++ii)
+          for (int jj = 0; jj < NV; ++jj) acc[ii][jj].store(c + (i + ii) * N + j + jj * W);
+      }
+    }
+  } else {
+    for (int i = 0; i < M; ++i)
+      for (int k = 0; k < K; ++k) {
+        T av = a[i * K + k];
+        for (int j = 0; j < N; ++j) c[i * N + j] += av * b[k * N + j];
+      }
+  }
+}
+
+// ---- Device assertions: reported, counted, never fatal (the launcher reads the count) ----
+
+inline std::atomic<int>& assert_failures() {
+  static std::atomic<int> n{0};
+  return n;
+}
+
+inline void assert_fail(const char* msg, const char* where, int32_t pid0, int32_t pid1, int32_t pid2, int64_t index) {
+  std::fprintf(stderr, "%s: device assertion failed in program (%d, %d, %d) at index %lld: %s\n", where, pid0, pid1,
+               pid2, static_cast<long long>(index), msg);
+  assert_failures().fetch_add(1, std::memory_order_relaxed);
+}
+
+// True when every byte of a mask tile is non-zero: selects the unmasked fast path.
+template <int N> inline bool all_true(const uint8_t* m) {
+  uint8_t acc = 1;
+  for (int i = 0; i < N; ++i) acc &= static_cast<uint8_t>(m[i] != 0);
+  return acc != 0;
+}
+template <int N> inline bool any_true(const uint8_t* m) {
+  uint8_t acc = 0;
+  for (int i = 0; i < N; ++i) acc |= m[i];
+  return acc != 0;
+}
+
+}  // namespace tilec_rt
