@@ -1,0 +1,1212 @@
+// Input: optimized, verified tile IR and CudaOptions. Output: one CUDA C kernel (one CTA per program)
+// where each tile is a per-thread register array in a fixed blocked layout; unsupported ops are diagnosed.
+#include "tilec/codegen/cuda.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <sstream>
+#include <unordered_map>
+
+#include "tilec/codegen/axis_info.h"
+
+namespace tilec {
+namespace {
+
+// Every target-specific choice lives here.
+struct CudaTarget {
+  int vec_elems;   // contiguous elements per thread group in the tile layout (one 16-byte fp32 access)
+  int vec_bytes;   // widest single global access
+  bool mma;        // mma.sync m16n8k16 (f16/bf16) and m16n8k8 (tf32), sm_80+
+  int mma_group;   // n-tiles of 8 columns one warp accumulates at once (register budget)
+};
+
+CudaTarget target_for(int arch) { return CudaTarget{4, 16, arch >= 80, 4}; }
+
+// Thread t owns elements k*T*V + t*V + j (k < iters, j < V); the layout depends only on the
+// element count, so every tile of one numel shares it and reshapes are register renames.
+struct Layout {
+  int64_t n = 1, v = 1, iters = 1, regs = 1, threads = 1;
+  bool guard = false;  // some slots hold no element (n < threads)
+  std::string elem(const std::string& i) const {
+    if (v == 1) return "(" + i + ") * " + std::to_string(threads) + " + tid";
+    return "((" + i + ") / " + std::to_string(v) + ") * " + std::to_string(threads * v) + " + tid * " + std::to_string(v) +
+           " + (" + i + ") % " + std::to_string(v);
+  }
+  int64_t owner(int64_t e) const { return (e % (threads * v)) / v; }
+  int64_t slot(int64_t e) const { return (e / (threads * v)) * v + e % v; }
+  int64_t elem_of(int64_t t, int64_t i) const { return (i / v) * threads * v + t * v + i % v; }
+};
+
+std::string ctype(DType t) {
+  switch (t) {
+    case DType::I1: return "bool";
+    case DType::I8: return "signed char";
+    case DType::I16: return "short";
+    case DType::I32: return "int";
+    case DType::I64: return "long long";
+    case DType::U8: return "unsigned char";
+    case DType::U16: return "unsigned short";
+    case DType::U32: return "unsigned int";
+    case DType::U64: return "unsigned long long";
+    case DType::F16: return "__half";
+    case DType::BF16: return "__nv_bfloat16";
+    case DType::F32: return "float";
+    case DType::F64: return "double";
+  }
+  return "int";
+}
+
+std::string ctype(const Type& t) { return ctype(t.dtype) + (t.is_ptr ? "*" : ""); }
+
+bool is_half(DType t) { return t == DType::F16 || t == DType::BF16; }
+
+// Arithmetic happens in float for 16-bit floats and in int for sub-word integers.
+DType compute_dtype(DType t) {
+  switch (t) {
+    case DType::F16:
+    case DType::BF16: return DType::F32;
+    case DType::I1:
+    case DType::I8:
+    case DType::I16: return DType::I32;
+    case DType::U8:
+    case DType::U16: return DType::U32;
+    case DType::I32:
+    case DType::I64:
+    case DType::U32:
+    case DType::U64:
+    case DType::F32:
+    case DType::F64: return t;
+  }
+  return t;
+}
+
+std::string to_compute(DType t, const std::string& x) {
+  if (t == DType::F16) return "__half2float(" + x + ")";
+  if (t == DType::BF16) return "__bfloat162float(" + x + ")";
+  if (compute_dtype(t) != t) return "static_cast<" + ctype(compute_dtype(t)) + ">(" + x + ")";
+  return x;
+}
+
+std::string from_compute(DType t, const std::string& x) {
+  if (t == DType::F16) return "__float2half_rn(" + x + ")";
+  if (t == DType::BF16) return "__float2bfloat16_rn(" + x + ")";
+  if (compute_dtype(t) != t) return "static_cast<" + ctype(t) + ">(" + x + ")";
+  return x;
+}
+
+std::string cast_expr(DType from, DType to, const std::string& x) {
+  if (from == to) return x;
+  if (to == DType::I1) return "(" + to_compute(from, x) + " != 0)";
+  if (from == DType::F64 && to == DType::F16) return "__double2half(" + x + ")";
+  if (from == DType::F64 && to == DType::BF16) return "__double2bfloat16(" + x + ")";
+  std::string mid = to_compute(from, x);
+  if (is_half(to)) return from_compute(to, is_half(from) ? mid : "static_cast<float>(" + mid + ")");
+  return "static_cast<" + ctype(to) + ">(" + mid + ")";
+}
+
+std::string float_literal(double v, bool single) {
+  if (std::isnan(v)) return single ? "__int_as_float(0x7fc00000)" : "__longlong_as_double(0x7ff8000000000000LL)";
+  if (std::isinf(v)) {
+    std::string inf = single ? "__int_as_float(0x7f800000)" : "__longlong_as_double(0x7ff0000000000000LL)";
+    return v < 0 ? "(-" + inf + ")" : inf;
+  }
+  char buf[64];
+  if (single) std::snprintf(buf, sizeof buf, "%af", static_cast<double>(static_cast<float>(v)));
+  else std::snprintf(buf, sizeof buf, "%a", v);
+  return std::string("(") + buf + ")";
+}
+
+std::string int_literal(DType t, int64_t v) {
+  if (t == DType::I1) return v ? "true" : "false";
+  if (is_float(t)) {
+    std::string f = float_literal(static_cast<double>(v), t != DType::F64);
+    return is_half(t) ? from_compute(t, f) : f;
+  }
+  std::string n = v == INT64_MIN ? "(-9223372036854775807LL - 1)" : std::to_string(v) + "LL";
+  if (is_unsigned(t)) n = std::to_string(static_cast<uint64_t>(v)) + "ULL";
+  return "static_cast<" + ctype(t) + ">(" + n + ")";
+}
+
+std::string const_literal(DType t, const Op& op) {
+  if (!is_float(t)) return int_literal(t, op.ival);
+  std::string f = float_literal(op.fval, t != DType::F64);
+  return is_half(t) ? from_compute(t, f) : f;
+}
+
+// Lowest / highest value of a compute dtype: the identities of max / min.
+std::string extreme(DType t, bool highest) {
+  switch (t) {
+    case DType::F32: return highest ? "__int_as_float(0x7f800000)" : "__int_as_float(0xff800000)";
+    case DType::F64: return highest ? "__longlong_as_double(0x7ff0000000000000LL)" : "__longlong_as_double(0xfff0000000000000ULL)";
+    case DType::I32: return highest ? "2147483647" : "(-2147483647 - 1)";
+    case DType::I64: return highest ? "9223372036854775807LL" : "(-9223372036854775807LL - 1)";
+    case DType::U32: return highest ? "0xffffffffu" : "0u";
+    case DType::U64: return highest ? "0xffffffffffffffffULL" : "0ULL";
+    case DType::I1:
+    case DType::I8:
+    case DType::I16:
+    case DType::U8:
+    case DType::U16:
+    case DType::F16:
+    case DType::BF16: break;
+  }
+  return "0";
+}
+
+std::string c_escape(const std::string& s, bool printf_format) {
+  std::string r;
+  for (unsigned char ch : s) {
+    if (ch == '\\' || ch == '"') r += std::string("\\") + static_cast<char>(ch);
+    else if (ch == '%' && printf_format) r += "%%";
+    else if (ch < 32 || ch >= 127) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\%03o", ch);
+      r += buf;
+    } else r += static_cast<char>(ch);
+  }
+  return r;
+}
+
+std::string sanitize(const std::string& s) {
+  std::string r;
+  for (char c : s) r += (std::isalnum(static_cast<unsigned char>(c)) || c == '_') ? c : '_';
+  return r;
+}
+
+int64_t align16(int64_t x) { return (x + 15) / 16 * 16; }
+
+const char* kPrelude = R"(#include <cuda_fp16.h>
+#include <cuda_bf16.h>
+
+// Small vector of T moved by one aligned access.
+template <class T, int N> struct alignas(sizeof(T) * N) tc_pack { T v[N]; };
+
+__device__ __forceinline__ unsigned tc_tf32(float x) {
+  unsigned r;
+  asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(r) : "f"(x));
+  return r;
+}
+
+__device__ __forceinline__ int tc_atomic_add(int* p, int v) { return atomicAdd(p, v); }
+__device__ __forceinline__ unsigned tc_atomic_add(unsigned* p, unsigned v) { return atomicAdd(p, v); }
+__device__ __forceinline__ unsigned long long tc_atomic_add(unsigned long long* p, unsigned long long v) { return atomicAdd(p, v); }
+__device__ __forceinline__ long long tc_atomic_add(long long* p, long long v) {
+  return static_cast<long long>(atomicAdd(reinterpret_cast<unsigned long long*>(p), static_cast<unsigned long long>(v)));
+}
+__device__ __forceinline__ float tc_atomic_add(float* p, float v) { return atomicAdd(p, v); }
+__device__ __forceinline__ double tc_atomic_add(double* p, double v) { return atomicAdd(p, v); }
+__device__ __forceinline__ __half tc_atomic_add(__half* p, __half v) { return atomicAdd(p, v); }
+#if __CUDA_ARCH__ >= 800
+__device__ __forceinline__ __nv_bfloat16 tc_atomic_add(__nv_bfloat16* p, __nv_bfloat16 v) { return atomicAdd(p, v); }
+#endif
+
+__device__ __forceinline__ int tc_atomic_max(int* p, int v) { return atomicMax(p, v); }
+__device__ __forceinline__ unsigned tc_atomic_max(unsigned* p, unsigned v) { return atomicMax(p, v); }
+__device__ __forceinline__ long long tc_atomic_max(long long* p, long long v) { return atomicMax(p, v); }
+__device__ __forceinline__ unsigned long long tc_atomic_max(unsigned long long* p, unsigned long long v) { return atomicMax(p, v); }
+__device__ __forceinline__ int tc_atomic_min(int* p, int v) { return atomicMin(p, v); }
+__device__ __forceinline__ unsigned tc_atomic_min(unsigned* p, unsigned v) { return atomicMin(p, v); }
+__device__ __forceinline__ long long tc_atomic_min(long long* p, long long v) { return atomicMin(p, v); }
+__device__ __forceinline__ unsigned long long tc_atomic_min(unsigned long long* p, unsigned long long v) { return atomicMin(p, v); }
+// Float max/min on the integer view: non-negative floats order like signed ints, negative ones
+// order reversed like unsigned ints.
+__device__ __forceinline__ float tc_atomic_max(float* p, float v) {
+  return v >= 0.0f ? __int_as_float(atomicMax(reinterpret_cast<int*>(p), __float_as_int(v)))
+                   : __uint_as_float(atomicMin(reinterpret_cast<unsigned*>(p), __float_as_uint(v)));
+}
+__device__ __forceinline__ float tc_atomic_min(float* p, float v) {
+  return v >= 0.0f ? __int_as_float(atomicMin(reinterpret_cast<int*>(p), __float_as_int(v)))
+                   : __uint_as_float(atomicMax(reinterpret_cast<unsigned*>(p), __float_as_uint(v)));
+}
+__device__ __forceinline__ double tc_atomic_max(double* p, double v) {
+  return v >= 0.0 ? __longlong_as_double(atomicMax(reinterpret_cast<long long*>(p), __double_as_longlong(v)))
+                  : __longlong_as_double(static_cast<long long>(atomicMin(reinterpret_cast<unsigned long long*>(p),
+                                                                          static_cast<unsigned long long>(__double_as_longlong(v)))));
+}
+__device__ __forceinline__ double tc_atomic_min(double* p, double v) {
+  return v >= 0.0 ? __longlong_as_double(atomicMin(reinterpret_cast<long long*>(p), __double_as_longlong(v)))
+                  : __longlong_as_double(static_cast<long long>(atomicMax(reinterpret_cast<unsigned long long*>(p),
+                                                                          static_cast<unsigned long long>(__double_as_longlong(v)))));
+}
+
+__device__ __forceinline__ int tc_atomic_xchg(int* p, int v) { return atomicExch(p, v); }
+__device__ __forceinline__ unsigned tc_atomic_xchg(unsigned* p, unsigned v) { return atomicExch(p, v); }
+__device__ __forceinline__ unsigned long long tc_atomic_xchg(unsigned long long* p, unsigned long long v) { return atomicExch(p, v); }
+__device__ __forceinline__ long long tc_atomic_xchg(long long* p, long long v) {
+  return static_cast<long long>(atomicExch(reinterpret_cast<unsigned long long*>(p), static_cast<unsigned long long>(v)));
+}
+__device__ __forceinline__ float tc_atomic_xchg(float* p, float v) { return atomicExch(p, v); }
+__device__ __forceinline__ double tc_atomic_xchg(double* p, double v) {
+  return __longlong_as_double(static_cast<long long>(atomicExch(reinterpret_cast<unsigned long long*>(p),
+                                                                static_cast<unsigned long long>(__double_as_longlong(v)))));
+}
+
+__device__ __forceinline__ int tc_atomic_cas(int* p, int c, int v) { return atomicCAS(p, c, v); }
+__device__ __forceinline__ unsigned tc_atomic_cas(unsigned* p, unsigned c, unsigned v) { return atomicCAS(p, c, v); }
+__device__ __forceinline__ unsigned long long tc_atomic_cas(unsigned long long* p, unsigned long long c, unsigned long long v) {
+  return atomicCAS(p, c, v);
+}
+__device__ __forceinline__ long long tc_atomic_cas(long long* p, long long c, long long v) {
+  return static_cast<long long>(atomicCAS(reinterpret_cast<unsigned long long*>(p), static_cast<unsigned long long>(c),
+                                          static_cast<unsigned long long>(v)));
+}
+__device__ __forceinline__ float tc_atomic_cas(float* p, float c, float v) {
+  return __int_as_float(atomicCAS(reinterpret_cast<int*>(p), __float_as_int(c), __float_as_int(v)));
+}
+__device__ __forceinline__ double tc_atomic_cas(double* p, double c, double v) {
+  return __longlong_as_double(static_cast<long long>(atomicCAS(reinterpret_cast<unsigned long long*>(p),
+                                                               static_cast<unsigned long long>(__double_as_longlong(c)),
+                                                               static_cast<unsigned long long>(__double_as_longlong(v)))));
+}
+
+)";
+
+class CudaGen {
+ public:
+  CudaGen(const Function& fn, const CudaOptions& opt, Diagnostics& diags)
+      : fn_(fn), opt_(opt), diags_(diags), target_(target_for(opt.arch)), threads_(32 * opt.num_warps), axis_(fn) {}
+
+  std::optional<CudaKernel> run() {
+    int before = diags_.error_count();
+    if (opt_.num_warps < 1 || opt_.num_warps > 32 || (opt_.num_warps & (opt_.num_warps - 1))) {
+      diags_.error(fn_.loc, "num_warps must be a power of two between 1 and 32");
+      return std::nullopt;
+    }
+    std::string params;
+    for (size_t i = 0; i < fn_.args.size(); ++i) {
+      const Value* a = fn_.args[i];
+      if (a->type.is_tile()) {
+        diags_.error(fn_.loc, "kernel argument '" + a->name + "' is a tile; only scalars and pointers can be passed");
+        continue;
+      }
+      if (i) params += ", ";
+      params += ctype(a->type) + " " + name(a);
+    }
+    indent_ = 1;
+    line("extern __shared__ __align__(16) char smem[];");
+    line("const int tid = threadIdx.x;");
+    emit_region(fn_.body);
+    if (diags_.error_count() != before) return std::nullopt;
+
+    std::ostringstream src;
+    src << "// tilec: kernel '" << fn_.name << "', " << threads_ << " threads per program (num_warps=" << opt_.num_warps
+        << "), sm_" << opt_.arch << ".\n";
+    if (!fn_.constexprs.empty()) {
+      src << "// constexprs:";
+      for (const auto& [n, v] : fn_.constexprs) src << " " << n << "=" << v;
+      src << "\n";
+    }
+    src << "// num_stages is not used yet: dot operands go through shared memory once per tl.dot.\n";
+    src << kPrelude;
+    src << "extern \"C\" __global__ void __launch_bounds__(" << threads_ << ") " << fn_.name << "(" << params << ") {\n";
+    src << body_.str() << "}\n";
+    CudaKernel k;
+    k.source = src.str();
+    k.entry = fn_.name;
+    k.threads = threads_;
+    k.shared_bytes = static_cast<int>(smem_);
+    return k;
+  }
+
+ private:
+  // ---- output -------------------------------------------------------------------------------
+  void line(const std::string& s) { body_ << std::string(2 * indent_, ' ') << s << "\n"; }
+  void open(const std::string& s) { line(s + " {"); ++indent_; }
+  void close(const std::string& tail = "") { --indent_; line("}" + tail); }
+  void unroll(int64_t n, const std::string& var = "i") {
+    line("#pragma unroll");
+    open("for (int " + var + " = 0; " + var + " < " + std::to_string(n) + "; ++" + var + ")");
+  }
+
+  void fail(const Op& op, const std::string& msg) { diags_.error(op.loc, "CUDA backend: " + msg); }
+
+  Layout layout(int64_t n) const {
+    Layout l;
+    l.n = n;
+    l.threads = threads_;
+    l.v = std::min<int64_t>(target_.vec_elems, std::max<int64_t>(1, n / threads_));
+    l.iters = std::max<int64_t>(1, n / (threads_ * l.v));
+    l.regs = l.iters * l.v;
+    l.guard = n < threads_ * l.v;
+    return l;
+  }
+  Layout layout(const Value* v) const { return layout(v->type.is_tile() ? v->type.numel() : 1); }
+
+  const std::string& name(const Value* v) {
+    auto it = names_.find(v);
+    if (it != names_.end()) return it->second;
+    std::string n = "v" + std::to_string(v->id);
+    if (!v->name.empty()) n += "_" + sanitize(v->name);
+    return names_[v] = n;
+  }
+  // Element i of a value inside a per-slot loop (scalars are uniform).
+  std::string el(const Value* v, const std::string& i = "i") { return v->type.is_tile() ? name(v) + "[" + i + "]" : name(v); }
+
+  void declare(const Value* v) {
+    if (v->type.is_tile()) line(ctype(v->type) + " " + name(v) + "[" + std::to_string(layout(v).regs) + "];");
+    else line(ctype(v->type) + " " + name(v) + ";");
+  }
+  // `dst = src` for whole values of one type.
+  void assign(const std::string& dst, const Value* src) {
+    if (!src->type.is_tile()) {
+      line(dst + " = " + name(src) + ";");
+      return;
+    }
+    unroll(layout(src).regs);
+    line(dst + "[i] = " + name(src) + "[i];");
+    close();
+  }
+  // Defines `v` elementwise from an expression of the slot index `i` (and `e`, its element).
+  void define(const Value* v, const std::function<std::string()>& expr, bool needs_e = false) {
+    if (!v->type.is_tile()) {
+      line(ctype(v->type) + " " + name(v) + " = " + expr() + ";");
+      return;
+    }
+    Layout l = layout(v);
+    declare(v);
+    unroll(l.regs);
+    if (needs_e) line("const int e = " + l.elem("i") + ";");
+    line(name(v) + "[i] = " + expr() + ";");
+    close();
+  }
+  void need_smem(int64_t bytes) { smem_ = std::max(smem_, align16(bytes)); }
+
+  void loc_comment(const Op& op) {
+    if (!op.loc.file || op.loc.line <= 0) return;
+    if (op.loc.line != last_line_) {
+      std::string text(op.loc.file->line(op.loc.line));
+      size_t b = text.find_first_not_of(" \t");
+      text = b == std::string::npos ? "" : text.substr(b);
+      while (!text.empty() && (text.back() == '\r' || text.back() == ' ')) text.pop_back();
+      line("// " + std::to_string(op.loc.line) + ": " + text);
+      last_line_ = op.loc.line;
+    }
+    body_ << "#line " << op.loc.line << " \"" << c_escape(op.loc.file->path(), false) << "\"\n";
+  }
+
+  // ---- regions ------------------------------------------------------------------------------
+  void emit_region(const Region& r) {
+    for (const Op* op : r.ops) {
+      if (op->kind == OpKind::Yield || op->kind == OpKind::Condition) continue;
+      if (diags_.error_count() >= Diagnostics::kMaxErrors) return;
+      loc_comment(*op);
+      emit_op(*op);
+    }
+  }
+
+  // Copies yielded values into loop/branch variables; through temporaries when a yield reads a
+  // variable that an earlier copy overwrites (e.g. a swap of two loop-carried values).
+  void assign_all(const std::vector<std::string>& dsts, const std::vector<Value*>& srcs) {
+    bool clash = false;
+    for (size_t i = 0; i < srcs.size(); ++i)
+      for (size_t j = 0; j < dsts.size(); ++j)
+        if (j != i && name(srcs[i]) == dsts[j]) clash = true;
+    if (!clash) {
+      for (size_t i = 0; i < srcs.size() && i < dsts.size(); ++i)
+        if (dsts[i] != name(srcs[i])) assign(dsts[i], srcs[i]);
+      return;
+    }
+    std::vector<std::string> tmps;
+    for (size_t i = 0; i < srcs.size(); ++i) {
+      std::string t = "tmp" + std::to_string(tmp_counter_++);
+      if (srcs[i]->type.is_tile()) {
+        line(ctype(srcs[i]->type) + " " + t + "[" + std::to_string(layout(srcs[i]).regs) + "];");
+        assign(t, srcs[i]);
+      } else {
+        line(ctype(srcs[i]->type) + " " + t + " = " + name(srcs[i]) + ";");
+      }
+      tmps.push_back(t);
+    }
+    for (size_t i = 0; i < srcs.size() && i < dsts.size(); ++i) {
+      if (srcs[i]->type.is_tile()) {
+        unroll(layout(srcs[i]).regs);
+        line(dsts[i] + "[i] = " + tmps[i] + "[i];");
+        close();
+      } else {
+        line(dsts[i] + " = " + tmps[i] + ";");
+      }
+    }
+  }
+
+  const Op* terminator(const Region& r, OpKind k) { return !r.ops.empty() && r.ops.back()->kind == k ? r.ops.back() : nullptr; }
+
+  void emit_for(const Op& op) {
+    const Region& body = op.regions.at(0);
+    std::vector<std::string> vars;
+    for (size_t i = 0; i < op.results.size(); ++i) {
+      declare(op.results[i]);
+      assign(name(op.results[i]), op.operands.at(i + 3));
+      names_[body.args.at(i + 1)] = name(op.results[i]);
+      vars.push_back(name(op.results[i]));
+    }
+    const Value* iv = body.args.at(0);
+    const Value* step = op.operands[2];
+    std::string cond = name(iv) + " < " + name(op.operands[1]);
+    bool known = step->def && step->def->kind == OpKind::Constant;
+    if (known && step->def->ival < 0) cond = name(iv) + " > " + name(op.operands[1]);
+    if (!known) cond = "(" + name(step) + " > 0 ? " + name(iv) + " < " + name(op.operands[1]) + " : " + name(iv) + " > " + name(op.operands[1]) + ")";
+    open("for (" + ctype(iv->type) + " " + name(iv) + " = " + name(op.operands[0]) + "; " + cond + "; " + name(iv) + " += " + name(step) + ")");
+    emit_region(body);
+    if (const Op* y = terminator(body, OpKind::Yield)) assign_all(vars, y->operands);
+    close();
+  }
+
+  void emit_if(const Op& op) {
+    std::vector<std::string> vars;
+    for (const Value* r : op.results) {
+      declare(r);
+      vars.push_back(name(r));
+    }
+    open("if (" + name(op.operands.at(0)) + ")");
+    emit_region(op.regions.at(0));
+    if (const Op* y = terminator(op.regions[0], OpKind::Yield)) assign_all(vars, y->operands);
+    close(" else {");
+    ++indent_;
+    emit_region(op.regions.at(1));
+    if (const Op* y = terminator(op.regions[1], OpKind::Yield)) assign_all(vars, y->operands);
+    close();
+  }
+
+  void emit_while(const Op& op) {
+    const Region &before = op.regions.at(0), &after = op.regions.at(1);
+    std::vector<std::string> carried, results;
+    for (size_t i = 0; i < before.args.size() && i < op.operands.size(); ++i) {
+      std::string n = name(before.args[i]);
+      if (before.args[i]->type.is_tile()) line(ctype(before.args[i]->type) + " " + n + "[" + std::to_string(layout(before.args[i]).regs) + "];");
+      else line(ctype(before.args[i]->type) + " " + n + ";");
+      assign(n, op.operands[i]);
+      carried.push_back(n);
+    }
+    for (size_t i = 0; i < op.results.size(); ++i) {
+      declare(op.results[i]);
+      if (i < after.args.size()) names_[after.args[i]] = name(op.results[i]);
+      results.push_back(name(op.results[i]));
+    }
+    open("while (true)");
+    emit_region(before);
+    const Op* c = terminator(before, OpKind::Condition);
+    if (!c || c->operands.empty()) {
+      fail(op, "while loop without a condition");
+      close();
+      return;
+    }
+    assign_all(results, std::vector<Value*>(c->operands.begin() + 1, c->operands.end()));
+    line("if (!" + name(c->operands[0]) + ") break;");
+    emit_region(after);
+    if (const Op* y = terminator(after, OpKind::Yield)) assign_all(carried, y->operands);
+    close();
+  }
+
+  // ---- data movement between threads ---------------------------------------------------------
+  // dst element e takes src element src_index(e). Stays in registers when every thread already
+  // owns the elements it needs at a slot that is the same for all threads; else via shared memory.
+  void remap(const Value* src, const Value* dst, const std::function<int64_t(int64_t)>& src_index,
+             const std::function<std::string(const std::string&)>& src_index_expr) {
+    Layout ls = layout(src), ld = layout(dst);
+    std::string t = ctype(dst->type);
+    if (!dst->type.is_tile()) {
+      declare(dst);
+      exchange_begin(src, ls);
+      line(name(dst) + " = xs[" + src_index_expr("0") + "];");
+      line("__syncthreads();");
+      close();
+      return;
+    }
+    if (src->type.is_tile()) {
+      std::vector<int64_t> slot_map(ld.regs, -1);
+      bool local = true;
+      for (int64_t i = 0; i < ld.regs && local; ++i)
+        for (int64_t th = 0; th < threads_ && local; ++th) {
+          int64_t e = ld.elem_of(th, i);
+          if (e >= ld.n) continue;
+          int64_t s = src_index(e);
+          if (ls.owner(s) != th || (slot_map[i] >= 0 && slot_map[i] != ls.slot(s))) local = false;
+          else slot_map[i] = ls.slot(s);
+        }
+      if (local) {
+        declare(dst);
+        for (int64_t i = 0; i < ld.regs; ++i)
+          line(name(dst) + "[" + std::to_string(i) + "] = " + name(src) + "[" + std::to_string(std::max<int64_t>(0, slot_map[i])) + "];");
+        return;
+      }
+    }
+    declare(dst);
+    exchange_begin(src, ls);
+    unroll(ld.regs);
+    line("const int e = " + ld.elem("i") + ";");
+    line(std::string(ld.guard ? "if (e < " + std::to_string(ld.n) + ") " : "") + name(dst) + "[i] = xs[" + src_index_expr("e") + "];");
+    close();
+    line("__syncthreads();");
+    close();
+  }
+
+  // Opens a block holding `xs`, the shared-memory copy of src (every element, row-major).
+  void exchange_begin(const Value* src, const Layout& ls) {
+    std::string t = ctype(src->type);
+    need_smem(ls.n * (src->type.is_ptr ? 8 : dtype_bytes(src->type.dtype)));
+    open("");
+    line(t + "* xs = reinterpret_cast<" + t + "*>(smem);");
+    if (src->type.is_tile()) {
+      unroll(ls.regs);
+      line("const int e = " + ls.elem("i") + ";");
+      line(std::string(ls.guard ? "if (e < " + std::to_string(ls.n) + ") " : "") + "xs[e] = " + name(src) + "[i];");
+      close();
+    } else {
+      line("if (tid == 0) xs[0] = " + name(src) + ";");
+    }
+    line("__syncthreads();");
+  }
+
+  static std::vector<int64_t> strides(const std::vector<int64_t>& shape) {
+    std::vector<int64_t> s(shape.size(), 1);
+    for (int i = static_cast<int>(shape.size()) - 2; i >= 0; --i) s[i] = s[i + 1] * shape[i + 1];
+    return s;
+  }
+
+  void emit_broadcast(const Op& op) {
+    const Value *src = op.operands[0], *dst = op.result();
+    if (!src->type.is_tile()) {
+      define(dst, [&] { return name(src); });
+      return;
+    }
+    std::vector<int64_t> ds = dst->type.shape, ss = src->type.shape, dst_st = strides(ds), src_st = strides(ss);
+    auto index = [=](int64_t e) {
+      int64_t s = 0;
+      for (size_t d = 0; d < ds.size(); ++d)
+        if (ss[d] != 1) s += (e / dst_st[d]) % ds[d] * src_st[d];
+      return s;
+    };
+    auto expr = [=](const std::string& e) {
+      std::string s;
+      for (size_t d = 0; d < ds.size(); ++d)
+        if (ss[d] != 1) s += (s.empty() ? "" : " + ") + ("(" + e + " / " + std::to_string(dst_st[d]) + ") % " + std::to_string(ds[d]) + " * " + std::to_string(src_st[d]));
+      return s.empty() ? std::string("0") : s;
+    };
+    if (src->type.numel() == dst->type.numel()) {
+      define(dst, [&] { return el(src); });
+      return;
+    }
+    remap(src, dst, index, expr);
+  }
+
+  void emit_permute(const Op& op) {
+    const Value *src = op.operands[0], *dst = op.result();
+    std::vector<int64_t> ds = dst->type.shape, order = op.ints, src_st = strides(src->type.shape), dst_st = strides(ds);
+    if (order.size() != ds.size()) {
+      fail(op, "permute order does not match the rank");
+      return;
+    }
+    auto index = [=](int64_t e) {
+      int64_t s = 0;
+      for (size_t d = 0; d < ds.size(); ++d) s += (e / dst_st[d]) % ds[d] * src_st[order[d]];
+      return s;
+    };
+    auto expr = [=](const std::string& e) {
+      std::string s;
+      for (size_t d = 0; d < ds.size(); ++d)
+        s += (s.empty() ? "" : " + ") + ("(" + e + " / " + std::to_string(dst_st[d]) + ") % " + std::to_string(ds[d]) + " * " + std::to_string(src_st[order[d]]));
+      return s;
+    };
+    remap(src, dst, index, expr);
+  }
+
+  // Same element count and order: the same registers, except a one-element tile that becomes a
+  // scalar, which thread 0 alone holds.
+  void emit_same_order(const Op& op) {
+    const Value *src = op.operands[0], *dst = op.result();
+    if (src->type.is_tile() && !dst->type.is_tile()) {
+      remap(src, dst, [](int64_t) { return 0; }, [](const std::string&) { return std::string("0"); });
+      return;
+    }
+    define(dst, [&] { return el(src); });
+  }
+
+  // ---- elementwise --------------------------------------------------------------------------
+  std::string binary_expr(const Op& op, const std::string& a0, const std::string& b0) {
+    DType t = op.result()->type.dtype;
+    DType ct = compute_dtype(t);
+    std::string a = to_compute(t, a0), b = to_compute(t, b0), r;
+    bool f = is_float(t), dbl = t == DType::F64;
+    switch (op.binary) {
+      case BinaryKind::Add: r = a + " + " + b; break;
+      case BinaryKind::Sub: r = a + " - " + b; break;
+      case BinaryKind::Mul: r = a + " * " + b; break;
+      case BinaryKind::Div: r = a + " / " + b; break;
+      case BinaryKind::Rem: r = f ? (dbl ? "fmod(" : "fmodf(") + a + ", " + b + ")" : a + " % " + b; break;
+      case BinaryKind::Shl: r = a + " << " + b; break;
+      case BinaryKind::Shr: r = a + " >> " + b; break;
+      case BinaryKind::And: r = a + " & " + b; break;
+      case BinaryKind::Or: r = a + " | " + b; break;
+      case BinaryKind::Xor: r = a + " ^ " + b; break;
+      case BinaryKind::Max: r = f ? (dbl ? "fmax(" : "fmaxf(") + a + ", " + b + ")" : "(" + a + " > " + b + " ? " + a + " : " + b + ")"; break;
+      case BinaryKind::Min: r = f ? (dbl ? "fmin(" : "fminf(") + a + ", " + b + ")" : "(" + a + " < " + b + " ? " + a + " : " + b + ")"; break;
+    }
+    if (ct != t || t == DType::I1) return from_compute(t, "(" + r + ")");
+    return r;
+  }
+
+  std::string unary_expr(const Op& op, const std::string& x0) {
+    DType t = op.result()->type.dtype;
+    bool f = is_float(t), dbl = t == DType::F64;
+    std::string x = to_compute(t, x0), r;
+    auto fn = [&](const char* name) { return std::string(name) + (dbl ? "" : "f") + "(" + x + ")"; };
+    switch (op.unary) {
+      case UnaryKind::Neg: r = "-" + x; break;
+      case UnaryKind::Not: r = t == DType::I1 ? "!" + x0 : "~" + x; break;
+      case UnaryKind::Exp: r = dbl ? "exp(" + x + ")" : "__expf(" + x + ")"; break;
+      case UnaryKind::Exp2: r = fn("exp2"); break;
+      case UnaryKind::Log: r = fn("log"); break;
+      case UnaryKind::Log2: r = fn("log2"); break;
+      case UnaryKind::Sqrt: r = fn("sqrt"); break;
+      case UnaryKind::Rsqrt: r = dbl ? "rsqrt(" + x + ")" : "rsqrtf(" + x + ")"; break;
+      case UnaryKind::Abs:
+        r = f ? fn("fabs") : (is_unsigned(t) || t == DType::I1 ? x : "(" + x + " < 0 ? -" + x + " : " + x + ")");
+        break;
+      case UnaryKind::Sin: r = fn("sin"); break;
+      case UnaryKind::Cos: r = fn("cos"); break;
+      case UnaryKind::Erf: r = fn("erf"); break;
+      case UnaryKind::Floor: r = f ? fn("floor") : x; break;
+      case UnaryKind::Ceil: r = f ? fn("ceil") : x; break;
+    }
+    bool math = op.unary != UnaryKind::Neg && op.unary != UnaryKind::Not && op.unary != UnaryKind::Abs &&
+                op.unary != UnaryKind::Floor && op.unary != UnaryKind::Ceil;
+    if (math && !f) {
+      fail(op, std::string("tl.") + unary_name(op.unary) + " needs a floating-point operand, got " + dtype_name(t));
+      return x0;
+    }
+    if (op.unary == UnaryKind::Not && t == DType::I1) return r;
+    return from_compute(t, "(" + r + ")");
+  }
+
+  std::string cmp_expr(const Op& op, const std::string& a0, const std::string& b0) {
+    DType t = op.operands[0]->type.dtype;
+    std::string a = op.operands[0]->type.is_ptr ? a0 : to_compute(t, a0), b = op.operands[0]->type.is_ptr ? b0 : to_compute(t, b0);
+    const char* s = "==";
+    switch (op.cmp) {
+      case CmpKind::Eq: s = "=="; break;
+      case CmpKind::Ne: s = "!="; break;
+      case CmpKind::Lt: s = "<"; break;
+      case CmpKind::Le: s = "<="; break;
+      case CmpKind::Gt: s = ">"; break;
+      case CmpKind::Ge: s = ">="; break;
+    }
+    return "(" + a + " " + s + " " + b + ")";
+  }
+
+  // ---- memory -------------------------------------------------------------------------------
+  // Elements per access and whether a thread's V-groups can move as aligned vectors under a
+  // group-uniform mask.
+  int64_t vector_pack(const Op& op, const Value* ptr, const Value* mask) {
+    if (!ptr->type.is_tile()) return 0;
+    Layout l = layout(ptr);
+    int64_t es = dtype_bytes(ptr->type.dtype);
+    int64_t pack = std::min<int64_t>(l.v, target_.vec_bytes / es);
+    if (l.v < 2 || pack < 2 || l.guard || ptr->type.shape.back() % l.v != 0) return 0;
+    AxisInfo p = axis_.get(ptr);
+    if (p.contig < l.v || p.div < pack * es) return 0;
+    if (mask && mask->type.is_tile() && axis_.get(mask).cnst < l.v) return 0;
+    return pack;
+  }
+
+  void emit_load(const Op& op) {
+    const Value* ptr = op.operands[0];
+    const Value* mask = op.has_mask ? op.operands[1] : nullptr;
+    const Value* other = op.has_other ? op.operands[1 + op.has_mask] : nullptr;
+    const Value* res = op.result();
+    DType t = res->type.dtype;
+    std::string zero = int_literal(t, 0);
+    auto other_at = [&](const std::string& i) { return other ? el(other, i) : zero; };
+    if (!res->type.is_tile()) {
+      line(ctype(t) + " " + name(res) + " = " + (mask ? name(mask) + " ? *" + name(ptr) + " : " + other_at("") : "*" + name(ptr)) + ";");
+      return;
+    }
+    Layout l = layout(res);
+    declare(res);
+    if (int64_t pack = vector_pack(op, ptr, mask)) {
+      std::string pt = "tc_pack<" + ctype(t) + ", " + std::to_string(pack) + ">";
+      line("// " + std::to_string(pack * dtype_bytes(t)) + "-byte vector loads (contiguous, aligned" + (mask ? ", mask uniform per group)" : ")"));
+      unroll(l.iters, "k");
+      if (mask) open("if (" + el(mask, "k * " + std::to_string(l.v)) + ")");
+      unroll(l.v / pack, "q");
+      line("const " + pt + " t = *reinterpret_cast<const " + pt + "*>(" + name(ptr) + "[k * " + std::to_string(l.v) + " + q * " + std::to_string(pack) + "]);");
+      unroll(pack, "j");
+      line(name(res) + "[k * " + std::to_string(l.v) + " + q * " + std::to_string(pack) + " + j] = t.v[j];");
+      close();
+      close();
+      if (mask) {
+        close(" else {");
+        ++indent_;
+        unroll(l.v, "j");
+        std::string s = "k * " + std::to_string(l.v) + " + j";
+        line(name(res) + "[" + s + "] = " + other_at(s) + ";");
+        close();
+        close();
+      }
+      close();
+      return;
+    }
+    unroll(l.regs);
+    std::string cond;
+    if (l.guard) {
+      line("const int e = " + l.elem("i") + ";");
+      cond = "e < " + std::to_string(l.n);
+    }
+    if (mask) cond += (cond.empty() ? "" : " && ") + el(mask);
+    line(name(res) + "[i] = " + (cond.empty() ? "*" + el(ptr) : "(" + cond + ") ? *" + el(ptr) + " : " + other_at("i")) + ";");
+    close();
+  }
+
+  void emit_store(const Op& op) {
+    const Value *ptr = op.operands[0], *val = op.operands[1];
+    const Value* mask = op.has_mask ? op.operands[2] : nullptr;
+    DType t = ptr->type.dtype;
+    if (!ptr->type.is_tile()) {
+      line("if (tid == 0" + (mask ? " && " + name(mask) : std::string()) + ") *" + name(ptr) + " = " + name(val) + ";");
+      return;
+    }
+    Layout l = layout(ptr);
+    if (int64_t pack = vector_pack(op, ptr, mask)) {
+      std::string pt = "tc_pack<" + ctype(t) + ", " + std::to_string(pack) + ">";
+      line("// " + std::to_string(pack * dtype_bytes(t)) + "-byte vector stores (contiguous, aligned" + (mask ? ", mask uniform per group)" : ")"));
+      unroll(l.iters, "k");
+      if (mask) open("if (" + el(mask, "k * " + std::to_string(l.v)) + ")");
+      unroll(l.v / pack, "q");
+      line(pt + " t;");
+      unroll(pack, "j");
+      line("t.v[j] = " + el(val, "k * " + std::to_string(l.v) + " + q * " + std::to_string(pack) + " + j") + ";");
+      close();
+      line("*reinterpret_cast<" + pt + "*>(" + name(ptr) + "[k * " + std::to_string(l.v) + " + q * " + std::to_string(pack) + "]) = t;");
+      close();
+      if (mask) close();
+      close();
+      return;
+    }
+    unroll(l.regs);
+    std::string cond;
+    if (l.guard) {
+      line("const int e = " + l.elem("i") + ";");
+      cond = "e < " + std::to_string(l.n);
+    }
+    if (mask) cond += (cond.empty() ? "" : " && ") + el(mask);
+    line((cond.empty() ? "" : "if (" + cond + ") ") + "*" + el(ptr) + " = " + el(val) + ";");
+    close();
+  }
+
+  void emit_atomic(const Op& op) {
+    const Value* ptr = op.operands[0];
+    const Value* res = op.result();
+    DType t = ptr->type.dtype;
+    bool cas = op.kind == OpKind::AtomicCAS;
+    bool wide = t == DType::I32 || t == DType::U32 || t == DType::I64 || t == DType::U64 || t == DType::F32 || t == DType::F64;
+    std::string fn;
+    if (cas) fn = "tc_atomic_cas";
+    else switch (op.atomic) {
+      case AtomicKind::Add: fn = "tc_atomic_add"; wide = wide || t == DType::F16 || (t == DType::BF16 && opt_.arch >= 80); break;
+      case AtomicKind::Max: fn = "tc_atomic_max"; break;
+      case AtomicKind::Min: fn = "tc_atomic_min"; break;
+      case AtomicKind::Xchg: fn = "tc_atomic_xchg"; break;
+    }
+    if (!wide) {
+      fail(op, std::string(cas ? "atomic_cas" : std::string("atomic_") + atomic_name(op.atomic)) + " on " + dtype_name(t) + " is not supported");
+      return;
+    }
+    const Value* mask = !cas && op.has_mask ? op.operands[2] : nullptr;
+    auto call = [&](const std::string& i) {
+      std::string args = el(ptr, i) + ", " + el(op.operands[1], i);
+      if (cas) args += ", " + el(op.operands[2], i);
+      return fn + "(" + args + ")";
+    };
+    std::string zero = int_literal(t, 0);
+    if (!res->type.is_tile()) {
+      // One thread performs a scalar atomic; its old value is broadcast to the program.
+      need_smem(8);
+      line(ctype(t) + " " + name(res) + ";");
+      open("");
+      line(ctype(t) + "* xs = reinterpret_cast<" + ctype(t) + "*>(smem);");
+      line("if (tid == 0) xs[0] = " + (mask ? name(mask) + " ? " + call("") + " : " + zero : call("")) + ";");
+      line("__syncthreads();");
+      line(name(res) + " = xs[0];");
+      line("__syncthreads();");
+      close();
+      return;
+    }
+    Layout l = layout(res);
+    declare(res);
+    unroll(l.regs);
+    std::string cond;
+    if (l.guard) {
+      line("const int e = " + l.elem("i") + ";");
+      cond = "e < " + std::to_string(l.n);
+    }
+    if (mask) cond += (cond.empty() ? "" : " && ") + el(mask);
+    line(name(res) + "[i] = " + (cond.empty() ? call("i") : "(" + cond + ") ? " + call("i") + " : " + zero) + ";");
+    close();
+  }
+
+  void emit_assert(const Op& op) {
+    const Value* c = op.operands[0];
+    std::string where = op.loc.file ? c_escape(op.loc.file->path(), true) + ":" + std::to_string(op.loc.line) : fn_.name;
+    std::string msg = "printf(\"" + where + ": block [%d, %d, %d], thread [%d]: Assertion failed: " + c_escape(op.str, true) +
+                      "\\n\", (int)blockIdx.x, (int)blockIdx.y, (int)blockIdx.z, tid);";
+    if (!c->type.is_tile()) {
+      open("if (!" + name(c) + ")");
+    } else {
+      Layout l = layout(c);
+      unroll(l.regs);
+      line("const int e = " + l.elem("i") + ";");
+      open("if (" + std::string(l.guard ? "e < " + std::to_string(l.n) + " && " : "") + "!" + name(c) + "[i])");
+    }
+    line(msg);
+    line("__trap();");
+    close();
+    if (c->type.is_tile()) close();
+  }
+
+  // ---- reductions and scans -----------------------------------------------------------------
+  std::string combine(ReduceKind k, DType ct, const std::string& acc, const std::string& x) {
+    bool f = is_float(ct), dbl = ct == DType::F64;
+    switch (k) {
+      case ReduceKind::Sum: return acc + " = " + acc + " + " + x + ";";
+      case ReduceKind::Max: return acc + " = " + (f ? std::string(dbl ? "fmax(" : "fmaxf(") + acc + ", " + x + ")" : "(" + x + " > " + acc + " ? " + x + " : " + acc + ")") + ";";
+      case ReduceKind::Min: return acc + " = " + (f ? std::string(dbl ? "fmin(" : "fminf(") + acc + ", " + x + ")" : "(" + x + " < " + acc + " ? " + x + " : " + acc + ")") + ";";
+      case ReduceKind::ArgMax:
+      case ReduceKind::ArgMin: break;
+    }
+    return "";
+  }
+  // Arg-reductions keep (value, index); ties go to the lower index.
+  std::string combine_arg(ReduceKind k, const std::string& acc, const std::string& idx, const std::string& x, const std::string& xi) {
+    const char* better = k == ReduceKind::ArgMax ? ">" : "<";
+    return "if (" + x + " " + better + " " + acc + " || (" + x + " == " + acc + " && " + xi + " < " + idx + ")) { " + acc + " = " + x +
+           "; " + idx + " = " + xi + "; }";
+  }
+  std::string identity(ReduceKind k, DType ct) {
+    switch (k) {
+      case ReduceKind::Sum: return "static_cast<" + ctype(ct) + ">(0)";
+      case ReduceKind::Max:
+      case ReduceKind::ArgMax: return extreme(ct, false);
+      case ReduceKind::Min:
+      case ReduceKind::ArgMin: return extreme(ct, true);
+    }
+    return "0";
+  }
+
+  void emit_reduce(const Op& op) {
+    const Value *src = op.operands[0], *res = op.result();
+    DType t = src->type.dtype, ct = compute_dtype(t);
+    std::string cts = ctype(ct);
+    bool arg = op.reduce == ReduceKind::ArgMax || op.reduce == ReduceKind::ArgMin;
+    if (!src->type.is_tile()) {
+      define(res, [&] { return arg ? std::string("0") : name(src); });
+      return;
+    }
+    std::vector<int64_t> shape = src->type.shape;
+    int64_t len = shape.at(op.axis), inner = 1;
+    for (size_t d = op.axis + 1; d < shape.size(); ++d) inner *= shape[d];
+    std::string acc = name(res) + "_acc", idx = name(res) + "_idx";
+    std::string result_expr = arg ? idx : from_compute(res->type.dtype, acc);
+    if (!res->type.is_tile()) {
+      // Whole-tile reduction: per-thread partial, warp butterfly, then across warps.
+      Layout l = layout(src);
+      line(cts + " " + acc + " = " + identity(op.reduce, ct) + ";");
+      if (arg) line("int " + idx + " = 2147483647;");
+      unroll(l.regs);
+      line("const int e = " + l.elem("i") + ";");
+      std::string x = to_compute(t, name(src) + "[i]");
+      std::string step = arg ? combine_arg(op.reduce, acc, idx, x, "e") : combine(op.reduce, ct, acc, x);
+      line(l.guard ? "if (e < " + std::to_string(l.n) + ") { " + step + " }" : step);
+      close();
+      unroll(5, "s");
+      line("const " + cts + " o = __shfl_xor_sync(0xffffffffu, " + acc + ", 16 >> s);");
+      if (arg) line("const int oi = __shfl_xor_sync(0xffffffffu, " + idx + ", 16 >> s);");
+      line(arg ? combine_arg(op.reduce, acc, idx, "o", "oi") : combine(op.reduce, ct, acc, "o"));
+      close();
+      int w = opt_.num_warps;
+      if (w > 1) {
+        int64_t vbytes = align16(w * 8);
+        need_smem(vbytes + w * 4);
+        open("");
+        line(cts + "* xs = reinterpret_cast<" + cts + "*>(smem);");
+        if (arg) line("int* xi = reinterpret_cast<int*>(smem + " + std::to_string(vbytes) + ");");
+        line("if ((tid & 31) == 0) { xs[tid >> 5] = " + acc + ";" + (arg ? " xi[tid >> 5] = " + idx + ";" : "") + " }");
+        line("__syncthreads();");
+        line(acc + " = xs[0];");
+        if (arg) line(idx + " = xi[0];");
+        unroll(w - 1, "s");
+        line(arg ? combine_arg(op.reduce, acc, idx, "xs[s + 1]", "xi[s + 1]") : combine(op.reduce, ct, acc, "xs[s + 1]"));
+        close();
+        line("__syncthreads();");
+        close();
+      }
+      line(ctype(res->type) + " " + name(res) + " = " + result_expr + ";");
+      return;
+    }
+    // Axis reduction: each thread reduces its own result elements from a shared-memory copy.
+    Layout ls = layout(src), lr = layout(res);
+    need_smem(ls.n * dtype_bytes(ct));
+    declare(res);
+    open("");
+    line(cts + "* xs = reinterpret_cast<" + cts + "*>(smem);");
+    unroll(ls.regs);
+    line("const int e = " + ls.elem("i") + ";");
+    line(std::string(ls.guard ? "if (e < " + std::to_string(ls.n) + ") " : "") + "xs[e] = " + to_compute(t, name(src) + "[i]") + ";");
+    close();
+    line("__syncthreads();");
+    unroll(lr.regs, "r");
+    line("const int e = " + lr.elem("r") + ";");
+    line("const int base = (e / " + std::to_string(inner) + ") * " + std::to_string(len * inner) + " + e % " + std::to_string(inner) + ";");
+    line(cts + " " + acc + " = " + identity(op.reduce, ct) + ";");
+    if (arg) line("int " + idx + " = 2147483647;");
+    open("for (int l = 0; l < " + std::to_string(len) + "; ++l)");
+    line("const " + cts + " x = xs[base + l * " + std::to_string(inner) + "];");
+    line(arg ? combine_arg(op.reduce, acc, idx, "x", "l") : combine(op.reduce, ct, acc, "x"));
+    close();
+    line(name(res) + "[r] = " + result_expr + ";");
+    close();
+    line("__syncthreads();");
+    close();
+  }
+
+  void emit_scan(const Op& op) {
+    const Value *src = op.operands[0], *res = op.result();
+    DType t = src->type.dtype, ct = compute_dtype(t);
+    std::string cts = ctype(ct);
+    std::vector<int64_t> shape = src->type.shape;
+    int64_t len = shape.at(op.axis), inner = 1;
+    for (size_t d = op.axis + 1; d < shape.size(); ++d) inner *= shape[d];
+    Layout l = layout(src);
+    need_smem(l.n * dtype_bytes(ct));
+    declare(res);
+    open("");
+    line(cts + "* xs = reinterpret_cast<" + cts + "*>(smem);");
+    unroll(l.regs);
+    line("const int e = " + l.elem("i") + ";");
+    line(std::string(l.guard ? "if (e < " + std::to_string(l.n) + ") " : "") + "xs[e] = " + to_compute(t, name(src) + "[i]") + ";");
+    close();
+    line("__syncthreads();");
+    unroll(l.regs);
+    line("const int e = " + l.elem("i") + ";");
+    line("const int pos = (e / " + std::to_string(inner) + ") % " + std::to_string(len) + ";");
+    line("const int base = e - pos * " + std::to_string(inner) + ";");
+    line(cts + " s = 0;");
+    line("for (int l = 0; l <= pos; ++l) s += xs[base + l * " + std::to_string(inner) + "];");
+    line(name(res) + "[i] = " + from_compute(t, "s") + ";");
+    close();
+    line("__syncthreads();");
+    close();
+  }
+
+  // ---- dot ----------------------------------------------------------------------------------
+  void store_matrix(const Value* v, const std::string& smem_name, const std::string& index_of_e, const std::string& conv) {
+    Layout l = layout(v);
+    unroll(l.regs);
+    line("const int e = " + l.elem("i") + ";");
+    std::string x = conv.empty() ? name(v) + "[i]" : conv + "(" + name(v) + "[i])";
+    line(std::string(l.guard ? "if (e < " + std::to_string(l.n) + ") " : "") + smem_name + "[" + index_of_e + "] = " + x + ";");
+    close();
+  }
+
+  void emit_dot(const Op& op) {
+    const Value *a = op.operands[0], *b = op.operands[1], *c = op.operands[2], *res = op.result();
+    int64_t m = a->type.shape.at(0), kd = a->type.shape.at(1), n = b->type.shape.at(1);
+    DType ta = a->type.dtype, tc = c->type.dtype;
+    bool f16 = is_half(ta) && tc == DType::F32 && target_.mma && m % 16 == 0 && n % 8 == 0 && kd % 16 == 0;
+    bool tf32 = ta == DType::F32 && tc == DType::F32 && op.precision == DotPrecision::TF32 && target_.mma && m % 16 == 0 && n % 8 == 0 && kd % 8 == 0;
+    if (a->type.is_ptr || b->type.is_ptr || b->type.dtype != ta) {
+      fail(op, "tl.dot needs two numeric operands of one dtype");
+      return;
+    }
+    std::string M = std::to_string(m), K = std::to_string(kd), N = std::to_string(n);
+    declare(res);
+    open("");
+    if (!f16 && !tf32) {
+      // Plain FMA over shared-memory copies: small shapes, fp64, int8, IEEE fp32, 16-bit accumulators.
+      int64_t es = dtype_bytes(ta), off_b = align16(m * kd * es);
+      need_smem(off_b + kd * n * es);
+      std::string in = ctype(ta), ct = ctype(compute_dtype(tc));
+      line(in + "* sa = reinterpret_cast<" + in + "*>(smem);");
+      line(in + "* sb = reinterpret_cast<" + in + "*>(smem + " + std::to_string(off_b) + ");");
+      store_matrix(a, "sa", "e", "");
+      store_matrix(b, "sb", "e", "");
+      line("__syncthreads();");
+      Layout l = layout(res);
+      unroll(l.regs);
+      line("const int e = " + l.elem("i") + ";");
+      line("const int row = e / " + N + ", col = e % " + N + ";");
+      line(ct + " s = " + to_compute(tc, name(c) + "[i]") + ";");
+      open("if (e < " + std::to_string(m * n) + ")");
+      line("for (int k = 0; k < " + K + "; ++k) s += static_cast<" + ct + ">(" + to_compute(ta, "sa[row * " + K + " + k]") +
+           ") * static_cast<" + ct + ">(" + to_compute(ta, "sb[k * " + N + " + col]") + ");");
+      close();
+      line(name(res) + "[i] = " + from_compute(tc, "s") + ";");
+      close();
+      line("__syncthreads();");
+      close();
+      return;
+    }
+    // Tensor cores: A row-major and B transposed ([n][k]) in padded shared memory so that each
+    // fragment register is one conflict-free 32-bit load; the accumulator goes through shared
+    // memory to and from the flat layout.
+    int64_t es = f16 ? 2 : 4, pad = f16 ? 8 : 4, ld = kd + pad, ldc = n + 4, kstep = f16 ? 16 : 8;
+    int64_t off_b = align16(m * ld * es), off_c = align16(off_b + n * ld * es);
+    need_smem(off_c + m * ldc * 4);
+    std::string in = f16 ? ctype(ta) : "unsigned", LD = std::to_string(ld), LDC = std::to_string(ldc);
+    line(in + "* sa = reinterpret_cast<" + in + "*>(smem);");
+    line(in + "* sb = reinterpret_cast<" + in + "*>(smem + " + std::to_string(off_b) + ");");
+    line("float* sc = reinterpret_cast<float*>(smem + " + std::to_string(off_c) + ");");
+    std::string conv = tf32 ? "tc_tf32" : "";
+    store_matrix(a, "sa", "(e / " + K + ") * " + LD + " + e % " + K, conv);
+    store_matrix(b, "sb", "(e % " + N + ") * " + LD + " + e / " + N, conv);
+    store_matrix(c, "sc", "(e / " + N + ") * " + LDC + " + e % " + N, "");
+    line("__syncthreads();");
+    int64_t mt = m / 16, nt = n / 8, g = nt;
+    while (g > 1 && (g > target_.mma_group || mt * (nt / g) < opt_.num_warps)) g /= 2;
+    int64_t ng = nt / g;
+    std::string G = std::to_string(g);
+    line("const int warp = tid >> 5, g = (tid & 31) >> 2, t4 = tid & 3;");
+    open("for (int w = warp; w < " + std::to_string(mt * ng) + "; w += " + std::to_string(opt_.num_warps) + ")");
+    line("const int m0 = (w / " + std::to_string(ng) + ") * 16, n0 = (w % " + std::to_string(ng) + ") * " + std::to_string(g * 8) + ";");
+    line("float acc[" + G + "][4];");
+    unroll(g, "q");
+    line("const int cn = n0 + q * 8 + 2 * t4;");
+    line("acc[q][0] = sc[(m0 + g) * " + LDC + " + cn]; acc[q][1] = sc[(m0 + g) * " + LDC + " + cn + 1];");
+    line("acc[q][2] = sc[(m0 + g + 8) * " + LDC + " + cn]; acc[q][3] = sc[(m0 + g + 8) * " + LDC + " + cn + 1];");
+    close();
+    open("for (int k0 = 0; k0 < " + K + "; k0 += " + std::to_string(kstep) + ")");
+    auto word = [&](const std::string& idx) {
+      return f16 ? "*reinterpret_cast<const unsigned*>(&" + idx + ")" : idx;
+    };
+    std::string kc = f16 ? "k0 + 2 * t4" : "k0 + t4", khi = f16 ? " + 8" : " + 4";
+    line("const unsigned a0 = " + word("sa[(m0 + g) * " + LD + " + " + kc + "]") + ";");
+    line("const unsigned a1 = " + word("sa[(m0 + g + 8) * " + LD + " + " + kc + "]") + ";");
+    line("const unsigned a2 = " + word("sa[(m0 + g) * " + LD + " + " + kc + khi + "]") + ";");
+    line("const unsigned a3 = " + word("sa[(m0 + g + 8) * " + LD + " + " + kc + khi + "]") + ";");
+    unroll(g, "q");
+    line("const int bn = n0 + q * 8 + g;");
+    line("const unsigned b0 = " + word("sb[bn * " + LD + " + " + kc + "]") + ";");
+    line("const unsigned b1 = " + word("sb[bn * " + LD + " + " + kc + khi + "]") + ";");
+    std::string shape = f16 ? std::string("m16n8k16.row.col.f32.") + (ta == DType::F16 ? "f16.f16" : "bf16.bf16") + ".f32"
+                            : "m16n8k8.row.col.f32.tf32.tf32.f32";
+    line("asm volatile(\"mma.sync.aligned." + shape + " {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\"");
+    line("    : \"+f\"(acc[q][0]), \"+f\"(acc[q][1]), \"+f\"(acc[q][2]), \"+f\"(acc[q][3])");
+    line("    : \"r\"(a0), \"r\"(a1), \"r\"(a2), \"r\"(a3), \"r\"(b0), \"r\"(b1));");
+    close();
+    close();
+    unroll(g, "q");
+    line("const int cn = n0 + q * 8 + 2 * t4;");
+    line("sc[(m0 + g) * " + LDC + " + cn] = acc[q][0]; sc[(m0 + g) * " + LDC + " + cn + 1] = acc[q][1];");
+    line("sc[(m0 + g + 8) * " + LDC + " + cn] = acc[q][2]; sc[(m0 + g + 8) * " + LDC + " + cn + 1] = acc[q][3];");
+    close();
+    close();
+    line("__syncthreads();");
+    Layout l = layout(res);
+    unroll(l.regs);
+    line("const int e = " + l.elem("i") + ";");
+    line(std::string(l.guard ? "if (e < " + std::to_string(l.n) + ") " : "") + name(res) + "[i] = sc[(e / " + N + ") * " + LDC + " + e % " + N + "];");
+    close();
+    line("__syncthreads();");
+    close();
+  }
+
+  // ---- dispatch -----------------------------------------------------------------------------
+  void emit_op(const Op& op) {
+    const Value* res = op.results.empty() ? nullptr : op.results[0];
+    switch (op.kind) {
+      case OpKind::Constant: {
+        std::string lit = const_literal(res->type.dtype, op);
+        define(res, [&] { return lit; });
+        break;
+      }
+      case OpKind::ProgramId:
+      case OpKind::NumPrograms: {
+        if (op.axis < 0 || op.axis > 2) {
+          fail(op, "program axis must be 0, 1 or 2");
+          break;
+        }
+        std::string dim = std::string(op.kind == OpKind::ProgramId ? "blockIdx." : "gridDim.") + "xyz"[op.axis];
+        define(res, [&] { return "static_cast<int>(" + dim + ")"; });
+        break;
+      }
+      case OpKind::Arange:
+        define(res, [&] { return "static_cast<int>(" + std::to_string(op.ints.at(0)) + " + e)"; }, true);
+        break;
+      case OpKind::Splat: define(res, [&] { return name(op.operands[0]); }); break;
+      case OpKind::Broadcast: emit_broadcast(op); break;
+      case OpKind::ExpandDims:
+      case OpKind::Reshape: emit_same_order(op); break;
+      case OpKind::Permute: emit_permute(op); break;
+      case OpKind::Cast: {
+        const Value* x = op.operands[0];
+        if (x->type.is_ptr != res->type.is_ptr) {
+          fail(op, "casts between pointers and numbers are not supported");
+          break;
+        }
+        if (res->type.is_ptr) define(res, [&] { return "reinterpret_cast<" + ctype(res->type) + ">(" + el(x) + ")"; });
+        else define(res, [&] { return cast_expr(x->type.dtype, res->type.dtype, el(x)); });
+        break;
+      }
+      case OpKind::Binary:
+        if (res->type.is_ptr) {
+          fail(op, std::string("arithmetic '") + binary_name(op.binary) + "' on pointers");
+          break;
+        }
+        define(res, [&] { return binary_expr(op, el(op.operands[0]), el(op.operands[1])); });
+        break;
+      case OpKind::Compare: define(res, [&] { return cmp_expr(op, el(op.operands[0]), el(op.operands[1])); }); break;
+      case OpKind::Unary: define(res, [&] { return unary_expr(op, el(op.operands[0])); }); break;
+      case OpKind::Fma: {
+        DType t = res->type.dtype;
+        if (!is_float(t)) {
+          define(res, [&] { return "static_cast<" + ctype(t) + ">(" + el(op.operands[0]) + " * " + el(op.operands[1]) + " + " + el(op.operands[2]) + ")"; });
+          break;
+        }
+        std::string f = t == DType::F64 ? "fma(" : "fmaf(";
+        define(res, [&] {
+          return from_compute(t, f + to_compute(t, el(op.operands[0])) + ", " + to_compute(t, el(op.operands[1])) + ", " + to_compute(t, el(op.operands[2])) + ")");
+        });
+        break;
+      }
+      case OpKind::Select:
+        define(res, [&] { return "(" + el(op.operands[0]) + " ? " + el(op.operands[1]) + " : " + el(op.operands[2]) + ")"; });
+        break;
+      case OpKind::AddPtr: define(res, [&] { return el(op.operands[0]) + " + " + el(op.operands[1]); }); break;
+      case OpKind::Load: emit_load(op); break;
+      case OpKind::Store: emit_store(op); break;
+      case OpKind::Reduce: emit_reduce(op); break;
+      case OpKind::Scan: emit_scan(op); break;
+      case OpKind::Dot: emit_dot(op); break;
+      case OpKind::AtomicRMW:
+      case OpKind::AtomicCAS: emit_atomic(op); break;
+      case OpKind::Assert: emit_assert(op); break;
+      case OpKind::Hint: define(res, [&] { return el(op.operands[0]); }); break;
+      case OpKind::For: emit_for(op); break;
+      case OpKind::If: emit_if(op); break;
+      case OpKind::While: emit_while(op); break;
+      case OpKind::Yield:
+      case OpKind::Condition: break;
+    }
+  }
+
+  const Function& fn_;
+  const CudaOptions& opt_;
+  Diagnostics& diags_;
+  CudaTarget target_;
+  int64_t threads_;
+  AxisAnalysis axis_;
+  std::ostringstream body_;
+  int indent_ = 1;
+  int64_t smem_ = 0;
+  int last_line_ = -1;
+  int tmp_counter_ = 0;
+  std::unordered_map<const Value*, std::string> names_;
+};
+
+}  // namespace
+
+std::optional<CudaKernel> generate_cuda(const Function& fn, const CudaOptions& options, Diagnostics& diags) {
+  return CudaGen(fn, options, diags).run();
+}
+
+}  // namespace tilec
