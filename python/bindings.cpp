@@ -411,11 +411,9 @@ class JitKernel {
       throw_type_error("stream= must be a raw CUDA stream handle (int) or an object with .cuda_stream (torch.cuda.Stream)");
     }
     // The caller's current PyTorch stream, as Triton uses; the null stream without torch.
-    static py::object get_stream = [] {
+    static py::object get_stream = []() -> py::object {
       try {
-        return py::module_::import("torch")
-            .attr("_C")
-            .attr("_cuda_getCurrentRawStream");
+        return py::module_::import("torch").attr("_C").attr("_cuda_getCurrentRawStream");
       } catch (const py::error_already_set&) {
         return py::object(py::none());
       }
