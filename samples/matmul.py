@@ -43,3 +43,35 @@ def matmul_kernel(
     c_ptrs = c_ptr + stride_cm * offs_cm[:, None] + stride_cn * offs_cn[None, :]
     c_mask = (offs_cm[:, None] < M) & (offs_cn[None, :] < N)
     tl.store(c_ptrs, c, mask=c_mask)
+
+
+def main():
+    import numpy as np
+    from sample_utils import backends, check, median_time, to_backend
+    rng = np.random.default_rng(0)
+    M, N, K = 300, 200, 160
+    a_np = rng.standard_normal((M, K)).astype(np.float16)
+    b_np = rng.standard_normal((K, N)).astype(np.float16)
+    ref = a_np.astype(np.float64) @ b_np.astype(np.float64)
+    for backend in backends():
+        a, b = to_backend(a_np, backend), to_backend(b_np, backend)
+        c = to_backend(np.full((M, N), np.nan, np.float16), backend)
+        bm, bn, bk = (64, 64, 32) if backend == "cuda" else (32, 32, 32)
+        grid = lambda meta: (tilec.cdiv(M, meta["BLOCK_SIZE_M"]) * tilec.cdiv(N, meta["BLOCK_SIZE_N"]),)
+        run = lambda: matmul_kernel[grid](a, b, c, M, N, K, K, 1, N, 1, N, 1,
+                                          BLOCK_SIZE_M=bm, BLOCK_SIZE_N=bn, BLOCK_SIZE_K=bk, GROUP_SIZE_M=8)
+        run()
+        err = check("matmul", c, ref, 1e-2)
+        t = median_time(run, backend)
+        if backend == "cpu":
+            a32, b32 = a_np.astype(np.float32), b_np.astype(np.float32)
+            t_ref, ref_name = median_time(lambda: a32 @ b32, "cpu"), "numpy fp32"
+        else:
+            t_ref, ref_name = median_time(lambda: a @ b, backend), "torch"
+        flops = 2 * M * N * K
+        print(f"matmul [{backend}] {M}x{N}x{K} fp16: rel err {err:.1e}; tilec {t * 1e3:.3f} ms ({flops / t / 1e9:.1f} GFLOP/s), "
+              f"{ref_name} {t_ref * 1e3:.3f} ms")
+
+
+if __name__ == "__main__":
+    main()
