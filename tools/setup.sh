@@ -1,10 +1,8 @@
 #!/usr/bin/env bash
-# The main job on a fresh machine: install dependencies, build tilec, and dump a sample kernel's IR.
+# The main job on a fresh machine: install dependencies, build and install the tilec package
+# (pip, scikit-build-core), then run the vector-add sample on every available backend.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install_deps.sh
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$(nproc)"
-build/tilec dump samples/vector_add.py --kernel add_kernel \
-  --signature 'x_ptr:*fp32:16,y_ptr:*fp32:16,output_ptr:*fp32:16,n_elements:i32' \
-  --constexpr BLOCK_SIZE=1024 --emit ir-opt
+python3 -m pip install -q --disable-pip-version-check --no-build-isolation .
+python3 samples/vector_add.py

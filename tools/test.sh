@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
-# The whole test suite: C++ unit, golden and diagnostic tests (ctest), then 60 seconds of
-# libFuzzer over the front end (clang, ASan+UBSan) seeded with the sample kernels.
+# The whole test suite: C++ unit, golden, diagnostic and NVRTC tests (ctest), the Python tests
+# (pytest, every available backend), then 60 seconds of libFuzzer over the front end
+# (clang, ASan+UBSan) seeded with the sample kernels.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install_deps.sh
 jobs="$(nproc)"
 
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTILEC_BUILD_PYTHON=ON \
+  -Dpybind11_DIR="$(python3 -m pybind11 --cmakedir)" >/dev/null
 cmake --build build -j"$jobs"
 (cd build && ctest --output-on-failure -j"$jobs")
+
+export TILEC_CACHE_DIR="${TILEC_CACHE_DIR:-$PWD/build/test-cache}"
+PYTHONPATH="$PWD/build/python" python3 -m pytest -q tests/python
 
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DTILEC_BUILD_FUZZ=ON -DTILEC_SANITIZE=ON -DTILEC_BUILD_TESTS=OFF >/dev/null
