@@ -1,0 +1,516 @@
+#!/usr/bin/env python3
+"""CPU benchmarks of tilec against NumPy (and PyTorch CPU when it can be imported).
+
+    PYTHONPATH=build/python python3 bench/cpu_bench.py [--json out.json] [--quick]
+
+Kernels (from samples/): vector add (2^24 fp32), row softmax (4096x1024 fp32), layernorm forward
+(4096x1024 fp32), matmul (512^3 fp32). Throughput is GB/s of the minimum necessary traffic
+(bytes read + bytes written once) or GFLOP/s (2*M*N*K); each number is the median of repeated
+runs after a warm-up, with min and max beside it. Every tilec result is checked against a float64
+reference first (normwise relative error max|y - ref| / max|ref|); a wrong result exits non-zero
+after printing the table.
+
+Also measured: cold first call (new process, empty TILEC_CACHE_DIR: time from `import tilec` to
+the first result of one kernel), warm first call (new process, populated cache), and the host
+overhead of launching a 1-program kernel.
+
+Targets are printed beside the numbers; a benchmark reports, it does not assert timings.
+Threads: TILEC_NUM_THREADS (default: all cores) is read by the tilec runtime and reported here.
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+SAMPLES = os.path.join(REPO, "samples")
+sys.path.insert(0, SAMPLES)
+
+import tilec  # noqa: E402
+from layernorm import _layer_norm_fwd_fused  # noqa: E402
+from matmul import matmul_kernel  # noqa: E402
+from softmax import softmax_kernel  # noqa: E402
+from vector_add import add_kernel  # noqa: E402
+
+try:
+    import torch  # noqa: E402
+    torch.set_grad_enabled(False)
+except Exception:  # noqa: BLE001 - any import failure means "no torch"
+    torch = None
+
+FAILURES = []  # (name, message) of wrong or failed results
+
+
+# ----------------------------------------------------------------------------------------------
+# timing helpers
+
+def time_fn(fn, min_time=1.0, min_reps=10, max_reps=200, warmup=3):
+    """Runs fn warmup times, then repeatedly; returns the per-call times in seconds."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    start = time.perf_counter()
+    while len(times) < max_reps and (len(times) < min_reps or time.perf_counter() - start < min_time):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def summarize(times):
+    return {"median_s": statistics.median(times), "min_s": min(times), "max_s": max(times), "reps": len(times)}
+
+
+def rel_err(out, ref):
+    """Normwise relative error max|out - ref| / max|ref| in float64."""
+    out = np.asarray(out, dtype=np.float64)
+    ref = np.asarray(ref, dtype=np.float64)
+    if out.shape != ref.shape:
+        return float("inf")
+    if not np.all(np.isfinite(out)):
+        return float("inf")
+    return float(np.max(np.abs(out - ref)) / max(np.max(np.abs(ref)), 1e-300))
+
+
+def to_torch(a):
+    return torch.from_numpy(a) if torch is not None else None
+
+
+# ----------------------------------------------------------------------------------------------
+# the kernels, each with its launch, NumPy and PyTorch versions
+
+def bench_vector_add(rng, args):
+    n = 1 << 24
+    x = rng.standard_normal(n, dtype=np.float32)
+    y = rng.standard_normal(n, dtype=np.float32)
+    out = np.empty_like(x)
+    ref = x.astype(np.float64) + y.astype(np.float64)
+    nbytes = 3 * n * 4
+    rows = []
+
+    configs = [1024, 4096, 16384] if not args.quick else [4096]
+    best = None
+    for block in configs:
+        def run(block=block):
+            add_kernel[(tilec.cdiv(n, block),)](x, y, out, n, BLOCK_SIZE=block)
+        r = measure("tilec", run, lambda: out, ref, 1e-6, nbytes, "GB/s", f"BLOCK_SIZE={block}", args)
+        if r.get("value") and (best is None or r["value"] > best["value"]):
+            best = r
+        rows.append(r)
+    np_out = np.empty_like(x)
+    rows.append(measure("numpy", lambda: np.add(x, y, out=np_out), lambda: np_out, ref, 1e-6, nbytes, "GB/s",
+                        "np.add(out=)", args))
+    if torch is not None:
+        tx, ty, tout = to_torch(x), to_torch(y), torch.empty(n, dtype=torch.float32)
+        rows.append(measure("torch", lambda: torch.add(tx, ty, out=tout), lambda: tout.numpy(), ref, 1e-6, nbytes,
+                            "GB/s", "torch.add(out=)", args))
+    return finish("vector add 2^24 fp32", rows, best, "numpy", 0.9, "GB/s")
+
+
+def bench_softmax(rng, args):
+    m, n = 4096, 1024
+    x = rng.standard_normal((m, n), dtype=np.float32)
+    out = np.empty_like(x)
+    x64 = x.astype(np.float64)
+    e = np.exp(x64 - x64.max(axis=1, keepdims=True))
+    ref = e / e.sum(axis=1, keepdims=True)
+    nbytes = 2 * m * n * 4
+    block = tilec.next_power_of_2(n)
+    rows = []
+
+    def run():
+        softmax_kernel[(m,)](out, x, x.strides[0] // 4, out.strides[0] // 4, m, n, BLOCK_SIZE=block)
+    best = measure("tilec", run, lambda: out, ref, 1e-5, nbytes, "GB/s", f"BLOCK_SIZE={block}, 1 row/program", args)
+    rows.append(best)
+
+    def np_softmax():
+        z = x - x.max(axis=1, keepdims=True)
+        np.exp(z, out=z)
+        z /= z.sum(axis=1, keepdims=True)
+        return z
+    holder = {}
+    rows.append(measure("numpy", lambda: holder.__setitem__("y", np_softmax()), lambda: holder["y"], ref, 1e-5, nbytes,
+                        "GB/s", "exp(x - max) / sum", args))
+    if torch is not None:
+        tx = to_torch(x)
+        rows.append(measure("torch", lambda: holder.__setitem__("t", torch.softmax(tx, dim=1)),
+                            lambda: holder["t"].numpy(), ref, 1e-5, nbytes, "GB/s", "torch.softmax", args))
+    return finish(f"softmax {m}x{n} fp32", rows, best, "numpy", 2.0, "GB/s")
+
+
+def bench_layernorm(rng, args):
+    m, n = 4096, 1024
+    eps = 1e-5
+    x = rng.standard_normal((m, n), dtype=np.float32) * 2.0 + 0.5
+    w = rng.random(n, dtype=np.float32) + 0.5
+    b = rng.standard_normal(n, dtype=np.float32)
+    y = np.empty_like(x)
+    mean = np.empty(m, dtype=np.float32)
+    rstd = np.empty(m, dtype=np.float32)
+    x64 = x.astype(np.float64)
+    mu = x64.mean(axis=1, keepdims=True)
+    var = ((x64 - mu) ** 2).mean(axis=1, keepdims=True)
+    ref = (x64 - mu) / np.sqrt(var + eps) * w.astype(np.float64) + b.astype(np.float64)
+    # minimum traffic: read x, w, b; write y, mean, rstd
+    nbytes = (2 * m * n + 2 * n + 2 * m) * 4
+    block = min(65536 // 4, tilec.next_power_of_2(n))
+    rows = []
+
+    def run():
+        _layer_norm_fwd_fused[(m,)](x, y, w, b, mean, rstd, x.strides[0] // 4, n, eps, BLOCK_SIZE=block)
+
+    def check_out():
+        e_mean = rel_err(mean, mu[:, 0])
+        e_rstd = rel_err(rstd, 1.0 / np.sqrt(var[:, 0] + eps))
+        if max(e_mean, e_rstd) > 1e-5:
+            raise AssertionError(f"mean/rstd wrong: rel err {e_mean:.2e} / {e_rstd:.2e}")
+        return y
+    best = measure("tilec", run, check_out, ref, 1e-5, nbytes, "GB/s", f"BLOCK_SIZE={block}, 1 row/program", args)
+    rows.append(best)
+
+    holder = {}
+
+    def np_layernorm():
+        mu_ = x.mean(axis=1, keepdims=True)
+        z = x - mu_
+        var_ = np.mean(z * z, axis=1, keepdims=True)
+        z *= 1.0 / np.sqrt(var_ + eps)
+        z *= w
+        z += b
+        holder["y"] = z
+    rows.append(measure("numpy", np_layernorm, lambda: holder["y"], ref, 1e-5, nbytes, "GB/s", "mean/var/normalize",
+                        args))
+    if torch is not None:
+        tx, tw, tb = to_torch(x), to_torch(w), to_torch(b)
+        rows.append(measure("torch", lambda: holder.__setitem__("t", torch.nn.functional.layer_norm(tx, (n,), tw, tb, eps)),
+                            lambda: holder["t"].numpy(), ref, 1e-5, nbytes, "GB/s", "F.layer_norm", args))
+    return finish(f"layernorm {m}x{n} fp32", rows, best, "numpy", 2.0, "GB/s")
+
+
+def bench_matmul(rng, args):
+    M = N = K = 512
+    a = rng.standard_normal((M, K), dtype=np.float32)
+    bm = rng.standard_normal((K, N), dtype=np.float32)
+    c = np.empty((M, N), dtype=np.float32)
+    ref = a.astype(np.float64) @ bm.astype(np.float64)
+    flops = 2.0 * M * N * K
+    rows = []
+    configs = [(32, 32, 32, 8), (64, 64, 32, 8), (64, 64, 64, 8), (128, 128, 32, 8)]
+    if args.quick:
+        configs = configs[1:2]
+    best = None
+    for bm_, bn_, bk_, g in configs:
+        def run(bm_=bm_, bn_=bn_, bk_=bk_, g=g):
+            grid = (tilec.cdiv(M, bm_) * tilec.cdiv(N, bn_),)
+            matmul_kernel[grid](a, bm, c, M, N, K, a.strides[0] // 4, a.strides[1] // 4, bm.strides[0] // 4,
+                                bm.strides[1] // 4, c.strides[0] // 4, c.strides[1] // 4,
+                                BLOCK_SIZE_M=bm_, BLOCK_SIZE_N=bn_, BLOCK_SIZE_K=bk_, GROUP_SIZE_M=g)
+        r = measure("tilec", run, lambda: c, ref, 1e-5, flops, "GFLOP/s", f"BLOCK {bm_}/{bn_}/{bk_} GROUP {g}", args)
+        if r.get("value") and (best is None or r["value"] > best["value"]):
+            best = r
+        rows.append(r)
+    np_c = np.empty_like(c)
+    rows.append(measure("numpy", lambda: np.matmul(a, bm, out=np_c), lambda: np_c, ref, 1e-5, flops, "GFLOP/s",
+                        "np.matmul (BLAS)", args))
+    if torch is not None:
+        ta, tb, tc = to_torch(a), to_torch(bm), torch.empty(M, N, dtype=torch.float32)
+        rows.append(measure("torch", lambda: torch.matmul(ta, tb, out=tc), lambda: tc.numpy(), ref, 1e-5, flops,
+                            "GFLOP/s", "torch.matmul", args))
+    return finish(f"matmul {M}^3 fp32", rows, best, None, None, "GFLOP/s")
+
+
+def measure(impl, run, result, ref, tol, work, unit, config, args):
+    """Checks one implementation against ref, then times it. work is bytes (GB/s) or flops (GFLOP/s)."""
+    row = {"impl": impl, "config": config, "unit": unit}
+    try:
+        run()
+        err = rel_err(result(), ref)
+        row["rel_err"] = err
+        if not err <= tol:
+            msg = f"wrong result: rel err {err:.3e} > {tol:.0e}"
+            row["error"] = msg
+            print(f"  FAIL {impl} [{config}]: {msg}", file=sys.stderr)
+            FAILURES.append((f"{impl} [{config}]", msg))
+            return row
+        times = time_fn(run, min_time=args.min_time)
+        row.update(summarize(times))
+        row["value"] = work / row["median_s"] / 1e9
+        row["value_min"] = work / row["max_s"] / 1e9
+        row["value_max"] = work / row["min_s"] / 1e9
+    except Exception as e:  # noqa: BLE001 - report and go on
+        msg = f"{type(e).__name__}: {e}"
+        row["error"] = msg
+        print(f"  FAIL {impl} [{config}]: {msg}", file=sys.stderr)
+        FAILURES.append((f"{impl} [{config}]", msg))
+    if "value" in row:
+        print(f"  {impl:6s} {config:32s} {row['value']:9.2f} {unit} (median of {row['reps']}, "
+              f"{row['median_s'] * 1e3:.3f} ms; range {row['value_min']:.2f}-{row['value_max']:.2f}) "
+              f"rel err {row['rel_err']:.1e}", file=sys.stderr)
+    return row
+
+
+def finish(name, rows, best, baseline, target_ratio, unit):
+    res = {"name": name, "rows": rows, "unit": unit}
+    base = next((r for r in rows if r["impl"] == baseline and "value" in r), None)
+    if best is not None and base is not None:
+        res["ratio"] = best["value"] / base["value"]
+    if target_ratio is not None:
+        res["target"] = f">= {target_ratio:g}x {baseline}"
+        if "ratio" in res:
+            res["meets_target"] = res["ratio"] >= target_ratio
+    res["best"] = best
+    return res
+
+
+# ----------------------------------------------------------------------------------------------
+# first-call latency and launch overhead
+
+CHILD = r"""
+import os, sys, time
+import numpy as np
+sys.path.insert(0, {samples!r})
+t0 = time.perf_counter()
+import tilec
+from vector_add import add_kernel
+n = 4096
+x = np.arange(n, dtype=np.float32) + 1.0
+y = np.arange(n, dtype=np.float32) * 0.5 + 2.0
+out = np.empty_like(x)
+add_kernel[(tilec.cdiv(n, 1024),)](x, y, out, n, BLOCK_SIZE=1024)
+t1 = time.perf_counter()
+assert np.array_equal(out, x + y), "wrong result"
+print("SECONDS", t1 - t0)
+"""
+
+
+def child_first_call(cache_dir):
+    env = dict(os.environ)
+    env["TILEC_CACHE_DIR"] = cache_dir
+    env.pop("TILEC_ALWAYS_COMPILE", None)
+    p = subprocess.run([sys.executable, "-c", CHILD.format(samples=SAMPLES)], env=env, capture_output=True, text=True,
+                       timeout=300)
+    for line in p.stdout.splitlines():
+        if line.startswith("SECONDS "):
+            return float(line.split()[1])
+    raise RuntimeError(f"child exited {p.returncode}: {p.stderr.strip()[-2000:]}")
+
+
+def bench_first_calls(args):
+    """Cold: new process, empty cache. Warm: new process, cache filled by the cold run."""
+    res = []
+    cold, warm = [], []
+    try:
+        for _ in range(args.first_call_reps):
+            with tempfile.TemporaryDirectory(prefix="tilec-bench-cache-") as d:
+                cold.append(child_first_call(d))
+                for _ in range(args.first_call_reps):
+                    warm.append(child_first_call(d))
+    except Exception as e:  # noqa: BLE001
+        msg = f"{type(e).__name__}: {e}"
+        print(f"  FAIL first call: {msg}", file=sys.stderr)
+        FAILURES.append(("first call", msg))
+    for name, ts, target in (("cold first call (empty cache)", cold, 1.5), ("warm first call (disk cache)", warm, 0.020)):
+        r = {"name": name, "kernel": "vector add, n=4096", "target_s": target}
+        if ts:
+            r.update(summarize(ts))
+            r["meets_target"] = r["median_s"] <= target
+            print(f"  {name}: median {r['median_s'] * 1e3:.1f} ms over {len(ts)} processes "
+                  f"(range {r['min_s'] * 1e3:.1f}-{r['max_s'] * 1e3:.1f} ms)", file=sys.stderr)
+        else:
+            r["error"] = "no measurement"
+        res.append(r)
+    return res
+
+
+def bench_launch_overhead(args):
+    """Host time per launch of a 1-program kernel (16 elements), median over batches of launches."""
+    n = 16
+    x = np.random.default_rng(1).standard_normal(n, dtype=np.float32)
+    y = np.random.default_rng(2).standard_normal(n, dtype=np.float32)
+    out = np.empty_like(x)
+    r = {"name": "launch overhead (1 program, 16 elements)", "target_s": 10e-6}
+    try:
+        k = add_kernel[(1,)]
+        k(x, y, out, n, BLOCK_SIZE=16)
+        err = rel_err(out, x.astype(np.float64) + y)
+        if err > 1e-6:
+            raise AssertionError(f"wrong result: rel err {err:.2e}")
+        batch, batches = 200, args.launch_batches
+        for _ in range(batch):  # warm-up
+            add_kernel[(1,)](x, y, out, n, BLOCK_SIZE=16)
+        per = []
+        for _ in range(batches):
+            t0 = time.perf_counter()
+            for _ in range(batch):
+                add_kernel[(1,)](x, y, out, n, BLOCK_SIZE=16)
+            per.append((time.perf_counter() - t0) / batch)
+        r.update(summarize(per))
+        r["launches"] = batch * batches
+        r["meets_target"] = r["median_s"] <= r["target_s"]
+        # the same with the launcher object kept (kernel[grid] hoisted out of the loop)
+        per2 = []
+        for _ in range(batches):
+            t0 = time.perf_counter()
+            for _ in range(batch):
+                k(x, y, out, n, BLOCK_SIZE=16)
+            per2.append((time.perf_counter() - t0) / batch)
+        r["hoisted_median_s"] = statistics.median(per2)
+        # NumPy's own per-call cost on the same tiny arrays, for scale
+        per3 = []
+        for _ in range(batches):
+            t0 = time.perf_counter()
+            for _ in range(batch):
+                np.add(x, y, out=out)
+            per3.append((time.perf_counter() - t0) / batch)
+        r["numpy_add_median_s"] = statistics.median(per3)
+        print(f"  launch overhead: median {r['median_s'] * 1e6:.2f} us (kernel[grid] hoisted: "
+              f"{r['hoisted_median_s'] * 1e6:.2f} us; np.add: {r['numpy_add_median_s'] * 1e6:.2f} us)", file=sys.stderr)
+    except Exception as e:  # noqa: BLE001
+        msg = f"{type(e).__name__}: {e}"
+        r["error"] = msg
+        print(f"  FAIL launch overhead: {msg}", file=sys.stderr)
+        FAILURES.append(("launch overhead", msg))
+    return r
+
+
+# ----------------------------------------------------------------------------------------------
+# report
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def fmt_val(r):
+    if r is None or "value" not in r:
+        return "FAIL" if r is not None else "-"
+    return f"{r['value']:.2f} ({r['value_min']:.2f}-{r['value_max']:.2f})"
+
+
+def table(results, overheads, info):
+    lines = []
+    lines.append(f"CPU: {info['cpu']}, {info['cores']} cores; tilec threads: {info['tilec_threads']}; "
+                 f"numpy {info['numpy']}; torch {info['torch'] or 'not installed'}; python {info['python']}")
+    lines.append("")
+    lines.append("Throughput: median (min-max) over repeated runs after warm-up; tilec row = best config.")
+    lines.append("")
+    has_torch = any(r["impl"] == "torch" for res in results for r in res["rows"])
+    head = "| benchmark | unit | tilec | tilec config | numpy |" + (" torch |" if has_torch else "") + \
+        " tilec/numpy | target | max rel err (tilec) |"
+    lines.append(head)
+    lines.append("|" + "---|" * (head.count("|") - 1))
+    for res in results:
+        best = res.get("best")
+        tilec_rows = [r for r in res["rows"] if r["impl"] == "tilec"]
+        shown = best if best is not None else (tilec_rows[0] if tilec_rows else None)
+        np_row = next((r for r in res["rows"] if r["impl"] == "numpy"), None)
+        t_row = next((r for r in res["rows"] if r["impl"] == "torch"), None)
+        ratio = f"{res['ratio']:.2f}x" if "ratio" in res else "-"
+        target = res.get("target", "-")
+        if "meets_target" in res:
+            target += " (met)" if res["meets_target"] else " (NOT met)"
+        errs = [r["rel_err"] for r in tilec_rows if "rel_err" in r]
+        err = f"{max(errs):.1e}" if errs else "-"
+        if any("error" in r for r in tilec_rows):
+            err += " FAIL"
+        cells = [res["name"], res["unit"], fmt_val(shown), shown["config"] if shown else "-", fmt_val(np_row)]
+        if has_torch:
+            cells.append(fmt_val(t_row))
+        cells += [ratio, target, err]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    lines.append("| latency | tilec | target |")
+    lines.append("|---|---|---|")
+    for r in overheads:
+        unit, scale = ("us", 1e6) if r["target_s"] < 1e-3 else ("ms", 1e3)
+        if "median_s" in r:
+            v = f"{r['median_s'] * scale:.2f} {unit} (min {r['min_s'] * scale:.2f}, max {r['max_s'] * scale:.2f})"
+            if "hoisted_median_s" in r:
+                v += f"; kernel[grid] hoisted {r['hoisted_median_s'] * scale:.2f} {unit}; np.add {r['numpy_add_median_s'] * scale:.2f} {unit}"
+        else:
+            v = "FAIL: " + r.get("error", "?")
+        t = f"<= {r['target_s'] * scale:g} {unit}"
+        if "meets_target" in r:
+            t += " (met)" if r["meets_target"] else " (NOT met)"
+        lines.append(f"| {r['name']} | {v} | {t} |")
+    lines.append("")
+    lines.append("All tilec configurations tried:")
+    lines.append("")
+    for res in results:
+        for r in res["rows"]:
+            if r["impl"] != "tilec":
+                continue
+            v = f"{r['value']:.2f} {r['unit']}" if "value" in r else "FAIL: " + r.get("error", "?")
+            lines.append(f"- {res['name']} [{r['config']}]: {v}")
+    return "\n".join(lines)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--json", help="also write the results as JSON to this file")
+    ap.add_argument("--quick", action="store_true", help="one config per kernel, fewer repetitions")
+    ap.add_argument("--min-time", type=float, default=1.0, help="seconds of timed runs per measurement")
+    ap.add_argument("--first-call-reps", type=int, default=3, help="cold processes (each followed by as many warm ones)")
+    ap.add_argument("--launch-batches", type=int, default=200, help="batches of 200 launches for the overhead")
+    args = ap.parse_args()
+    if args.quick:
+        args.min_time = min(args.min_time, 0.3)
+        args.first_call_reps = min(args.first_call_reps, 2)
+        args.launch_batches = min(args.launch_batches, 50)
+
+    info = {
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "tilec_threads": int(os.environ.get("TILEC_NUM_THREADS") or os.cpu_count() or 1),
+        "tilec_threads_source": "TILEC_NUM_THREADS" if os.environ.get("TILEC_NUM_THREADS") else "default (all cores)",
+        "numpy": np.__version__,
+        "torch": torch.__version__ if torch is not None else None,
+        "python": platform.python_version(),
+        "tilec": tilec.__version__,
+        "date": time.strftime("%Y-%m-%d"),
+    }
+    print(f"tilec {info['tilec']} CPU benchmarks; threads {info['tilec_threads']} ({info['tilec_threads_source']})",
+          file=sys.stderr)
+    rng = np.random.default_rng(0)
+    results = []
+    for fn in (bench_vector_add, bench_softmax, bench_layernorm, bench_matmul):
+        print(f"{fn.__name__}:", file=sys.stderr)
+        try:
+            results.append(fn(rng, args))
+        except Exception as e:  # noqa: BLE001
+            msg = f"{type(e).__name__}: {e}"
+            print(f"  FAIL {fn.__name__}: {msg}", file=sys.stderr)
+            FAILURES.append((fn.__name__, msg))
+    print("first calls:", file=sys.stderr)
+    overheads = [bench_launch_overhead(args)] + bench_first_calls(args)
+    text = table(results, overheads, info)
+    print(text)
+    if FAILURES:
+        print("\nFAILURES:")
+        for name, msg in FAILURES:
+            print(f"- {name}: {msg}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"info": info, "results": results, "latency": overheads,
+                       "failures": [{"name": n, "error": m} for n, m in FAILURES]}, f, indent=2)
+    if FAILURES:
+        print(f"\n{len(FAILURES)} measurement(s) FAILED (see above)", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
