@@ -11,11 +11,11 @@ export PATH=/usr/local/cuda/bin:$PATH PYTHONUNBUFFERED=1
 export CC=/usr/bin/gcc CXX=/usr/bin/g++
 nvidia-smi -L
 python3 -c "import torch, triton; print('torch', torch.__version__, 'triton', triton.__version__, torch.cuda.get_device_name())"
-cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DTILEC_BUILD_PYTHON=ON -DCMAKE_PREFIX_PATH="$PWD/.deps" \
+cmake -S . -B build-dev -G Ninja -DCMAKE_BUILD_TYPE=Release -DTILEC_BUILD_PYTHON=ON -DCMAKE_PREFIX_PATH="$PWD/.deps" \
   -Dpybind11_DIR="$(python3 -m pybind11 --cmakedir)" > "$OUT/cmake.log" 2>&1 || { tail -30 "$OUT/cmake.log"; exit 1; }
-cmake --build build-gpu -j16 > "$OUT/build.log" 2>&1 || { grep -E "error" "$OUT/build.log" | head -30; exit 1; }
-export PYTHONPATH="$PWD/build-gpu/python" TILEC_CACHE_DIR=/tmp/tilec-cache
-(cd build-gpu && ctest -j8 --output-on-failure) > "$OUT/ctest.log" 2>&1; echo "ctest exit $?"; grep -E "tests passed|Failed|FAILED" "$OUT/ctest.log" | head -20
+cmake --build build-dev -j16 > "$OUT/build.log" 2>&1 || { grep -E "error" "$OUT/build.log" | head -30; exit 1; }
+export PYTHONPATH="$PWD/build-dev/python" TILEC_CACHE_DIR=/tmp/tilec-cache
+(cd build-dev && ctest -j8 --output-on-failure) > "$OUT/ctest.log" 2>&1; echo "ctest exit $?"; grep -E "tests passed|Failed|FAILED" "$OUT/ctest.log" | head -20
 for s in ${SAMPLES:-vector_add softmax layernorm matmul histogram}; do
   timeout 120 python3 samples/$s.py 2>&1 | tail -4
 done
