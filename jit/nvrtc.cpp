@@ -3,6 +3,7 @@
 #include "jit/nvrtc.h"
 
 #include <dlfcn.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -103,6 +104,25 @@ std::string shell_quote(const std::string& s) {
   return q + "'";
 }
 
+// The toolkit's include folder (cuda_fp16.h and friends are not built into NVRTC): next to the
+// library that was loaded, then $CUDA_HOME / $CUDA_PATH, then /usr/local/cuda.
+std::string find_include_dir(void* symbol_in_library) {
+  std::vector<std::string> candidates;
+  Dl_info info;
+  if (dladdr(symbol_in_library, &info) != 0 && info.dli_fname) {
+    std::string lib = info.dli_fname;
+    std::string dir = lib.substr(0, lib.find_last_of('/'));
+    candidates.push_back(dir + "/../include");
+    candidates.push_back(dir + "/../../include");
+  }
+  for (const char* env : {"CUDA_HOME", "CUDA_PATH"})
+    if (const char* v = std::getenv(env)) candidates.push_back(std::string(v) + "/include");
+  candidates.push_back("/usr/local/cuda/include");
+  for (const std::string& c : candidates)
+    if (access((c + "/cuda_fp16.h").c_str(), R_OK) == 0) return c;
+  return {};
+}
+
 }  // namespace
 
 // The first usable candidate wins; later calls return the same instance or the same error.
@@ -132,6 +152,7 @@ const Nvrtc* Nvrtc::get(std::string* error) {
         if (api->nvrtcGetSupportedArchs(n->archs_.data()) != NVRTC_SUCCESS) n->archs_.clear();
         std::sort(n->archs_.begin(), n->archs_.end());
       }
+      n->include_dir_ = find_include_dir(reinterpret_cast<void*>(api->nvrtcVersion));
       n->api_ = api.release();
       g_nvrtc = n.release();
       return;
@@ -152,6 +173,7 @@ NvrtcOutput Nvrtc::compile(const std::string& source, const std::string& program
   // -default-device: generated helpers need no __device__ annotation. No --use_fast_math: Triton's
   // default numerics are IEEE (precise div/sqrt, denormals kept).
   out.options = {arch_option(arch, cubin), "--std=c++17", "-default-device", "-lineinfo"};
+  if (!include_dir_.empty()) out.options.push_back("-I" + include_dir_);
   out.options.insert(out.options.end(), extra_options.begin(), extra_options.end());
 
   nvrtcProgram prog = nullptr;

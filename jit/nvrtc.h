@@ -27,6 +27,7 @@ class Nvrtc {
   std::string version() const;              // "13.0"
   std::vector<int> supported_archs() const;  // e.g. {75, 80, 86, ..., 120}, ascending
   const std::string& library_path() const { return path_; }
+  const std::string& include_dir() const { return include_dir_; }
 
   // Compiles `source` for sm_<arch> (cubin true: -arch=sm_XY, SASS) or compute_<arch> (PTX).
   // Default options: --std=c++17, -default-device, -lineinfo; `extra_options` follow them.
@@ -39,6 +40,7 @@ class Nvrtc {
   Nvrtc() = default;
   const Api* api_ = nullptr;
   std::string path_;
+  std::string include_dir_;  // toolkit headers passed with -I; empty when none was found
   std::vector<int> archs_;
   int major_ = 0;
   int minor_ = 0;
