@@ -416,6 +416,25 @@ inline constexpr int kVecBytes = 16;
 template <class T> inline constexpr int kWidth = kVecBytes / static_cast<int>(sizeof(T)) > 0 ? kVecBytes / static_cast<int>(sizeof(T)) : 1;
 template <class T> using VecN = Vec<T, kWidth<T>>;
 
+// Masks across lane types of one width (a comparison of int32 indices masking a float load):
+// through bytes, which the compiler folds where the two representations agree.
+template <class VTo, class M> inline typename VTo::Mask mask_as(M m) {
+  if constexpr (std::is_same_v<M, typename VTo::Mask>) {
+    return m;
+  } else {
+    uint8_t b[VTo::width];
+    m.store_bytes(b);
+    return VTo::Mask::from_bytes(b);
+  }
+}
+
+// Every lane set to `b` (a uniform i1 tile inside a vector expression).
+template <class V> inline typename V::Mask mask_splat(bool b) {
+  uint8_t bytes[V::width];
+  std::memset(bytes, b ? 1 : 0, sizeof bytes);
+  return V::Mask::from_bytes(bytes);
+}
+
 // Cephes-style expf: n = round(x/ln2), r = x - n*ln2 (two-part ln2), degree-6 polynomial, then
 // scaling by 2^n in two halves so subnormal results and overflow to inf come out right.
 template <class V>
