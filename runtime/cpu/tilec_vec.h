@@ -7,7 +7,7 @@
 #include <limits>
 #include <type_traits>
 
-#if defined(__AVX512F__) || defined(__AVX2__)
+#if defined(__AVX512F__) || defined(__AVX2__) || defined(__F16C__)
 #include <immintrin.h>
 #endif
 #if defined(__ARM_NEON)
@@ -41,6 +41,10 @@ struct fp16 {
     return static_cast<uint16_t>(sign | (ax >> 13));
   }
   static float to_float(uint16_t h) {
+#if defined(__F16C__)
+    // One instruction instead of the bit manipulation below: half loads feed tl.dot's inner loops.
+    return _cvtsh_ss(h);
+#else
     uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
     uint32_t exp = (h >> 10) & 0x1fu, mant = h & 0x3ffu;
     if (exp == 0x1f) return bits_f32(sign | 0x7f800000u | (mant << 13));
@@ -49,6 +53,7 @@ struct fp16 {
       return sign ? -m : m;
     }
     return bits_f32(sign | ((exp + 112) << 23) | (mant << 13));
+#endif
   }
 };
 
@@ -251,7 +256,9 @@ template <> struct Vec<int64_t, 8> {
 #elif defined(__AVX2__) && defined(__FMA__)
 inline constexpr int kVecBytes = 32;
 
-// AVX2 masks are full-width lanes of all ones; one mask type per lane width.
+// AVX2 masks are full-width lanes of all ones; one mask type per lane width. Masked loads and
+// stores test for a full mask first: vmaskmov is slow (microcoded stores on AMD), and most vectors
+// of a masked tile are whole.
 struct Mask32x8 {
   __m256i m;
   static Mask32x8 from_bytes(const uint8_t* p) {
@@ -288,8 +295,8 @@ template <> struct Vec<float, 8> {
   __m256 v;
   static Vec load(const float* p) { return {_mm256_loadu_ps(p)}; }
   void store(float* p) const { _mm256_storeu_ps(p, v); }
-  static Vec load_masked(const float* p, Mask m, Vec other) { return {_mm256_blendv_ps(other.v, _mm256_maskload_ps(p, m.m), _mm256_castsi256_ps(m.m))}; }
-  void store_masked(float* p, Mask m) const { _mm256_maskstore_ps(p, m.m, v); }
+  static Vec load_masked(const float* p, Mask m, Vec other) { return m.all() ? load(p) : Vec{_mm256_blendv_ps(other.v, _mm256_maskload_ps(p, m.m), _mm256_castsi256_ps(m.m))}; }
+  void store_masked(float* p, Mask m) const { if (m.all()) store(p); else _mm256_maskstore_ps(p, m.m, v); }
   static Vec broadcast(float x) { return {_mm256_set1_ps(x)}; }
   static Vec iota(float s) { return {_mm256_add_ps(_mm256_set1_ps(s), _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7))}; }
   friend Vec operator+(Vec a, Vec b) { return {_mm256_add_ps(a.v, b.v)}; }
@@ -326,8 +333,8 @@ template <> struct Vec<double, 4> {
   __m256d v;
   static Vec load(const double* p) { return {_mm256_loadu_pd(p)}; }
   void store(double* p) const { _mm256_storeu_pd(p, v); }
-  static Vec load_masked(const double* p, Mask m, Vec other) { return {_mm256_blendv_pd(other.v, _mm256_maskload_pd(p, m.m), _mm256_castsi256_pd(m.m))}; }
-  void store_masked(double* p, Mask m) const { _mm256_maskstore_pd(p, m.m, v); }
+  static Vec load_masked(const double* p, Mask m, Vec other) { return m.all() ? load(p) : Vec{_mm256_blendv_pd(other.v, _mm256_maskload_pd(p, m.m), _mm256_castsi256_pd(m.m))}; }
+  void store_masked(double* p, Mask m) const { if (m.all()) store(p); else _mm256_maskstore_pd(p, m.m, v); }
   static Vec broadcast(double x) { return {_mm256_set1_pd(x)}; }
   static Vec iota(double s) { return {_mm256_add_pd(_mm256_set1_pd(s), _mm256_setr_pd(0, 1, 2, 3))}; }
   friend Vec operator+(Vec a, Vec b) { return {_mm256_add_pd(a.v, b.v)}; }
@@ -357,8 +364,8 @@ template <> struct Vec<int32_t, 8> {
   __m256i v;
   static Vec load(const int32_t* p) { return {_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))}; }
   void store(int32_t* p) const { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
-  static Vec load_masked(const int32_t* p, Mask m, Vec other) { return {_mm256_blendv_epi8(other.v, _mm256_maskload_epi32(p, m.m), m.m)}; }
-  void store_masked(int32_t* p, Mask m) const { _mm256_maskstore_epi32(p, m.m, v); }
+  static Vec load_masked(const int32_t* p, Mask m, Vec other) { return m.all() ? load(p) : Vec{_mm256_blendv_epi8(other.v, _mm256_maskload_epi32(p, m.m), m.m)}; }
+  void store_masked(int32_t* p, Mask m) const { if (m.all()) store(p); else _mm256_maskstore_epi32(p, m.m, v); }
   static Vec broadcast(int32_t x) { return {_mm256_set1_epi32(x)}; }
   static Vec iota(int32_t s) { return {_mm256_add_epi32(_mm256_set1_epi32(s), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))}; }
   friend Vec operator+(Vec a, Vec b) { return {_mm256_add_epi32(a.v, b.v)}; }
@@ -384,8 +391,8 @@ template <> struct Vec<int64_t, 4> {
   __m256i v;
   static Vec load(const int64_t* p) { return {_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))}; }
   void store(int64_t* p) const { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
-  static Vec load_masked(const int64_t* p, Mask m, Vec other) { return {_mm256_blendv_epi8(other.v, _mm256_maskload_epi64(reinterpret_cast<const long long*>(p), m.m), m.m)}; }
-  void store_masked(int64_t* p, Mask m) const { _mm256_maskstore_epi64(reinterpret_cast<long long*>(p), m.m, v); }
+  static Vec load_masked(const int64_t* p, Mask m, Vec other) { return m.all() ? load(p) : Vec{_mm256_blendv_epi8(other.v, _mm256_maskload_epi64(reinterpret_cast<const long long*>(p), m.m), m.m)}; }
+  void store_masked(int64_t* p, Mask m) const { if (m.all()) store(p); else _mm256_maskstore_epi64(reinterpret_cast<long long*>(p), m.m, v); }
   static Vec broadcast(int64_t x) { return {_mm256_set1_epi64x(x)}; }
   static Vec iota(int64_t s) { return {_mm256_add_epi64(_mm256_set1_epi64x(s), _mm256_setr_epi64x(0, 1, 2, 3))}; }
   friend Vec operator+(Vec a, Vec b) { return {_mm256_add_epi64(a.v, b.v)}; }
@@ -415,6 +422,25 @@ inline constexpr int kVecBytes = 16;
 // The native width for T: a full register of T (the scalar template for types without one).
 template <class T> inline constexpr int kWidth = kVecBytes / static_cast<int>(sizeof(T)) > 0 ? kVecBytes / static_cast<int>(sizeof(T)) : 1;
 template <class T> using VecN = Vec<T, kWidth<T>>;
+
+// Masks across lane types of one width (a comparison of int32 indices masking a float load):
+// through bytes, which the compiler folds where the two representations agree.
+template <class VTo, class M> inline typename VTo::Mask mask_as(M m) {
+  if constexpr (std::is_same_v<M, typename VTo::Mask>) {
+    return m;
+  } else {
+    uint8_t b[VTo::width];
+    m.store_bytes(b);
+    return VTo::Mask::from_bytes(b);
+  }
+}
+
+// Every lane set to `b` (a uniform i1 tile inside a vector expression).
+template <class V> inline typename V::Mask mask_splat(bool b) {
+  uint8_t bytes[V::width];
+  std::memset(bytes, b ? 1 : 0, sizeof bytes);
+  return V::Mask::from_bytes(bytes);
+}
 
 // Cephes-style expf: n = round(x/ln2), r = x - n*ln2 (two-part ln2), degree-6 polynomial, then
 // scaling by 2^n in two halves so subnormal results and overflow to inf come out right.

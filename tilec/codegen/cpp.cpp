@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <sstream>
 #include <unordered_map>
 #include <unordered_set>
@@ -38,9 +39,11 @@ bool vectorizable(DType t) { return t == DType::F32 || t == DType::F64 || t == D
 
 std::string vec_type(DType t) { return std::string("tilec_rt::VecN<") + ctype(t) + ">"; }
 
-// How a tile value is held: a real array, one scalar for every element (splat, constant), or
-// start + flat index (arange), so that the common index math needs no storage.
-enum class Kind { Scalar, Array, Uniform, Iota };
+// How a tile value is held: a real array, one scalar for every element (splat, constant),
+// start + flat index (arange), so that the common index math needs no storage, or Lazy: an
+// elementwise expression not yet evaluated, which its consumer's loop computes in registers
+// (fusion), so that a chain of elementwise ops is one pass and its intermediates never touch memory.
+enum class Kind { Scalar, Array, Uniform, Iota, Lazy };
 
 // Along the last dim: the value does not change (Uniform) or grows by one per element (Contig).
 enum class Affine { None, Uniform, Contig };
@@ -51,6 +54,14 @@ struct Info {
   int64_t start = 0; // Iota
   std::string root;  // Array: the storage it aliases
   Affine affine = Affine::None;
+  // Lazy: element `idx` as a scalar expression; W lanes at `idx` as a Vec<T, W> expression (a
+  // Vec<as, W>::Mask for i1), nullopt where some node has no vector form.
+  std::function<std::string(const std::string& idx)> sx = {};
+  std::function<std::optional<std::string>(const std::string& idx, DType as)> vx = {};
+  bool heavy = false;             // Lazy: costly to recompute (loads, transcendental, division)
+  bool reads = false;             // Lazy: reads memory, so must be evaluated before a later write
+  int size = 1;                   // Lazy: nodes in the expression, bounding duplication
+  std::vector<std::string> refs = {};  // Lazy: storages it reads (for conflicting loop yields)
 };
 
 std::string sanitize(const std::string& s) {
@@ -78,6 +89,7 @@ class CppGen {
     }
     out_ << "int32_t pid0, int32_t pid1, int32_t pid2, const int32_t* grid) {\n";
     indent_ = 1;
+    count_uses(fn_.body);
     region(fn_.body);
     out_ << "}\n\n";
     out_ << "extern \"C\" void tilec_entry(void* const* args, const int32_t* grid, int64_t begin, int64_t end) {\n";
@@ -144,21 +156,50 @@ class CppGen {
       case Kind::Uniform: return i.name;
       case Kind::Array: return i.name + "[" + idx + "]";
       case Kind::Iota: return "static_cast<int32_t>(" + std::to_string(i.start) + " + " + idx + ")";
+      case Kind::Lazy: return i.sx("(" + idx + ")");
     }
     return "0";
   }
 
-  // W lanes starting at `idx`, as a VecN of the value's dtype.
-  std::string vload(const Value* v, const std::string& idx) {
+  // W lanes starting at `idx` (W: the constexpr of the enclosing fused loop) as a
+  // tilec_rt::Vec<T, W>; an i1 tile as a Vec<as, W>::Mask. nullopt where there is no vector form;
+  // constexpr conditions the form needs are appended to vconds_.
+  std::optional<std::string> vexpr(const Value* v, const std::string& idx, DType as) {
+    if (v->type.is_ptr) return std::nullopt;
     const Info& i = info(v);
-    std::string V = vec_type(v->type.dtype);
+    DType t = v->type.dtype;
+    if (t == DType::I1) {
+      if (!vectorizable(as)) return std::nullopt;
+      std::string VA = vec_w(as);
+      switch (i.kind) {
+        case Kind::Scalar:
+        case Kind::Uniform: return "tilec_rt::mask_splat<" + VA + ">(" + i.name + ")";
+        case Kind::Array: return VA + "::Mask::from_bytes(" + i.name + " + " + idx + ")";
+        case Kind::Iota: return std::nullopt;
+        case Kind::Lazy: return i.vx(idx, as);
+      }
+      return std::nullopt;
+    }
+    if (!vectorizable(t)) return std::nullopt;
+    std::string V = vec_w(t);
     switch (i.kind) {
       case Kind::Scalar:
       case Kind::Uniform: return V + "::broadcast(" + i.name + ")";
       case Kind::Array: return V + "::load(" + i.name + " + " + idx + ")";
       case Kind::Iota: return V + "::iota(" + std::to_string(i.start) + " + " + idx + ")";
+      case Kind::Lazy: return i.vx(idx, as);
     }
-    return "";
+    return std::nullopt;
+  }
+
+  static std::string vec_w(DType t) { return std::string("tilec_rt::Vec<") + ctype(t) + ", W>"; }
+
+  // The lane type a mask is computed in: a comparison's operand type (no conversion), else i32.
+  DType mask_domain(const Value* v) {
+    const Op* d = v->def;
+    if (info(v).kind == Kind::Lazy && d && d->kind == OpKind::Compare && vectorizable(d->operands[0]->type.dtype) && !d->operands[0]->type.is_ptr)
+      return d->operands[0]->type.dtype;
+    return DType::I32;
   }
 
   std::string declare_array(const Value* v) {
@@ -191,19 +232,127 @@ class CppGen {
     return "static_cast<" + std::string(ctype(t)) + ">(" + std::to_string(op->ival) + "LL)";
   }
 
-  // Elementwise loop: the vector statement when the dtype has a Vec and the tile fills whole
-  // vectors (tiles are powers of two), the scalar statement otherwise.
-  void elementwise(const Value* r, DType vec_dtype, const std::string& vec_stmt, const std::string& scalar_stmt) {
-    int64_t n = r->type.numel();
-    if (!vec_stmt.empty() && vectorizable(vec_dtype)) {
-      std::string W = "tilec_rt::kWidth<" + std::string(ctype(vec_dtype)) + ">";
-      line("if constexpr (" + num(n) + " % " + W + " == 0) {");
-      line("  for (int i = 0; i < " + num(n) + "; i += " + W + ") " + vec_stmt + ";");
-      line("} else {");
-      line("  for (int i = 0; i < " + num(n) + "; ++i) " + scalar_stmt + ";");
-      line("}");
-    } else {
-      line("for (int i = 0; i < " + num(n) + "; ++i) " + scalar_stmt + ";");
+  // A loop over n elements: the vector statement (of W lanes of `lane`) when the tile fills whole
+  // vectors (tiles are powers of two) and vconds_ hold, the scalar statement otherwise.
+  void fused_loop(int64_t n, DType lane, const std::string& vec_stmt, const std::string& scalar_stmt) {
+    line("{");
+    line("  constexpr int W = tilec_rt::kWidth<" + std::string(ctype(lane)) + ">;");
+    line("  if constexpr (" + vcond(n) + ") {");
+    line("    for (int i = 0; i < " + num(n) + "; i += W) " + vec_stmt + ";");
+    line("  } else {");
+    line("    for (int i = 0; i < " + num(n) + "; ++i) " + scalar_stmt + ";");
+    line("  }");
+    line("}");
+  }
+
+  std::string vcond(int64_t n) {
+    std::string c = num(n) + " % W == 0";
+    for (const std::string& k : vconds_) c += " && " + k;
+    vconds_.clear();
+    return c;
+  }
+
+  // Evaluates `v` into the array `dst` in one pass.
+  void fill(const std::string& dst, const Value* v) {
+    DType t = v->type.dtype;
+    DType lane = t == DType::I1 ? mask_domain(v) : t;
+    std::string scalar = dst + "[i] = " + elem(v, "i");
+    vconds_.clear();
+    std::optional<std::string> ve = vexpr(v, "i", lane);
+    if (ve) fused_loop(v->type.numel(), lane, *ve + (t == DType::I1 ? ".store_bytes(" : ".store(") + dst + " + i)", scalar);
+    else line("for (int i = 0; i < " + num(v->type.numel()) + "; ++i) " + scalar + ";");
+    vconds_.clear();
+  }
+
+  // Evaluates a Lazy value into its own array, where it is needed more than once or before a write.
+  void materialize(const Value* v) {
+    Info in = info(v);
+    if (in.kind != Kind::Lazy) return;
+    std::string n = vname(v);
+    line("alignas(64) " + elem_ctype(v->type) + " " + n + "[" + num(v->type.numel()) + "];");
+    fill(n, v);
+    info_[v] = Info{Kind::Array, n, 0, n, in.affine};
+    forget_pending(v);
+  }
+
+  void forget_pending(const Value* v) {
+    for (size_t k = 0; k < pending_.size(); ++k)
+      if (pending_[k] == v) {
+        pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(k));
+        return;
+      }
+  }
+
+  // Before an op that writes memory (only_reads) or opens a region (every heavy value, because
+  // code in a region runs repeatedly and a dry run must not change outer values): evaluates the
+  // pending Lazy values that the op does not consume itself.
+  void flush_pending(const Op* op, bool only_reads) {
+    std::vector<const Value*> todo;
+    for (const Value* v : pending_) {
+      bool own = false;
+      for (const Value* o : op->operands) own = own || o == v;
+      if (!own && (!only_reads || info(v).reads)) todo.push_back(v);
+    }
+    for (const Value* v : todo) materialize(v);
+  }
+
+  // Defines r as a Lazy elementwise expression over op's operands.
+  void define_lazy(const Op* op, Affine a, std::function<std::string(const std::string&)> sx,
+                   std::function<std::optional<std::string>(const std::string&, DType)> vx, bool heavy) {
+    Value* r = op->result();
+    Info in;
+    in.kind = Kind::Lazy;
+    in.name = vname(r);
+    in.affine = a;
+    in.sx = std::move(sx);
+    in.vx = std::move(vx);
+    in.heavy = heavy;
+    in.reads = op->kind == OpKind::Load;
+    for (const Value* o : op->operands) {
+      const Info& oi = info(o);
+      switch (oi.kind) {
+        case Kind::Lazy:
+          in.heavy = in.heavy || oi.heavy;
+          in.reads = in.reads || oi.reads;
+          in.size += oi.size;
+          in.refs.insert(in.refs.end(), oi.refs.begin(), oi.refs.end());
+          forget_pending(o);
+          break;
+        case Kind::Array: in.refs.push_back(oi.root); break;
+        case Kind::Scalar:
+        case Kind::Uniform: in.refs.push_back(oi.name); break;
+        case Kind::Iota: break;
+      }
+    }
+    info_[r] = std::move(in);
+    settle(r);
+  }
+
+  // A Lazy value is recomputed by each consumer: cheap small ones stay lazy, the rest are
+  // evaluated once here when there is more than one consumer.
+  void settle(const Value* r) {
+    const Info& in = info(r);
+    if (uses_[r] > 1 && (in.heavy || in.size > 8)) {
+      materialize(r);
+      return;
+    }
+    if (in.heavy) pending_.push_back(r);
+  }
+
+  bool all_uniform(const Op* op) {
+    bool u = true;
+    for (const Value* v : op->operands) u = u && (info(v).kind == Kind::Uniform || info(v).kind == Kind::Scalar);
+    return u;
+  }
+
+  // Consumers: the number of distinct ops using each value (an op using it twice evaluates it once
+  // per lane in its loop; the host compiler merges the repeats).
+  void count_uses(const Region& r) {
+    for (const Op* op : r.ops) {
+      std::unordered_set<const Value*> seen;
+      for (const Value* v : op->operands)
+        if (seen.insert(v).second) ++uses_[v];
+      for (const Region& sub : op->regions) count_uses(sub);
     }
   }
 
@@ -229,7 +378,7 @@ class CppGen {
     if (i.kind == Kind::Array)
       line("std::memcpy(" + dst + ", " + i.name + ", sizeof(" + dst + "));");
     else
-      line("for (int i = 0; i < " + num(t.numel()) + "; ++i) " + dst + "[i] = " + elem(src, "i") + ";");
+      fill(dst, src);
   }
 
   // Storage for loop-carried / branch results: arrays or scalars named after `v`.
@@ -251,8 +400,10 @@ class CppGen {
     bool conflict = false;
     for (size_t i = 0; i < vals.size(); ++i) {
       const Info& in = info(vals[i]);
-      std::string root = in.kind == Kind::Array ? in.root : in.kind == Kind::Scalar ? in.name : "";
-      if (dstset.count(root) && root != dsts[i]) conflict = true;
+      std::vector<std::string> roots = in.refs;
+      roots.push_back(in.kind == Kind::Array ? in.root : in.kind == Kind::Scalar ? in.name : "");
+      for (const std::string& root : roots)
+        if (dstset.count(root) && root != dsts[i]) conflict = true;
     }
     if (!conflict) {
       for (size_t i = 0; i < vals.size(); ++i) copy_into(dsts[i], vals[i], types[i]);
@@ -264,7 +415,7 @@ class CppGen {
       std::string tmp = "tmp" + std::to_string(i);
       if (types[i].is_tile()) {
         line("alignas(64) " + elem_ctype(types[i]) + " " + tmp + "[" + num(types[i].numel()) + "];");
-        line("for (int i = 0; i < " + num(types[i].numel()) + "; ++i) " + tmp + "[i] = " + elem(vals[i], "i") + ";");
+        fill(tmp, vals[i]);
       } else {
         line(elem_ctype(types[i]) + " " + tmp + " = " + elem(vals[i], "0") + ";");
       }
@@ -389,6 +540,21 @@ class CppGen {
   void op(const Op* op) {
     if (op->kind != OpKind::Yield && op->kind != OpKind::Condition) source_marker(op);
     switch (op->kind) {
+      case OpKind::Store:
+      case OpKind::AtomicRMW:
+      case OpKind::AtomicCAS: flush_pending(op, true); break;
+      case OpKind::For:
+      case OpKind::If:
+      case OpKind::While: flush_pending(op, false); break;
+      default: break;
+    }
+    // Whatever this op consumes is evaluated by it (or by its own Lazy result).
+    for (const Value* v : op->operands) forget_pending(v);
+    emit(op);
+  }
+
+  void emit(const Op* op) {
+    switch (op->kind) {
       case OpKind::Constant: {
         Value* r = op->result();
         std::string lit = literal(r->type.dtype, op);
@@ -429,6 +595,7 @@ class CppGen {
           in.name = vname(r);
         }
         info_[r] = in;
+        if (in.kind == Kind::Lazy) settle(r);
         return;
       }
       case OpKind::Broadcast: broadcast(op); return;
@@ -438,7 +605,15 @@ class CppGen {
         std::string to = r->type.dtype == DType::I1 ? "bool" : ctype(r->type.dtype);
         Affine a = affine_of(op->operands[0]);
         if (a == Affine::Contig && !(is_int(r->type.dtype) && dtype_bits(r->type.dtype) >= 32)) a = Affine::None;
-        unary_like(op, "tilec_rt::cast_<" + to + ">(%0)", a);
+        std::string pat = "tilec_rt::cast_<" + to + ">(%0)";
+        if (!r->type.is_tile() || all_uniform(op)) return unary_like(op, pat, a);
+        // Only the identity conversion has a vector form.
+        bool same = op->operands[0]->type.dtype == r->type.dtype && op->operands[0]->type.is_ptr == r->type.is_ptr;
+        define_lazy(op, a, [=, this](const std::string& i) { return subst(pat, op, i); },
+                    [=, this](const std::string& i, DType as) -> std::optional<std::string> {
+                      if (!same) return std::nullopt;
+                      return vexpr(op->operands[0], i, as);
+                    }, false);
         return;
       }
       case OpKind::Binary: binary(op); return;
@@ -449,9 +624,14 @@ class CppGen {
         DType t = r->type.dtype;
         std::string s = t == DType::F16 || t == DType::BF16 ? "std::fma(float(%0), float(%1), float(%2))" : "std::fma(%0, %1, %2)";
         if (!r->type.is_tile()) return scalar_def(r, subst(s, op, "0"));
-        std::string n = declare_array(r);
-        elementwise(r, t, "fma(" + vload(op->operands[0], "i") + ", " + vload(op->operands[1], "i") + ", " + vload(op->operands[2], "i") + ").store(" + n + " + i)",
-                    n + "[i] = " + subst(s, op, "i"));
+        if (all_uniform(op)) return unary_like(op, s, Affine::Uniform);
+        define_lazy(op, Affine::None, [=, this](const std::string& i) { return subst(s, op, i); },
+                    [=, this](const std::string& i, DType) -> std::optional<std::string> {
+                      if (!is_float(t)) return std::nullopt;
+                      auto x = vexpr(op->operands[0], i, t), y = vexpr(op->operands[1], i, t), z = vexpr(op->operands[2], i, t);
+                      if (!x || !y || !z) return std::nullopt;
+                      return "fma(" + *x + ", " + *y + ", " + *z + ")";
+                    }, false);
         return;
       }
       case OpKind::Select: {
@@ -459,17 +639,14 @@ class CppGen {
         if (!r->type.is_tile()) return scalar_def(r, subst("(%0 ? %1 : %2)", op, "0"));
         Affine a = affine_of(op->operands[1]) == Affine::Uniform && affine_of(op->operands[2]) == Affine::Uniform &&
                            affine_of(op->operands[0]) == Affine::Uniform ? Affine::Uniform : Affine::None;
-        std::string n = declare_array(r);
-        info_[r].affine = a;
+        if (all_uniform(op)) return unary_like(op, "(%0 ? %1 : %2)", a);
         DType t = r->type.dtype;
-        std::string vec;
-        if (!r->type.is_ptr && vectorizable(t)) {
-          const Info& c = info(op->operands[0]);
-          std::string mask = c.kind == Kind::Array ? vec_type(t) + "::Mask::from_bytes(" + c.name + " + i)" : "";
-          if (!mask.empty())
-            vec = "select(" + mask + ", " + vload(op->operands[1], "i") + ", " + vload(op->operands[2], "i") + ").store(" + n + " + i)";
-        }
-        elementwise(r, r->type.is_ptr ? DType::I8 : t, vec, n + "[i] = " + subst("(%0 ? %1 : %2)", op, "i"));
+        define_lazy(op, a, [=, this](const std::string& i) { return subst("(%0 ? %1 : %2)", op, i); },
+                    [=, this](const std::string& i, DType) -> std::optional<std::string> {
+                      auto c = vexpr(op->operands[0], i, t), x = vexpr(op->operands[1], i, t), y = vexpr(op->operands[2], i, t);
+                      if (!c || !x || !y) return std::nullopt;
+                      return "select(" + *c + ", " + *x + ", " + *y + ")";
+                    }, false);
         return;
       }
       case OpKind::AddPtr: {
@@ -567,20 +744,29 @@ class CppGen {
   }
 
   // A scalar-only elementwise op; on Uniform operands the result stays Uniform (no array).
-  void unary_like(const Op* op, const std::string& pat, Affine a) {
+  void unary_like(const Op* op, const std::string& pat, Affine a, bool heavy = false) {
     Value* r = op->result();
     if (!r->type.is_tile()) return scalar_def(r, subst(pat, op, "0"));
-    bool all_uniform = true;
-    for (const Value* v : op->operands) all_uniform = all_uniform && (info(v).kind == Kind::Uniform || info(v).kind == Kind::Scalar);
-    if (all_uniform) {
+    if (all_uniform(op)) {
       std::string n = vname(r) + "_s";
       line(elem_ctype(r->type) + " const " + n + " = " + subst(pat, op, "0") + ";");
       info_[r] = Info{Kind::Uniform, n, 0, "", Affine::Uniform};
       return;
     }
-    std::string n = declare_array(r);
-    info_[r].affine = a;
-    line("for (int i = 0; i < " + num(r->type.numel()) + "; ++i) " + n + "[i] = " + subst(pat, op, "i") + ";");
+    define_lazy(op, a, [=, this](const std::string& i) { return subst(pat, op, i); },
+                [](const std::string&, DType) -> std::optional<std::string> { return std::nullopt; }, heavy);
+  }
+
+  // A binary vector form: `a op b` for one-character operators, `op(a, b)` otherwise.
+  std::function<std::optional<std::string>(const std::string&, DType)> vec_binary(const Op* op, const std::string& vop, const std::string& pre = "",
+                                                                                  const std::string& post = "") {
+    DType t = op->operands[0]->type.dtype;
+    return [=, this](const std::string& i, DType) -> std::optional<std::string> {
+      if (vop.empty()) return std::nullopt;
+      auto x = vexpr(op->operands[0], i, t), y = vexpr(op->operands[1], i, t);
+      if (!x || !y) return std::nullopt;
+      return pre + (vop.size() == 1 ? "(" + *x + " " + vop + " " + *y + ")" : vop + "(" + *x + ", " + *y + ")") + post;
+    };
   }
 
   void binary(const Op* op) {
@@ -616,15 +802,10 @@ class CppGen {
     if (a0 == Affine::Uniform && a1 == Affine::Uniform) a = Affine::Uniform;
     else if (is_int(t) && op->binary == BinaryKind::Add && ((a0 == Affine::Contig && a1 == Affine::Uniform) || (a0 == Affine::Uniform && a1 == Affine::Contig))) a = Affine::Contig;
     else if (is_int(t) && op->binary == BinaryKind::Sub && a0 == Affine::Contig && a1 == Affine::Uniform) a = Affine::Contig;
-    if (!r->type.is_tile() || vop.empty() || !vectorizable(t)) return unary_like(op, pat, a);
-    bool all_uniform = true;
-    for (const Value* v : op->operands) all_uniform = all_uniform && (info(v).kind == Kind::Uniform || info(v).kind == Kind::Scalar);
-    if (all_uniform) return unary_like(op, pat, a);
-    std::string n = declare_array(r);
-    info_[r].affine = a;
-    std::string va = vload(op->operands[0], "i"), vb = vload(op->operands[1], "i");
-    std::string vexpr = vop.size() == 1 ? "(" + va + " " + vop + " " + vb + ")" : vop + "(" + va + ", " + vb + ")";
-    elementwise(r, t, vexpr + ".store(" + n + " + i)", n + "[i] = " + subst(pat, op, "i"));
+    bool heavy = op->binary == BinaryKind::Div || op->binary == BinaryKind::Rem;
+    if (!r->type.is_tile() || all_uniform(op)) return unary_like(op, pat, a);
+    if (!vectorizable(t)) vop.clear();
+    define_lazy(op, a, [=, this](const std::string& i) { return subst(pat, op, i); }, vec_binary(op, vop), heavy);
   }
 
   void compare(const Op* op) {
@@ -641,13 +822,16 @@ class CppGen {
     }
     std::string pat = std::string("(%0 ") + sym + " %1)";
     DType t = op->operands[0]->type.dtype;
-    bool all_uniform = true;
-    for (const Value* v : op->operands) all_uniform = all_uniform && (info(v).kind == Kind::Uniform || info(v).kind == Kind::Scalar);
-    if (!r->type.is_tile() || all_uniform || !vectorizable(t) || op->operands[0]->type.is_ptr)
-      return unary_like(op, pat, all_uniform ? Affine::Uniform : Affine::None);
-    std::string n = declare_array(r);
-    elementwise(r, t, std::string(vf) + "(" + vload(op->operands[0], "i") + ", " + vload(op->operands[1], "i") + ").store_bytes(" + n + " + i)",
-                n + "[i] = " + subst(pat, op, "i"));
+    if (!r->type.is_tile() || all_uniform(op)) return unary_like(op, pat, all_uniform(op) ? Affine::Uniform : Affine::None);
+    // The mask comes out in the operands' lane type; a consumer of another lane type converts it.
+    std::string fn = vectorizable(t) && !op->operands[0]->type.is_ptr ? vf : "";
+    auto cmp = vec_binary(op, fn);
+    define_lazy(op, Affine::None, [=, this](const std::string& i) { return subst(pat, op, i); },
+                [=, this](const std::string& i, DType as) -> std::optional<std::string> {
+                  auto m = cmp(i, t);
+                  if (!m || !vectorizable(as)) return std::nullopt;
+                  return as == t ? *m : "tilec_rt::mask_as<" + vec_w(as) + ">(" + *m + ")";
+                }, false);
   }
 
   void unary(const Op* op) {
@@ -671,10 +855,15 @@ class CppGen {
       case UnaryKind::Ceil: pat = "tilec_rt::ceil_(%0)"; break;
     }
     Affine a = affine_of(op->operands[0]) == Affine::Uniform ? Affine::Uniform : Affine::None;
-    if (!r->type.is_tile() || vec.empty() || t != DType::F32 || info(op->operands[0]).kind != Kind::Array)
-      return unary_like(op, pat, a);
-    std::string n = declare_array(r);
-    elementwise(r, t, vec + "(" + vload(op->operands[0], "i") + ").store(" + n + " + i)", n + "[i] = " + subst(pat, op, "i"));
+    bool heavy = !(op->unary == UnaryKind::Neg || op->unary == UnaryKind::Not || op->unary == UnaryKind::Abs);
+    if (!r->type.is_tile() || all_uniform(op)) return unary_like(op, pat, a);
+    if (t != DType::F32) vec.clear();
+    define_lazy(op, a, [=, this](const std::string& i) { return subst(pat, op, i); },
+                [=, this](const std::string& i, DType) -> std::optional<std::string> {
+                  auto x = vexpr(op->operands[0], i, t);
+                  if (!x || vec.empty()) return std::nullopt;
+                  return vec + "(" + *x + ")";
+                }, heavy);
   }
 
   // Nested loops over a result of `shape`, with the flat source index from per-dim strides.
@@ -706,6 +895,7 @@ class CppGen {
       info_[r] = Info{Kind::Uniform, si.name, 0, "", Affine::Uniform};
       return;
     }
+    if (si.kind == Kind::Lazy && si.heavy) materialize(s);  // read many times below
     Affine a = s->type.shape.back() == 1 ? Affine::Uniform : affine_of(s);
     std::string n = declare_array(r);
     info_[r].affine = a;
@@ -727,6 +917,7 @@ class CppGen {
       info_[r] = si;
       return;
     }
+    if (si.kind == Kind::Lazy && si.heavy) materialize(s);
     std::string n = declare_array(r);
     const auto& ss = s->type.shape;
     std::vector<int64_t> sstr(ss.size());
@@ -742,112 +933,63 @@ class CppGen {
 
   // ---- Memory ----
 
-  // Contiguous rows: the pointer tile is row_start + j along the last dim, so each row is one
-  // memcpy (or masked vector load) instead of a gather.
+  // Contiguous rows (the pointer tile is row_start + j along the last dim): W lanes are one vector
+  // load or store at the first lane's address, masked lanes through masked vector instructions
+  // (which do not touch memory). A flat index stays in one row for 1-D tiles, or when W divides
+  // the row length.
+  std::optional<std::string> contig_address(const Value* p, const std::string& idx) {
+    if (!p->type.is_tile() || affine_of(p) != Affine::Contig) return std::nullopt;
+    if (p->type.shape.size() > 1) vconds_.push_back(num(p->type.shape.back()) + " % W == 0");
+    return elem(p, idx);
+  }
+
   void load(const Op* op) {
     Value* r = op->result();
     const Value* p = op->operands[0];
     const Value* m = op->has_mask ? op->operands[1] : nullptr;
     const Value* o = op->has_other ? op->operands[2] : nullptr;
-    std::string T = ctype(r->type.dtype);
-    std::string other = o ? elem(o, "i") : T + "()";
+    DType t = r->type.dtype;
+    std::string T = ctype(t);
     if (!r->type.is_tile()) {
       std::string e = m ? "(" + elem(m, "0") + " ? *" + elem(p, "0") + " : " + (o ? elem(o, "0") : T + "()") + ")" : "*" + elem(p, "0");
       return scalar_def(r, e);
     }
-    std::string n = declare_array(r);
-    int64_t N = r->type.numel(), L = r->type.shape.back();
-    const Info& pi = info(p);
-    if (pi.kind == Kind::Array && affine_of(p) == Affine::Contig && L > 1) {
-      std::string rows = "for (int r = 0; r < " + num(N / L) + "; ++r)";
-      std::string copy = rows + " std::memcpy(" + n + " + r * " + num(L) + ", " + pi.name + "[r * " + num(L) + "], " + num(L) + " * sizeof(" + T + "));";
-      if (!m) {
-        line(copy);
-        return;
-      }
-      line("if (" + all_true(m) + ") {");
-      line("  " + copy);
-      line("} else {");
-      ++indent_;
-      line(rows + " {");
-      line("  const " + T + "* base = " + pi.name + "[r * " + num(L) + "];");
-      std::string oth_j = o ? elem(o, "r * " + num(L) + " + j") : T + "()";
-      std::string scalar = "for (int j = 0; j < " + num(L) + "; ++j) " + n + "[r * " + num(L) + " + j] = " + elem(m, "r * " + num(L) + " + j") +
-                           " ? base[j] : " + oth_j + ";";
-      const Info& mi = info(m);
-      if (vectorizable(r->type.dtype) && mi.kind == Kind::Array) {
-        std::string V = vec_type(r->type.dtype);
-        std::string ov = o ? vload(o, "r * " + num(L) + " + j") : V + "::broadcast(" + T + "())";
-        line("  if constexpr (" + num(L) + " % " + V + "::width == 0) {");
-        line("    for (int j = 0; j < " + num(L) + "; j += " + V + "::width) " + V + "::load_masked(base + j, " + V + "::Mask::from_bytes(" + mi.name +
-             " + r * " + num(L) + " + j), " + ov + ").store(" + n + " + r * " + num(L) + " + j);");
-        line("  } else {");
-        line("    " + scalar);
-        line("  }");
-      } else {
-        line("  " + scalar);
-      }
-      line("}");
-      --indent_;
-      line("}");
-      return;
-    }
-    std::string val = m ? "(" + elem(m, "i") + " ? *" + elem(p, "i") + " : " + other + ")" : "*" + elem(p, "i");
-    line("for (int i = 0; i < " + num(N) + "; ++i) " + n + "[i] = " + val + ";");
-  }
-
-  std::string all_true(const Value* m) {
-    const Info& mi = info(m);
-    if (mi.kind == Kind::Array) return "tilec_rt::all_true<" + num(m->type.numel()) + ">(" + mi.name + ")";
-    return elem(m, "0");
+    define_lazy(op, Affine::None,
+                [=, this](const std::string& i) {
+                  return m ? "(" + elem(m, i) + " ? *" + elem(p, i) + " : " + (o ? elem(o, i) : T + "()") + ")" : "*" + elem(p, i);
+                },
+                [=, this](const std::string& i, DType) -> std::optional<std::string> {
+                  if (!vectorizable(t)) return std::nullopt;
+                  auto addr = contig_address(p, i);
+                  if (!addr) return std::nullopt;
+                  if (!m) return vec_w(t) + "::load(" + *addr + ")";
+                  auto mv = vexpr(m, i, t);
+                  auto ov = o ? vexpr(o, i, t) : vec_w(t) + "::broadcast(" + T + "())";
+                  if (!mv || !ov) return std::nullopt;
+                  return vec_w(t) + "::load_masked(" + *addr + ", " + *mv + ", " + *ov + ")";
+                },
+                true);
   }
 
   void store(const Op* op) {
     const Value* p = op->operands[0];
     const Value* v = op->operands[1];
     const Value* m = op->has_mask ? op->operands[2] : nullptr;
-    std::string T = ctype(v->type.dtype);
     if (!p->type.is_tile()) {
       line((m ? "if (" + elem(m, "0") + ") " : std::string()) + "*" + elem(p, "0") + " = " + elem(v, "0") + ";");
       return;
     }
-    int64_t N = p->type.numel(), L = p->type.shape.back();
-    const Info& pi = info(p);
-    const Info& vi = info(v);
-    if (pi.kind == Kind::Array && affine_of(p) == Affine::Contig && L > 1) {
-      std::string rows = "for (int r = 0; r < " + num(N / L) + "; ++r)";
-      std::string copy = vi.kind == Kind::Array
-                             ? rows + " std::memcpy(" + pi.name + "[r * " + num(L) + "], " + vi.name + " + r * " + num(L) + ", " + num(L) + " * sizeof(" + T + "));"
-                             : rows + " for (int j = 0; j < " + num(L) + "; ++j) " + pi.name + "[r * " + num(L) + "][j] = " + elem(v, "r * " + num(L) + " + j") + ";";
-      if (!m) {
-        line(copy);
-        return;
-      }
-      line("if (" + all_true(m) + ") {");
-      line("  " + copy);
-      line("} else {");
-      ++indent_;
-      line(rows + " {");
-      line("  " + T + "* base = " + pi.name + "[r * " + num(L) + "];");
-      std::string scalar = "for (int j = 0; j < " + num(L) + "; ++j) if (" + elem(m, "r * " + num(L) + " + j") + ") base[j] = " + elem(v, "r * " + num(L) + " + j") + ";";
-      const Info& mi = info(m);
-      if (vectorizable(v->type.dtype) && mi.kind == Kind::Array) {
-        std::string V = vec_type(v->type.dtype);
-        line("  if constexpr (" + num(L) + " % " + V + "::width == 0) {");
-        line("    for (int j = 0; j < " + num(L) + "; j += " + V + "::width) " + vload(v, "r * " + num(L) + " + j") + ".store_masked(base + j, " + V +
-             "::Mask::from_bytes(" + mi.name + " + r * " + num(L) + " + j));");
-        line("  } else {");
-        line("    " + scalar);
-        line("  }");
-      } else {
-        line("  " + scalar);
-      }
-      line("}");
-      --indent_;
-      line("}");
-      return;
-    }
-    line("for (int i = 0; i < " + num(N) + "; ++i) " + (m ? "if (" + elem(m, "i") + ") " : std::string()) + "*" + elem(p, "i") + " = " + elem(v, "i") + ";");
+    DType t = v->type.dtype;
+    std::string scalar = (m ? "if (" + elem(m, "i") + ") " : std::string()) + "*" + elem(p, "i") + " = " + elem(v, "i");
+    vconds_.clear();
+    std::optional<std::string> addr = vectorizable(t) ? contig_address(p, "i") : std::nullopt;
+    std::optional<std::string> vv = addr ? vexpr(v, "i", t) : std::nullopt;
+    std::optional<std::string> mv = vv && m ? vexpr(m, "i", t) : std::nullopt;
+    if (vv && (!m || mv))
+      fused_loop(p->type.numel(), t, *vv + (m ? ".store_masked(" + *addr + ", " + *mv + ")" : ".store(" + *addr + ")"), scalar);
+    else
+      line("for (int i = 0; i < " + num(p->type.numel()) + "; ++i) " + scalar + ";");
+    vconds_.clear();
   }
 
   void atomic(const Op* op) {
@@ -898,17 +1040,10 @@ class CppGen {
     return s;
   }
 
+  // A Lazy input is computed while the reduction streams over it: one pass, no array.
   void reduce(const Op* op) {
     Value* r = op->result();
     const Value* x = op->operands[0];
-    if (info(x).kind != Kind::Array) {
-      // A uniform input: materialize it once so one code path serves every case.
-      std::string tmp = vname(x) + "_m";
-      line("alignas(64) " + elem_ctype(x->type) + " " + tmp + "[" + num(x->type.numel()) + "];");
-      line("for (int i = 0; i < " + num(x->type.numel()) + "; ++i) " + tmp + "[i] = " + elem(x, "i") + ";");
-      info_[x] = Info{Kind::Array, tmp, 0, tmp, info(x).affine};
-    }
-    std::string src = info(x).name;
     Split s = split(x->type, op->axis);
     DType t = x->type.dtype;
     std::string T = ctype(t), RT = ctype(r->type.dtype);
@@ -921,7 +1056,8 @@ class CppGen {
       declare_array(r);
     }
     std::string dst = scalar ? n : n + "[o * " + num(s.inner) + " + in]";
-    std::string at = src + "[(o * " + num(s.len) + " + k) * " + num(s.inner) + " + in]";
+    std::string at = elem(x, "(o * " + num(s.len) + " + k) * " + num(s.inner) + " + in");
+    std::string first = elem(x, "o * " + num(s.len * s.inner) + " + in");
     bool fl = is_float(t);
     std::string fmath = t == DType::F16 || t == DType::BF16 ? "float" : T;
     line("for (int o = 0; o < " + num(s.outer) + "; ++o)");
@@ -930,37 +1066,40 @@ class CppGen {
     ++indent_;
     // Contiguous float/int rows (inner == 1) reduce with vectors; NaN is tracked on the side so
     // max/min propagate it like numpy.
-    bool vec = s.inner == 1 && vectorizable(t) && op->reduce != ReduceKind::ArgMax && op->reduce != ReduceKind::ArgMin;
-    std::string V = vec_type(t);
-    std::string row = src + " + o * " + num(s.len);
+    vconds_.clear();
+    std::optional<std::string> xv;
+    if (s.inner == 1 && op->reduce != ReduceKind::ArgMax && op->reduce != ReduceKind::ArgMin) xv = vexpr(x, "o * " + num(s.len) + " + k", t);
+    bool vec = xv.has_value();
+    std::string V = vec_w(t);
+    if (vec) {
+      line("constexpr int W = tilec_rt::kWidth<" + T + ">;");
+      line("if constexpr (" + vcond(s.len) + ") {");
+    }
     switch (op->reduce) {
       case ReduceKind::Sum:
         if (vec) {
-          line("if constexpr (" + num(s.len) + " % " + V + "::width == 0) {");
           line("  " + V + " acc = " + V + "::broadcast(0);");
-          line("  for (int k = 0; k < " + num(s.len) + "; k += " + V + "::width) acc = acc + " + V + "::load(" + row + " + k);");
+          line("  for (int k = 0; k < " + num(s.len) + "; k += W) acc = acc + " + *xv + ";");
           line("  " + dst + " = acc.hsum();");
           line("} else {");
-          line("  " + T + " acc = 0;");
-          line("  for (int k = 0; k < " + num(s.len) + "; ++k) acc += " + at + ";");
-          line("  " + dst + " = acc;");
-          line("}");
-        } else {
-          line(fmath + " acc = 0;");
-          line("for (int k = 0; k < " + num(s.len) + "; ++k) acc += " + at + ";");
-          line(dst + " = " + RT + "(acc);");
+          ++indent_;
         }
+        line(fmath + " acc = 0;");
+        line("for (int k = 0; k < " + num(s.len) + "; ++k) acc += " + at + ";");
+        line(dst + " = " + RT + "(acc);");
         break;
       case ReduceKind::Max:
       case ReduceKind::Min: {
         bool mx = op->reduce == ReduceKind::Max;
         std::string f = mx ? "max" : "min";
         if (vec) {
-          line("if constexpr (" + num(s.len) + " % " + V + "::width == 0) {");
-          line("  " + V + " acc = " + V + "::load(" + row + ");");
+          // The identity of max/min; a NaN lane is caught by the flag, not by the accumulator.
+          std::string id = fl ? std::string(mx ? "-" : "") + "std::numeric_limits<" + T + ">::infinity()"
+                              : "std::numeric_limits<" + T + ">::" + (mx ? "lowest()" : "max()");
+          line("  " + V + " acc = " + V + "::broadcast(" + id + ");");
           if (fl) line("  bool nan = false;");
-          line("  for (int k = 0; k < " + num(s.len) + "; k += " + V + "::width) {");
-          line("    " + V + " xv = " + V + "::load(" + row + " + k);");
+          line("  for (int k = 0; k < " + num(s.len) + "; k += W) {");
+          line("    " + V + " xv = " + *xv + ";");
           if (fl) line("    nan |= is_nan(xv).any();");
           line("    acc = " + f + "(acc, xv);");
           line("  }");
@@ -968,22 +1107,17 @@ class CppGen {
           line("} else {");
           ++indent_;
         }
-        line(fmath + " acc = " + src + "[o * " + num(s.len * s.inner) + " + in];");
-        std::string xv = fmath + "(" + at + ")";
-        line("for (int k = 1; k < " + num(s.len) + "; ++k) { " + fmath + " xv = " + xv + "; if (xv " + (mx ? ">" : "<") + " acc" +
+        line(fmath + " acc = " + first + ";");
+        line("for (int k = 1; k < " + num(s.len) + "; ++k) { " + fmath + " xv = " + fmath + "(" + at + "); if (xv " + (mx ? ">" : "<") + " acc" +
              (fl ? " || xv != xv" : "") + ") acc = xv; }");
         line(dst + " = " + RT + "(acc);");
-        if (vec) {
-          --indent_;
-          line("}");
-        }
         break;
       }
       case ReduceKind::ArgMax:
       case ReduceKind::ArgMin: {
         bool mx = op->reduce == ReduceKind::ArgMax;
         // The first NaN wins (numpy); among equal values, the lowest index.
-        line(fmath + " best = " + src + "[o * " + num(s.len * s.inner) + " + in];");
+        line(fmath + " best = " + first + ";");
         line("int32_t bi = 0;");
         std::string cond = std::string("xv ") + (mx ? ">" : "<") + " best";
         if (fl) cond = "best == best && (xv != xv || " + cond + ")";
@@ -991,6 +1125,10 @@ class CppGen {
         line(dst + " = bi;");
         break;
       }
+    }
+    if (vec) {
+      --indent_;
+      line("}");
     }
     --indent_;
     --indent_;
@@ -1056,6 +1194,9 @@ class CppGen {
   bool dry_ = false;  // analysing a loop body before emitting it: no diagnostics
   std::unordered_map<const Value*, std::string> names_;
   std::unordered_map<const Value*, Info> info_;
+  std::unordered_map<const Value*, int> uses_;  // distinct consuming ops
+  std::vector<const Value*> pending_;            // heavy Lazy values no op has consumed yet
+  std::vector<std::string> vconds_;              // constexpr conditions of the vector form being built
   const SourceFile* last_file_ = nullptr;
   int last_line_ = 0;
   std::vector<std::vector<std::string>> in_loop_;        // storages a for/while body yields into
