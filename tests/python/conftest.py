@@ -86,7 +86,7 @@ class Backend:
                 pytest.skip("bfloat16 needs torch (NumPy has no bfloat16)")
             t = torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32)).to(torch.bfloat16)
             return t.cuda() if self.name == "cuda" else t
-        a = np.ascontiguousarray(array, dtype=np.dtype(dtype))
+        a = np.array(array, dtype=np.dtype(dtype), order="C")  # a copy: kernels must not write the caller's reference data
         if self.name == "cuda":
             return torch.from_numpy(a).cuda()
         return a
