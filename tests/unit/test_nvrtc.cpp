@@ -66,7 +66,9 @@ TEST(Nvrtc, CompilesPtxWithDefaultOptions) {
   EXPECT_NE(out.ptx.find(".entry add_one"), std::string::npos);
   EXPECT_NE(out.ptx.find(".target sm_90"), std::string::npos);
   EXPECT_EQ(out.ptx.find('\0'), std::string::npos);  // loadable as a C string
-  std::vector<std::string> expected = {"-arch=compute_90", "--std=c++17", "-default-device", "-lineinfo", "-DEXTRA=1"};
+  std::vector<std::string> expected = {"-arch=compute_90", "--std=c++17", "-default-device", "-lineinfo"};
+  if (!n->include_dir().empty()) expected.push_back("-I" + n->include_dir());
+  expected.push_back("-DEXTRA=1");
   EXPECT_EQ(out.options, expected);
 }
 
