@@ -20,7 +20,7 @@ for s in ${SAMPLES:-vector_add softmax layernorm matmul histogram}; do
   timeout 120 python3 samples/$s.py 2>&1 | tail -4
 done
 if [ -n "${PYTEST:-}" ] && [ -d tests/python ]; then
-  timeout 400 python3 -m pytest -q -x tests/python > "$OUT/pytest.log" 2>&1; echo "pytest exit $?"; tail -15 "$OUT/pytest.log"
+  timeout 300 python3 -m pytest -q -rf tests/python > "$OUT/pytest.log" 2>&1; echo "pytest exit $?"; tail -15 "$OUT/pytest.log"
 fi
 if [ -n "${SANITIZE:-}" ]; then
   for s in vector_add softmax layernorm matmul histogram; do
@@ -29,5 +29,5 @@ if [ -n "${SANITIZE:-}" ]; then
   done
 fi
 if [ -n "${BENCH:-}" ] && [ -f bench/gpu_bench.py ]; then
-  timeout 500 python3 bench/gpu_bench.py --out "$OUT/gpu_bench.md" 2>&1 | tail -40
+  timeout 400 python3 bench/gpu_bench.py --out "$OUT/gpu_bench.md" > "$OUT/gpu_bench.log" 2>&1; echo "bench exit $?"; tail -45 "$OUT/gpu_bench.log"
 fi

@@ -795,6 +795,22 @@ class CppGen {
         std::string o = pat.substr(4, 1);
         pat = "(float(%0) " + o + " float(%1))";
       }
+      if (op->binary == BinaryKind::Max) pat = "tilec_rt::max_(float(%0), float(%1))";
+      if (op->binary == BinaryKind::Min) pat = "tilec_rt::min_(float(%0), float(%1))";
+    } else if (is_int(t) && dtype_bits(t) < 32) {
+      // C++ promotes narrow integers to int inside fused expressions; the helpers (and logical
+      // shifts of unsigned types) need the operands back in the op's own type.
+      std::string cast = std::string("static_cast<") + ctype(t) + ">(";
+      std::string typed;
+      for (size_t k = 0; k < pat.size(); ++k) {
+        if (pat[k] == '%' && k + 1 < pat.size() && (pat[k + 1] == '0' || pat[k + 1] == '1')) {
+          typed += cast + pat.substr(k, 2) + ")";
+          ++k;
+        } else {
+          typed += pat[k];
+        }
+      }
+      pat = typed;
     }
     Affine a0 = op->operands[0]->type.is_tile() ? affine_of(op->operands[0]) : Affine::Uniform;
     Affine a1 = op->operands[1]->type.is_tile() ? affine_of(op->operands[1]) : Affine::Uniform;
