@@ -956,6 +956,8 @@ class CudaGen {
     line("__syncthreads();");
     unroll(lr.regs, "r");
     line("const int e = " + lr.elem("r") + ";");
+    // Threads past a small result own no element; reading for them would run past the copy.
+    if (lr.guard) line("if (e >= " + std::to_string(lr.n) + ") continue;");
     line("const int base = (e / " + std::to_string(inner) + ") * " + std::to_string(len * inner) + " + e % " + std::to_string(inner) + ";");
     line(cts + " " + acc + " = " + identity(op.reduce, ct) + ";");
     if (arg) line("int " + idx + " = 2147483647;");
@@ -988,6 +990,7 @@ class CudaGen {
     line("__syncthreads();");
     unroll(l.regs);
     line("const int e = " + l.elem("i") + ";");
+    if (l.guard) line("if (e >= " + std::to_string(l.n) + ") continue;");
     line("const int pos = (e / " + std::to_string(inner) + ") % " + std::to_string(len) + ";");
     line("const int base = e - pos * " + std::to_string(inner) + ";");
     line(cts + " s = 0;");
