@@ -581,9 +581,6 @@ def two_dots_kernel(a_ptr, b_ptr, out_ptr, M: tl.constexpr):
     tl.store(out_ptr + M * M + offs, tl.dot(a, b, acc=tl.full([M, M], 1.0, tl.float32)))
 
 
-@pytest.mark.xfail(reason="CPU codegen declares the fp32 copies of fp16 dot operands (v*_a_da, v*_b_db) once per "
-                          "tl.dot in one scope: two dots on the same fp16 tiles fail host compilation with "
-                          "'redeclaration of float v13_a_da[256]'", raises=tilec.CompileError, strict=True)
 def test_two_fp16_dots_on_same_operands(rng):
     a, b = rand(rng, (16, 16), "float16"), rand(rng, (16, 16), "float16")
     out = np.full((2, 16, 16), np.nan, np.float32)

@@ -1196,7 +1196,8 @@ class CppGen {
       return;
     }
     int64_t M = a->type.shape[0], K = a->type.shape[1], N = b->type.shape[1];
-    std::string an = dot_operand(a, t, "_da"), bn = dot_operand(b, t, "_db");
+    // Converted copies are named after the dot's result: two dots may convert the same operand.
+    std::string an = dot_operand(a, t, "_as_a_of_" + vname(r)), bn = dot_operand(b, t, "_as_b_of_" + vname(r));
     std::string n = declare_array(r);
     copy_into(n, c, r->type);
     line("tilec_rt::dot<" + std::string(ctype(t)) + ", " + num(M) + ", " + num(N) + ", " + num(K) + ">(" + an + ", " + bn + ", " + n + ");");
