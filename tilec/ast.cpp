@@ -58,28 +58,6 @@ std::string at(const Loc& loc) {
   return "@" + std::to_string(loc.line) + ":" + std::to_string(loc.col);
 }
 
-// Double-quoted with escapes so that any string value stays on one line.
-std::string quoted(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    unsigned char u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (u < 0x20 || u >= 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", u);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
 
 // Shortest text that reads back as the same double.
 std::string float_text(double v) {
@@ -108,7 +86,7 @@ std::string expr_str(const Expr* e) {
     case ExprKind::Float: return "(Float " + float_text(e->float_value) + " " + loc + ")";
     case ExprKind::Bool: return std::string("(Bool ") + (e->bool_value ? "True" : "False") + " " + loc + ")";
     case ExprKind::None: return "(None " + loc + ")";
-    case ExprKind::Str: return "(Str " + quoted(e->name) + " " + loc + ")";
+    case ExprKind::Str: return "(Str " + quote_escaped(e->name, '"') + " " + loc + ")";
     case ExprKind::Attribute: return "(Attribute " + e->name + " " + loc + children(*e, 0) + ")";
     case ExprKind::Subscript: return "(Subscript " + loc + children(*e, 0) + ")";
     case ExprKind::Slice: return "(Slice " + loc + children(*e, 0) + ")";

@@ -175,15 +175,6 @@ std::string ints_str(const std::vector<int64_t>& v) {
   return out + "]";
 }
 
-std::string quoted(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (c == '\n') { out += "\\n"; continue; }
-    out += c;
-  }
-  return out + "\"";
-}
 
 class Printer {
  public:
@@ -273,7 +264,7 @@ class Printer {
       case OpKind::Reduce: body = std::string("reduce ") + reduce_name(op.reduce) + " " + list(op.operands) + " {axis = " + std::to_string(op.axis) + "}"; break;
       case OpKind::Scan: body = std::string("scan ") + scan_name(op.scan) + " " + list(op.operands) + " {axis = " + std::to_string(op.axis) + "}"; break;
       case OpKind::AtomicRMW: body = std::string("atomic_") + atomic_name(op.atomic) + " " + list(op.operands) + (op.has_mask ? " {mask}" : ""); break;
-      case OpKind::Assert: body = "assert " + list(op.operands) + ", " + quoted(op.str); break;
+      case OpKind::Assert: body = "assert " + list(op.operands) + ", " + quote_escaped(op.str, '"'); break;
       case OpKind::Hint: body = std::string(hint_name(op.hint)) + " " + list(op.operands) + " {values = " + ints_str(op.ints) + "}"; break;
       case OpKind::Yield:
       case OpKind::Condition: body = std::string(op_name(op.kind)) + (op.operands.empty() ? "" : " " + list(op.operands)); break;

@@ -726,28 +726,6 @@ const char* dump_kind(Tok kind) {
   return "OP";
 }
 
-// Quotes a token's text so that control and non-ASCII bytes stay visible and one line long.
-std::string quote_text(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    unsigned char u = static_cast<unsigned char>(c);
-    if (c == '\\' || c == '\'') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (u < 0x20 || u >= 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", u);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
-}
 
 }  // namespace
 
@@ -760,7 +738,7 @@ std::string print_tokens(const std::vector<Token>& tokens) {
   std::string out;
   for (const Token& t : tokens) {
     out += std::to_string(t.loc.line) + ":" + std::to_string(t.loc.col) + " " + dump_kind(t.kind) +
-           " " + quote_text(t.text) + "\n";
+           " " + quote_escaped(t.text, '\'') + "\n";
   }
   return out;
 }

@@ -3,6 +3,7 @@
 #include "tilec/source.h"
 
 #include <algorithm>
+#include <cstdio>
 
 namespace tilec {
 
@@ -58,6 +59,28 @@ std::string render_diagnostic(const Diagnostic& d) {
     caret += shown[i - 1] == '\t' ? '\t' : ' ';
   out += caret + "^\n";
   return out;
+}
+
+std::string quote_escaped(const std::string& s, char quote) {
+  std::string out(1, quote);
+  for (char c : s) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (c == '\\' || c == quote) {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (u < 0x20 || u >= 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", u);
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out + quote;
 }
 
 std::string Diagnostics::render() const {

@@ -61,6 +61,10 @@ class Diagnostics {
 
 std::string render_diagnostic(const Diagnostic& d);
 
+// `s` between `quote` characters, with backslash escapes so that quotes, control and non-ASCII
+// bytes stay visible and the result stays on one line (used by every stage printer).
+std::string quote_escaped(const std::string& s, char quote);
+
 // Thrown inside a stage to abandon the current construct after an error has been reported;
 // it never escapes a stage's entry point.
 struct AbortStage {};
