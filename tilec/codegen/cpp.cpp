@@ -37,8 +37,6 @@ std::string elem_ctype(const Type& t) { return t.is_ptr ? std::string(ctype(t.dt
 // Types with a Vec specialization (others use the scalar loops, which the compiler may vectorize).
 bool vectorizable(DType t) { return t == DType::F32 || t == DType::F64 || t == DType::I32 || t == DType::I64; }
 
-std::string vec_type(DType t) { return std::string("tilec_rt::VecN<") + ctype(t) + ">"; }
-
 // How a tile value is held: a real array, one scalar for every element (splat, constant),
 // start + flat index (arange), so that the common index math needs no storage, or Lazy: an
 // elementwise expression not yet evaluated, which its consumer's loop computes in registers
@@ -843,7 +841,7 @@ class CppGen {
     std::string fn = vectorizable(t) && !op->operands[0]->type.is_ptr ? vf : "";
     auto cmp = vec_binary(op, fn);
     define_lazy(op, Affine::None, [=, this](const std::string& i) { return subst(pat, op, i); },
-                [=, this](const std::string& i, DType as) -> std::optional<std::string> {
+                [=](const std::string& i, DType as) -> std::optional<std::string> {
                   auto m = cmp(i, t);
                   if (!m || !vectorizable(as)) return std::nullopt;
                   return as == t ? *m : "tilec_rt::mask_as<" + vec_w(as) + ">(" + *m + ")";
