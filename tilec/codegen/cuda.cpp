@@ -354,7 +354,7 @@ class CudaGen {
       for (const auto& [n, v] : fn_.constexprs) src << " " << n << "=" << v;
       src << "\n";
     }
-    src << "// num_stages is not used yet: dot operands go through shared memory once per tl.dot.\n";
+    src << "// num_stages is not used yet: dot operands are staged through shared memory once per tl.dot, without pipelining.\n";
     src << kPrelude;
     if (!mma_dot_.empty()) src << kLdmatrixPrelude;
     src << "extern \"C\" __global__ void __launch_bounds__(" << threads_ << ") " << fn_.name << "(" << params << ") {\n";
