@@ -334,6 +334,56 @@ TEST(CudaCodegen, DotVariants) {
   }
 }
 
+// `acc = tl.dot(a, b, acc)` and `acc += tl.dot(a, b)` keep the accumulator in mma fragment
+// registers across the loop; an accumulator with another use keeps the shared-memory path.
+TEST(CudaCodegen, DotAccumulatorInRegisters) {
+  enum Form { kInPlace, kAddZeroDot, kLoadedInit, kExtraUse };
+  for (Form form : {kInPlace, kAddZeroDot, kLoadedInit, kExtraUse}) {
+    const int64_t m = 64, n = 64, kd = 32;
+    Kit k;
+    k.fn.name = "dotacc";
+    Value* a = k.arg(Type::pointer(DType::F16), "a", 16);
+    Value* b = k.arg(Type::pointer(DType::F16), "b", 16);
+    Value* c = k.arg(Type::pointer(DType::F32), "c", 16);
+    Value* kk = k.arg(Type::scalar(DType::I32), "K", 16);
+    Value* oa = k.offs2d(m, kd);
+    Value* ob = k.offs2d(kd, n);
+    Value* oc = k.offs2d(m, n);
+    Type acc_t = Type::tile(DType::F32, {m, n});
+    Value* acc0 = form == kLoadedInit ? k.load(k.ptrs(c, oc)) : k.cint(acc_t, 0);
+    Value* zero = k.cint(Type::scalar(DType::I32), 0);
+    Value* step = k.cint(Type::scalar(DType::I32), kd);
+    Op* loop = k.b.create(OpKind::For, k.loc, {zero, kk, step, acc0}, {acc_t});
+    loop->regions.resize(1);
+    Region& body = loop->regions[0];
+    body.args = {k.fn.new_value(Type::scalar(DType::I32), "k"), k.fn.new_value(acc_t, "acc")};
+    k.b.set_region(&body);
+    Value* ta = k.load(k.ptrs(a, k.bin(BinaryKind::Add, oa, k.splat(body.args[0], oa->type.shape))));
+    Value* tb = k.load(k.ptrs(b, ob));
+    Value* next = nullptr;
+    if (form == kAddZeroDot) {
+      Value* d = k.op1(OpKind::Dot, {ta, tb, k.cint(acc_t, 0)}, acc_t);
+      next = k.bin(BinaryKind::Add, body.args[1], d);
+    } else {
+      next = k.op1(OpKind::Dot, {ta, tb, body.args[1]}, acc_t);
+    }
+    if (form == kExtraUse) k.store(k.ptrs(c, oc), body.args[1]);
+    k.b.create(OpKind::Yield, k.loc, {next}, {});
+    k.b.set_region(&k.fn.body);
+    k.store(k.ptrs(c, oc), loop->result());
+    ASSERT_TRUE(k.verify());
+    Diagnostics diags;
+    std::optional<CudaKernel> out = generate_cuda(k.fn, CudaOptions{}, diags);
+    ASSERT_TRUE(out) << diags.render();
+    bool regs = form != kExtraUse;
+    EXPECT_EQ(out->source.find("_frag[") != std::string::npos, regs) << form;
+    EXPECT_EQ(out->source.find("tc_ldsm_x4_trans(") != std::string::npos, regs) << form;
+    EXPECT_NE(out->source.find("m16n8k16.row.col.f32.f16.f16.f32"), std::string::npos) << form;
+    expect_compiles(k.fn, "dotacc" + std::to_string(form));
+    expect_compiles(k.fn, "dotacc8w" + std::to_string(form), 8);
+  }
+}
+
 TEST(CudaCodegen, AtomicsAndControlFlow) {
   Kit k;
   k.fn.name = "atomics";

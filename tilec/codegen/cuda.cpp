@@ -8,6 +8,7 @@
 #include <functional>
 #include <sstream>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "tilec/codegen/axis_info.h"
 
@@ -20,9 +21,40 @@ struct CudaTarget {
   int vec_bytes;   // widest single global access
   bool mma;        // mma.sync m16n8k16 (f16/bf16) and m16n8k8 (tf32), sm_80+
   int mma_group;   // n-tiles of 8 columns one warp accumulates at once (register budget)
+  bool ldmatrix;   // ldmatrix.m8n8 (.trans) fragment loads from shared memory, sm_75+
+  int acc_regs;    // most fp32 accumulator registers per thread kept in the mma fragment layout
 };
 
-CudaTarget target_for(int arch) { return CudaTarget{4, 16, arch >= 80, 4}; }
+CudaTarget target_for(int arch) { return CudaTarget{4, 16, arch >= 80, 4, arch >= 80, 128}; }
+
+// Warp tiling of an m x n fp32 accumulator held in registers in the m16n8 mma fragment layout:
+// warp w owns the (mtw*16) x (ntw*8) sub-tile at row (w / wn) * mtw * 16, col (w % wn) * ntw * 8;
+// its tile t = mi * ntw + ni holds, in lane l, c[t][r] at row mi*16 + l/4 + 8*(r/2) and col
+// ni*8 + 2*(l%4) + r%2 of that sub-tile (PTX ISA, mma.m16n8k16 f32 accumulator fragment).
+struct MmaPlan {
+  int64_t m = 0, n = 0, wm = 0, wn = 0, mtw = 0, ntw = 0;
+  int64_t tiles() const { return mtw * ntw; }
+};
+
+std::optional<MmaPlan> mma_plan(int64_t m, int64_t n, int64_t warps, const CudaTarget& target, int64_t threads) {
+  if (m <= 0 || n <= 0 || m % 16 || n % 8) return std::nullopt;
+  int64_t mt = m / 16, nt = n / 8, best = -1;
+  MmaPlan p;
+  for (int64_t wm = 1; wm <= warps; wm *= 2) {
+    int64_t wn = warps / wm;
+    if (mt % wm || nt % wn) continue;
+    int64_t mtw = mt / wm, ntw = nt / wn;
+    int64_t cost = mtw + (ntw + 1) / 2;  // ldmatrix.x4 per k16 step
+    if (best < 0 || cost < best) {
+      best = cost;
+      p = MmaPlan{m, n, wm, wn, mtw, ntw};
+    }
+  }
+  if (best < 0) return std::nullopt;
+  int64_t budget = std::min<int64_t>(target.acc_regs, 32768 / threads);
+  if (p.tiles() * 4 > budget) return std::nullopt;
+  return p;
+}
 
 // Thread t owns elements k*T*V + t*V + j (k < iters, j < V); the layout depends only on the
 // element count, so every tile of one numel shares it and reshapes are register renames.
@@ -263,6 +295,29 @@ __device__ __forceinline__ double tc_atomic_cas(double* p, double c, double v) {
 
 )";
 
+// ldmatrix wrappers; emitted only for kernels that use them (sm_75+).
+const char* kLdmatrixPrelude = R"(__device__ __forceinline__ void tc_ldsm_x4(unsigned& r0, unsigned& r1, unsigned& r2, unsigned& r3, const void* p) {
+  const unsigned a = static_cast<unsigned>(__cvta_generic_to_shared(p));
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];"
+               : "=r"(r0), "=r"(r1), "=r"(r2), "=r"(r3) : "r"(a) : "memory");
+}
+__device__ __forceinline__ void tc_ldsm_x4_trans(unsigned& r0, unsigned& r1, unsigned& r2, unsigned& r3, const void* p) {
+  const unsigned a = static_cast<unsigned>(__cvta_generic_to_shared(p));
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];"
+               : "=r"(r0), "=r"(r1), "=r"(r2), "=r"(r3) : "r"(a) : "memory");
+}
+__device__ __forceinline__ void tc_ldsm_x2_trans(unsigned& r0, unsigned& r1, const void* p) {
+  const unsigned a = static_cast<unsigned>(__cvta_generic_to_shared(p));
+  asm volatile("ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16 {%0, %1}, [%2];" : "=r"(r0), "=r"(r1) : "r"(a) : "memory");
+}
+
+)";
+
+struct MmaAcc {
+  MmaPlan plan;
+  std::string frag;  // float frag[plan.tiles()][4]
+};
+
 class CudaGen {
  public:
   CudaGen(const Function& fn, const CudaOptions& opt, Diagnostics& diags)
@@ -287,6 +342,7 @@ class CudaGen {
     indent_ = 1;
     line("extern __shared__ __align__(16) char smem[];");
     line("const int tid = threadIdx.x;");
+    plan_mma_accumulators();
     emit_region(fn_.body);
     if (diags_.error_count() != before) return std::nullopt;
 
@@ -298,8 +354,9 @@ class CudaGen {
       for (const auto& [n, v] : fn_.constexprs) src << " " << n << "=" << v;
       src << "\n";
     }
-    src << "// num_stages is not used yet: dot operands go through shared memory once per tl.dot.\n";
+    src << "// num_stages is not used yet: dot operands are staged through shared memory once per tl.dot, without pipelining.\n";
     src << kPrelude;
+    if (!mma_dot_.empty()) src << kLdmatrixPrelude;
     src << "extern \"C\" __global__ void __launch_bounds__(" << threads_ << ") " << fn_.name << "(" << params << ") {\n";
     src << body_.str() << "}\n";
     CudaKernel k;
@@ -435,7 +492,15 @@ class CudaGen {
   void emit_for(const Op& op) {
     const Region& body = op.regions.at(0);
     std::vector<std::string> vars;
+    std::vector<const MmaAcc*> frags(op.results.size(), nullptr);
     for (size_t i = 0; i < op.results.size(); ++i) {
+      auto it = mma_carried_.find(op.results[i]);
+      if (it != mma_carried_.end()) {
+        // Accumulator kept in mma fragment registers for the whole loop; the dot updates it in place.
+        frags[i] = &it->second;
+        emit_frag_init(it->second, op.operands.at(i + 3));
+        continue;
+      }
       declare(op.results[i]);
       assign(name(op.results[i]), op.operands.at(i + 3));
       names_[body.args.at(i + 1)] = name(op.results[i]);
@@ -449,8 +514,15 @@ class CudaGen {
     if (!known) cond = "(" + name(step) + " > 0 ? " + name(iv) + " < " + name(op.operands[1]) + " : " + name(iv) + " > " + name(op.operands[1]) + ")";
     open("for (" + ctype(iv->type) + " " + name(iv) + " = " + name(op.operands[0]) + "; " + cond + "; " + name(iv) + " += " + name(step) + ")");
     emit_region(body);
-    if (const Op* y = terminator(body, OpKind::Yield)) assign_all(vars, y->operands);
+    if (const Op* y = terminator(body, OpKind::Yield)) {
+      std::vector<Value*> ys;
+      for (size_t i = 0; i < y->operands.size(); ++i)
+        if (i >= frags.size() || !frags[i]) ys.push_back(y->operands[i]);
+      assign_all(vars, ys);
+    }
     close();
+    for (size_t i = 0; i < frags.size(); ++i)
+      if (frags[i]) emit_frag_to_flat(*frags[i], op.results[i]);
   }
 
   void emit_if(const Op& op) {
@@ -1113,6 +1185,214 @@ class CudaGen {
     close();
   }
 
+  // ---- register-resident dot accumulators -----------------------------------------------------
+  // Layout assignment before emission: a For-carried fp32 tile whose only use is one tensor-core
+  // Dot in the loop body (as its accumulator, or `acc + dot(a, b, 0)`), and whose yield is that
+  // result, lives in mma fragment registers (MmaPlan) from the loop entry to the loop exit.
+  static bool is_float_zero(const Value* v) {
+    return v->def && v->def->kind == OpKind::Constant && is_float(v->type.dtype) && v->def->fval == 0.0;
+  }
+
+  std::optional<MmaPlan> dot_mma_plan(const Op& d) {
+    if (!target_.mma || !target_.ldmatrix || d.operands.size() < 3) return std::nullopt;
+    const Value *a = d.operands[0], *b = d.operands[1], *c = d.operands[2], *r = d.result();
+    if (a->type.is_ptr || b->type.is_ptr || c->type.is_ptr || a->type.shape.size() != 2 || b->type.shape.size() != 2 ||
+        r->type.shape.size() != 2)
+      return std::nullopt;
+    if (!is_half(a->type.dtype) || b->type.dtype != a->type.dtype || c->type.dtype != DType::F32 || r->type.dtype != DType::F32)
+      return std::nullopt;
+    int64_t m = a->type.shape[0], kd = a->type.shape[1], n = b->type.shape[1];
+    if (b->type.shape[0] != kd || r->type.shape[0] != m || r->type.shape[1] != n || kd % 16) return std::nullopt;
+    return mma_plan(m, n, opt_.num_warps, target_, threads_);
+  }
+
+  void plan_mma_accumulators() {
+    if (!target_.mma || !target_.ldmatrix) return;
+    std::unordered_map<const Value*, int> uses;
+    std::function<void(const Region&)> count = [&](const Region& r) {
+      for (const Op* o : r.ops) {
+        for (const Value* v : o->operands) ++uses[v];
+        for (const Region& sub : o->regions) count(sub);
+      }
+    };
+    count(fn_.body);
+    std::function<void(const Region&)> visit = [&](const Region& r) {
+      for (const Op* o : r.ops) {
+        for (const Region& sub : o->regions) visit(sub);
+        if (o->kind != OpKind::For || o->regions.size() != 1) continue;
+        const Region& body = o->regions[0];
+        const Op* y = terminator(body, OpKind::Yield);
+        if (!y) continue;
+        auto in_body = [&](const Op* x) { return std::find(body.ops.begin(), body.ops.end(), x) != body.ops.end(); };
+        for (size_t i = 0; i < o->results.size(); ++i) {
+          if (i + 1 >= body.args.size() || i >= y->operands.size() || i + 3 >= o->operands.size()) break;
+          const Value *arg = body.args[i + 1], *out = y->operands[i];
+          if (uses[arg] != 1 || uses[out] != 1 || !out->def || !in_body(out->def)) continue;
+          const Op *dot = out->def, *add = nullptr;
+          if (dot->kind == OpKind::Binary && dot->binary == BinaryKind::Add && out->type.dtype == DType::F32) {
+            const Value* other = dot->operands[0] == arg ? dot->operands[1] : dot->operands[1] == arg ? dot->operands[0] : nullptr;
+            if (!other || other == arg || !other->def || other->def->kind != OpKind::Dot || uses[other] != 1) continue;
+            add = dot;
+            dot = other->def;
+            if (!in_body(dot) || !is_float_zero(dot->operands[2]) || other->type.shape != out->type.shape) continue;
+          } else if (dot->kind != OpKind::Dot || dot->operands[2] != arg) {
+            continue;
+          }
+          std::optional<MmaPlan> plan = dot_mma_plan(*dot);
+          if (!plan || mma_dot_.count(dot)) continue;
+          MmaAcc& acc = mma_carried_[o->results[i]];
+          acc.plan = *plan;
+          acc.frag = name(o->results[i]) + "_frag";
+          names_[arg] = acc.frag;
+          names_[out] = acc.frag;
+          names_[dot->result()] = acc.frag;
+          mma_dot_[dot] = &acc;
+          if (add) mma_add_.insert(add);
+        }
+      }
+    };
+    visit(fn_.body);
+  }
+
+  // Declares lane-dependent `fr`, `fc`: row and column of fragment register 0 of tile 0.
+  void frag_origin(const MmaPlan& p) {
+    line("const int warp = tid >> 5, lane = tid & 31;");
+    line("const int fr = (warp / " + std::to_string(p.wn) + ") * " + std::to_string(p.mtw * 16) + " + (lane >> 2);");
+    line("const int fc = (warp % " + std::to_string(p.wn) + ") * " + std::to_string(p.ntw * 8) + " + 2 * (lane & 3);");
+  }
+
+  // Moves every fragment register to or from sc[row * ldc + col].
+  void frag_smem(const MmaAcc& acc, int64_t ldc, bool to_smem) {
+    const MmaPlan& p = acc.plan;
+    frag_origin(p);
+    unroll(p.tiles(), "t");
+    line("const int row = fr + (t / " + std::to_string(p.ntw) + ") * 16, col = fc + (t % " + std::to_string(p.ntw) + ") * 8;");
+    std::string LDC = std::to_string(ldc);
+    std::string at[4] = {"sc[row * " + LDC + " + col]", "sc[row * " + LDC + " + col + 1]", "sc[(row + 8) * " + LDC + " + col]",
+                         "sc[(row + 8) * " + LDC + " + col + 1]"};
+    for (int r = 0; r < 4; ++r) {
+      std::string f = acc.frag + "[t][" + std::to_string(r) + "]";
+      line(to_smem ? at[r] + " = " + f + ";" : f + " = " + at[r] + ";");
+    }
+    close();
+  }
+
+  void emit_frag_init(const MmaAcc& acc, const Value* init) {
+    const MmaPlan& p = acc.plan;
+    line("float " + acc.frag + "[" + std::to_string(p.tiles()) + "][4];");
+    if (is_float_zero(init) || (init->def && init->def->kind == OpKind::Constant && is_float(init->type.dtype))) {
+      std::string lit = const_literal(DType::F32, *init->def);
+      unroll(p.tiles(), "t");
+      line(acc.frag + "[t][0] = " + acc.frag + "[t][1] = " + acc.frag + "[t][2] = " + acc.frag + "[t][3] = " + lit + ";");
+      close();
+      return;
+    }
+    int64_t ldc = p.n + 4;
+    need_smem(p.m * ldc * 4);
+    open("");
+    line("float* sc = reinterpret_cast<float*>(smem);");
+    Layout l = layout(init);
+    unroll(l.regs);
+    line("const int e = " + l.elem("i") + ";");
+    line(std::string(l.guard ? "if (e < " + std::to_string(l.n) + ") " : "") + "sc[(e / " + std::to_string(p.n) + ") * " +
+         std::to_string(ldc) + " + e % " + std::to_string(p.n) + "] = " + name(init) + "[i];");
+    close();
+    line("__syncthreads();");
+    frag_smem(acc, ldc, false);
+    line("__syncthreads();");
+    close();
+  }
+
+  void emit_frag_to_flat(const MmaAcc& acc, const Value* res) {
+    const MmaPlan& p = acc.plan;
+    int64_t ldc = p.n + 4;
+    need_smem(p.m * ldc * 4);
+    declare(res);
+    open("");
+    line("float* sc = reinterpret_cast<float*>(smem);");
+    frag_smem(acc, ldc, true);
+    line("__syncthreads();");
+    Layout l = layout(res);
+    unroll(l.regs);
+    line("const int e = " + l.elem("i") + ";");
+    line(std::string(l.guard ? "if (e < " + std::to_string(l.n) + ") " : "") + name(res) + "[i] = sc[(e / " + std::to_string(p.n) +
+         ") * " + std::to_string(ldc) + " + e % " + std::to_string(p.n) + "];");
+    close();
+    line("__syncthreads();");
+    close();
+  }
+
+  // Row-major copy of a 2-D tile into s[row * ld + col]; 8-byte (or wider) stores per V-group when
+  // a group never crosses a row.
+  void stage_rows(const Value* v, const std::string& s, int64_t cols, int64_t ld) {
+    Layout l = layout(v);
+    std::string C = std::to_string(cols), LD = std::to_string(ld);
+    if (l.v >= 2 && !l.guard && cols % l.v == 0 && ld % l.v == 0) {
+      std::string pt = "tc_pack<" + ctype(v->type.dtype) + ", " + std::to_string(l.v) + ">";
+      unroll(l.iters, "k");
+      line("const int e = k * " + std::to_string(l.threads * l.v) + " + tid * " + std::to_string(l.v) + ";");
+      line(pt + " t;");
+      unroll(l.v, "j");
+      line("t.v[j] = " + name(v) + "[k * " + std::to_string(l.v) + " + j];");
+      close();
+      line("*reinterpret_cast<" + pt + "*>(&" + s + "[(e / " + C + ") * " + LD + " + e % " + C + "]) = t;");
+      close();
+      return;
+    }
+    store_matrix(v, s, "(e / " + C + ") * " + LD + " + e % " + C, "");
+  }
+
+  // A [m][k] and B [k][n] row-major in shared memory with rows padded to an odd number of 16-byte
+  // chunks (conflict-free ldmatrix); each warp loads its A rows with ldmatrix.x4 and its B columns
+  // with ldmatrix.x4.trans once per k16 step and issues mtw * ntw mma.sync into its registers.
+  void emit_dot_mma(const Op& op, const MmaAcc& acc) {
+    const Value *a = op.operands[0], *b = op.operands[1];
+    const MmaPlan& p = acc.plan;
+    int64_t m = p.m, n = p.n, kd = a->type.shape.at(1);
+    int64_t lda = (kd / 8) % 2 ? kd : kd + 8, ldb = (n / 8) % 2 ? n : n + 8;
+    int64_t off_b = align16(m * lda * 2);
+    need_smem(off_b + kd * ldb * 2);
+    std::string in = ctype(a->type.dtype), LDA = std::to_string(lda), LDB = std::to_string(ldb);
+    std::string MTW = std::to_string(p.mtw), NTW = std::to_string(p.ntw);
+    open("");
+    line(in + "* sa = reinterpret_cast<" + in + "*>(smem);");
+    line(in + "* sb = reinterpret_cast<" + in + "*>(smem + " + std::to_string(off_b) + ");");
+    stage_rows(a, "sa", kd, lda);
+    stage_rows(b, "sb", n, ldb);
+    line("__syncthreads();");
+    line("const int warp = tid >> 5, lane = tid & 31;");
+    line("const int wr = (warp / " + std::to_string(p.wn) + ") * " + std::to_string(p.mtw * 16) + ", wc = (warp % " +
+         std::to_string(p.wn) + ") * " + std::to_string(p.ntw * 8) + ";");
+    line("#pragma unroll");
+    open("for (int k0 = 0; k0 < " + std::to_string(kd) + "; k0 += 16)");
+    line("unsigned af[" + MTW + "][4], bf[" + NTW + "][2];");
+    unroll(p.mtw, "mi");
+    line("tc_ldsm_x4(af[mi][0], af[mi][1], af[mi][2], af[mi][3], &sa[(wr + mi * 16 + (lane & 15)) * " + LDA + " + k0 + (lane >> 4) * 8]);");
+    close();
+    if (p.ntw >= 2) {
+      line("#pragma unroll");
+      open("for (int ni = 0; ni + 1 < " + NTW + "; ni += 2)");
+      line("tc_ldsm_x4_trans(bf[ni][0], bf[ni][1], bf[ni + 1][0], bf[ni + 1][1], &sb[(k0 + (lane & 15)) * " + LDB +
+           " + wc + ni * 8 + (lane >> 4) * 8]);");
+      close();
+    }
+    if (p.ntw % 2)
+      line("tc_ldsm_x2_trans(bf[" + std::to_string(p.ntw - 1) + "][0], bf[" + std::to_string(p.ntw - 1) + "][1], &sb[(k0 + (lane & 15)) * " +
+           LDB + " + wc + " + std::to_string((p.ntw - 1) * 8) + "]);");
+    unroll(p.mtw, "mi");
+    unroll(p.ntw, "ni");
+    std::string f = acc.frag + "[mi * " + NTW + " + ni]";
+    std::string shape = std::string("m16n8k16.row.col.f32.") + (a->type.dtype == DType::F16 ? "f16.f16" : "bf16.bf16") + ".f32";
+    line("asm volatile(\"mma.sync.aligned." + shape + " {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\"");
+    line("    : \"+f\"(" + f + "[0]), \"+f\"(" + f + "[1]), \"+f\"(" + f + "[2]), \"+f\"(" + f + "[3])");
+    line("    : \"r\"(af[mi][0]), \"r\"(af[mi][1]), \"r\"(af[mi][2]), \"r\"(af[mi][3]), \"r\"(bf[ni][0]), \"r\"(bf[ni][1]));");
+    close();
+    close();
+    close();
+    line("__syncthreads();");
+    close();
+  }
+
   // ---- dispatch -----------------------------------------------------------------------------
   void emit_op(const Op& op) {
     const Value* res = op.results.empty() ? nullptr : op.results[0];
@@ -1151,6 +1431,7 @@ class CudaGen {
         break;
       }
       case OpKind::Binary:
+        if (mma_add_.count(&op)) break;  // `acc += tl.dot(a, b)`: the dot accumulated in place
         if (res->type.is_ptr) {
           fail(op, std::string("arithmetic '") + binary_name(op.binary) + "' on pointers");
           break;
@@ -1179,7 +1460,12 @@ class CudaGen {
       case OpKind::Store: emit_store(op); break;
       case OpKind::Reduce: emit_reduce(op); break;
       case OpKind::Scan: emit_scan(op); break;
-      case OpKind::Dot: emit_dot(op); break;
+      case OpKind::Dot: {
+        auto it = mma_dot_.find(&op);
+        if (it != mma_dot_.end()) emit_dot_mma(op, *it->second);
+        else emit_dot(op);
+        break;
+      }
       case OpKind::AtomicRMW:
       case OpKind::AtomicCAS: emit_atomic(op); break;
       case OpKind::Assert: emit_assert(op); break;
@@ -1191,6 +1477,10 @@ class CudaGen {
       case OpKind::Condition: break;
     }
   }
+
+  std::unordered_map<const Value*, MmaAcc> mma_carried_;  // For result -> its register accumulator
+  std::unordered_map<const Op*, const MmaAcc*> mma_dot_;   // Dot accumulating into one
+  std::unordered_set<const Op*> mma_add_;                  // `acc + dot` folded into that dot
 
   const Function& fn_;
   const CudaOptions& opt_;
