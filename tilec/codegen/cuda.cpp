@@ -820,14 +820,21 @@ class CudaGen {
       return;
     }
     unroll(l.regs);
+    std::string cond = lane_condition(l, mask);
+    line(name(res) + "[i] = " + (cond.empty() ? "*" + el(ptr) : "(" + cond + ") ? *" + el(ptr) + " : " + other_at("i")) + ";");
+    close();
+  }
+
+  // Inside an unrolled register loop: the condition under which register i is a real, unmasked
+  // element (empty when every one is), declaring `e` when the tile has fewer elements than slots.
+  std::string lane_condition(const Layout& l, const Value* mask) {
     std::string cond;
     if (l.guard) {
       line("const int e = " + l.elem("i") + ";");
       cond = "e < " + std::to_string(l.n);
     }
     if (mask) cond += (cond.empty() ? "" : " && ") + el(mask);
-    line(name(res) + "[i] = " + (cond.empty() ? "*" + el(ptr) : "(" + cond + ") ? *" + el(ptr) + " : " + other_at("i")) + ";");
-    close();
+    return cond;
   }
 
   void emit_store(const Op& op) {
@@ -856,12 +863,7 @@ class CudaGen {
       return;
     }
     unroll(l.regs);
-    std::string cond;
-    if (l.guard) {
-      line("const int e = " + l.elem("i") + ";");
-      cond = "e < " + std::to_string(l.n);
-    }
-    if (mask) cond += (cond.empty() ? "" : " && ") + el(mask);
+    std::string cond = lane_condition(l, mask);
     line((cond.empty() ? "" : "if (" + cond + ") ") + "*" + el(ptr) + " = " + el(val) + ";");
     close();
   }
@@ -907,12 +909,7 @@ class CudaGen {
     Layout l = layout(res);
     declare(res);
     unroll(l.regs);
-    std::string cond;
-    if (l.guard) {
-      line("const int e = " + l.elem("i") + ";");
-      cond = "e < " + std::to_string(l.n);
-    }
-    if (mask) cond += (cond.empty() ? "" : " && ") + el(mask);
+    std::string cond = lane_condition(l, mask);
     line(name(res) + "[i] = " + (cond.empty() ? call("i") : "(" + cond + ") ? " + call("i") + " : " + zero) + ";");
     close();
   }
