@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -181,6 +182,38 @@ bool compile_cuda(CompiledKernel& k, const CudaKernel& cu, const KernelOptions& 
   return true;
 }
 
+// TILEC_CHECK_CUDA_ARCHS=80,90: every kernel compiled for the CPU is also lowered to CUDA C and
+// compiled by NVRTC for those archs, so that machines without a GPU (CI) test the GPU code
+// generator on every test kernel; any failure is a compile error.
+bool check_cuda_archs(const Function& fn, const CudaOptions& base, Diagnostics& diags) {
+  const char* env = std::getenv("TILEC_CHECK_CUDA_ARCHS");
+  if (!env || !*env) return true;
+  std::string error;
+  const Nvrtc* nvrtc = Nvrtc::get(&error);
+  if (!nvrtc) {
+    diags.error(fn.loc, "TILEC_CHECK_CUDA_ARCHS is set but NVRTC cannot be loaded: " + error);
+    return false;
+  }
+  std::stringstream archs(env);
+  std::string item;
+  while (std::getline(archs, item, ',')) {
+    CudaOptions options = base;
+    options.arch = std::atoi(item.c_str());
+    if (options.arch <= 0) {
+      diags.error(fn.loc, "TILEC_CHECK_CUDA_ARCHS item '" + item + "' is not an arch such as 90");
+      return false;
+    }
+    std::optional<CudaKernel> cu = generate_cuda(fn, options, diags);
+    if (!cu) return false;
+    NvrtcOutput out = nvrtc->compile(cu->source, fn.name + ".cu", options.arch, true, {});
+    if (!out.ok) {
+      diags.error(fn.loc, "NVRTC failed on the generated CUDA C for '" + fn.name + "' (sm_" + item + "):\n" + out.log);
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 void set_runtime_include_dir(const std::string& dir) { include_dir_storage() = dir; }
@@ -205,6 +238,7 @@ std::shared_ptr<CompiledKernel> compile_kernel(const KernelSource& src, const Ke
       if (!cpp) return nullptr;
       k->asm_["cpp"] = *cpp;
       if (!compile_cpu(*k, *cpp, *fn, diags)) return nullptr;
+      if (!check_cuda_archs(*fn, options.cuda, diags)) return nullptr;
       break;
     }
     case Backend::Cuda: {
