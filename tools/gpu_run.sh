@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # On the lent GPU machine: build with the carried headers (.deps), run the C++ tests, the samples,
-# the Python tests and compute-sanitizer, then the GPU benchmark; logs go to $OUT.
+# the Python tests and compute-sanitizer, then the GPU benchmark; logs go to $OUT. Needs .deps
+# (tools/make_deps.sh) carried with the call. Options: SAMPLES, PYTEST=1, SANITIZE=1, BENCH=1.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT="${OUT:-/tmp/out}"
