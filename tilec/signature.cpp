@@ -7,6 +7,30 @@
 
 namespace tilec {
 
+namespace {
+
+// The name triton.language / tilec.language give the dtype (tl.float16, not tl.fp16).
+const char* dtype_python_name(DType t) {
+  switch (t) {
+    case DType::I1: return "int1";
+    case DType::I8: return "int8";
+    case DType::I16: return "int16";
+    case DType::I32: return "int32";
+    case DType::I64: return "int64";
+    case DType::U8: return "uint8";
+    case DType::U16: return "uint16";
+    case DType::U32: return "uint32";
+    case DType::U64: return "uint64";
+    case DType::F16: return "float16";
+    case DType::BF16: return "bfloat16";
+    case DType::F32: return "float32";
+    case DType::F64: return "float64";
+  }
+  return "?";
+}
+
+}  // namespace
+
 std::string ConstValue::str() const {
   switch (kind) {
     case Kind::Int: return std::to_string(i);
@@ -20,7 +44,7 @@ std::string ConstValue::str() const {
     case Kind::Bool: return b ? "True" : "False";
     case Kind::None: return "None";
     case Kind::Str: return "'" + s + "'";
-    case Kind::DType: return std::string("tl.") + dtype_name(dtype);
+    case Kind::DType: return std::string("tl.") + dtype_python_name(dtype);
   }
   return "?";
 }
