@@ -36,6 +36,12 @@ ArgClass classify_type(PyTypeObject* type, PyObject* obj) {
   else if (PyLong_Check(obj)) c = ArgClass::Int;
   else if (PyFloat_Check(obj)) c = ArgClass::Float;
   else if (obj == Py_None) c = ArgClass::None;
+  else if (std::strncmp(type->tp_name, "numpy.", 6) == 0 && std::strcmp(type->tp_name, "numpy.ndarray") != 0 &&
+           py::hasattr(h, "dtype") && py::hasattr(h, "item") && h.attr("ndim").cast<int>() == 0) {
+    // NumPy scalars (np.int64(5), np.float32(1.5), np.bool_) are numbers, not 0-d tensors.
+    char kind = py::str(h.attr("dtype").attr("kind")).cast<std::string>()[0];
+    c = kind == 'b' ? ArgClass::Bool : (kind == 'i' || kind == 'u') ? ArgClass::Int : kind == 'f' ? ArgClass::Float : ArgClass::Other;
+  }
   else if (py::hasattr(h, "data_ptr") && py::hasattr(h, "get_device") && py::hasattr(h, "dtype")) c = ArgClass::Torch;
   else if (PyObject_CheckBuffer(obj) && py::hasattr(h, "__array_interface__")) c = ArgClass::Buffer;
   else if (py::hasattr(h, "__dlpack__")) c = ArgClass::DLPack;
@@ -279,6 +285,7 @@ class JitKernel {
         case ArgClass::Int: {
           int overflow = 0;
           long long x = PyLong_AsLongLongAndOverflow(o, &overflow);
+          if (x == -1 && PyErr_Occurred()) throw py::error_already_set();
           if (overflow) throw_value_error(name_ + "(): integer argument '" + p.name + "' does not fit in 64 bits");
           if (x == 1) {
             // Triton specializes 1 as a constant: strides of 1 make contiguous, vectorizable access.
@@ -308,7 +315,7 @@ class JitKernel {
           break;
         }
         case ArgClass::Bool: {
-          bool b = o == Py_True;
+          bool b = PyObject_IsTrue(o) == 1;
           key += "b;";
           sig.args.push_back(ArgSpec{p.name, ArgKind::Scalar, DType::I1, 1, {}});
           std::memcpy(s.bytes, &b, 1);

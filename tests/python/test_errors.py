@@ -42,6 +42,13 @@ def test_valid_launch(backend, io):
     assert_close(backend.get(y), ref, "float32")
 
 
+def test_numpy_scalars_are_numbers(backend, io):
+    # np.int64 / np.float32 scalars carry a buffer and a dtype, but they are numbers, not tensors.
+    x, y, ref = io
+    scale_kernel[(1,)](x, y, np.int64(100), np.float32(2.0), BLOCK=128)
+    assert_close(backend.get(y), ref, "float32")
+
+
 def test_grid_lambda_sees_arguments(backend, io):
     x, y, ref = io
     seen = {}
