@@ -214,7 +214,7 @@ if triton is not None:
             accumulator = tl.dot(a, b, accumulator)
             a_ptrs += BLOCK_SIZE_K * stride_ak
             b_ptrs += BLOCK_SIZE_K * stride_bk
-        c = accumulator.to(tl.float16)
+        c = accumulator.to(c_ptr.dtype.element_ty)
         offs_cm = pid_m * BLOCK_SIZE_M + tl.arange(0, BLOCK_SIZE_M)
         offs_cn = pid_n * BLOCK_SIZE_N + tl.arange(0, BLOCK_SIZE_N)
         c_ptrs = c_ptr + stride_cm * offs_cm[:, None] + stride_cn * offs_cn[None, :]
@@ -484,14 +484,21 @@ def bench_layernorm(b, gen):
         "y", torch.nn.functional.layer_norm(x, (n,), w, bias, eps)), lambda: holder["y"], ref, 1e-5, nbytes, "GB/s")
 
 
+# (BLOCK_M, BLOCK_N, BLOCK_K, GROUP_M, num_warps, num_stages): both compilers run every one and
+# the table shows each one's best.
+MATMUL_CONFIGS = [(128, 128, 64, 8, 4, 3), (128, 128, 64, 8, 4, 4), (128, 256, 64, 8, 8, 3), (128, 128, 64, 8, 8, 3),
+                  (64, 128, 64, 8, 4, 4), (128, 64, 64, 8, 4, 4)]
+
+
 @guarded
-def bench_matmul(b, gen):
-    M = N = K = 8192 if not b.args.quick else 2048
-    name = f"matmul {M}^3 fp16 (fp32 acc)"
-    a = randn(M, K, dtype=torch.float16, gen=gen)
-    bm = randn(K, N, dtype=torch.float16, gen=gen)
+def bench_matmul(b, gen, size, dtype):
+    M = N = K = size if not b.args.quick else min(size, 2048)
+    dt = {"fp16": torch.float16, "bf16": torch.bfloat16}[dtype]
+    name = f"matmul {M}^3 {dtype} (fp32 acc)"
+    a = randn(M, K, dtype=dt, gen=gen)
+    bm = randn(K, N, dtype=dt, gen=gen)
     ref = a.double() @ bm.double()
-    c = torch.empty(M, N, device=DEV, dtype=torch.float16)
+    c = torch.empty(M, N, device=DEV, dtype=dt)
     flops = 2.0 * M * N * K
 
     def res():
@@ -502,19 +509,14 @@ def bench_matmul(b, gen):
         return lambda: kernel[grid](a, bm, c, M, N, K, a.stride(0), a.stride(1), bm.stride(0), bm.stride(1),
                                     c.stride(0), c.stride(1), BLOCK_SIZE_M=bm_, BLOCK_SIZE_N=bn_, BLOCK_SIZE_K=bk_,
                                     GROUP_SIZE_M=g, num_warps=w, num_stages=s)
-    triton_cfg = (128, 128, 64, 8, 8, 3)
-    if tilec is not None:
-        for cfg in (triton_cfg, (128, 256, 64, 8, 8, 3), (128, 128, 32, 8, 4, 4), (64, 128, 32, 8, 4, 4),
-                    (128, 64, 64, 8, 4, 3)):
+    for impl, kernel, err in (("tilec", tc_matmul, TILEC_ERROR), ("triton", tr_matmul_kernel if triton else None, TRITON_ERROR)):
+        if kernel is None:
+            b.fail(name, impl, "-", err, "TFLOP/s")
+            continue
+        for cfg in MATMUL_CONFIGS:
             c.fill_(float("nan"))
-            b.run(name, "tilec", "BLOCK {}/{}/{} GROUP {} num_warps={} num_stages={}".format(*cfg),
-                  launcher(tc_matmul, *cfg), res, ref, 1e-2, flops, "TFLOP/s")
-    else:
-        b.fail(name, "tilec", "-", TILEC_ERROR, "TFLOP/s")
-    if triton is not None:
-        c.fill_(float("nan"))
-        b.run(name, "triton", "BLOCK {}/{}/{} GROUP {} num_warps={} num_stages={} (fixed)".format(*triton_cfg),
-              launcher(tr_matmul_kernel, *triton_cfg), res, ref, 1e-2, flops, "TFLOP/s")
+            b.run(name, impl, "BLOCK {}/{}/{} GROUP {} num_warps={} num_stages={}".format(*cfg),
+                  launcher(kernel, *cfg), res, ref, 1e-2, flops, "TFLOP/s")
     c.fill_(float("nan"))
     b.run(name, "torch", "torch.matmul(out=) (cuBLAS)", lambda: torch.matmul(a, bm, out=c), res, ref, 1e-2, flops,
           "TFLOP/s")
@@ -746,7 +748,11 @@ GROUPS = {
     "softmax1": lambda b, gen: bench_softmax(b, gen, 32768, 1024),
     "softmax2": lambda b, gen: bench_softmax(b, gen, 8192, 4096),
     "layernorm": lambda b, gen: bench_layernorm(b, gen),
-    "matmul": lambda b, gen: bench_matmul(b, gen),
+    "matmul": lambda b, gen: bench_matmul(b, gen, 8192, "fp16"),
+    "matmul4k": lambda b, gen: bench_matmul(b, gen, 4096, "fp16"),
+    "matmul2k": lambda b, gen: bench_matmul(b, gen, 2048, "fp16"),
+    "matmul_bf16": lambda b, gen: bench_matmul(b, gen, 4096, "bf16"),
+    "matmul_bf16_8k": lambda b, gen: bench_matmul(b, gen, 8192, "bf16"),
     "launch": lambda b, gen: bench_launch_overhead(b, gen),
     "first": lambda b, gen: bench_first_calls(b, gen),
 }
