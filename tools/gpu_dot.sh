@@ -11,12 +11,14 @@ cmake -S . -B build-dev -G Ninja -DCMAKE_BUILD_TYPE=Release -DTILEC_BUILD_PYTHON
 cmake --build build-dev -j16 > "$OUT/build.log" 2>&1 || { grep -E "error" "$OUT/build.log" | head -20; exit 1; }
 export PYTHONPATH="$PWD/build-dev/python" TILEC_CACHE_DIR=/tmp/tilec-cache
 (cd build-dev && ctest -j8 --output-on-failure) > "$OUT/ctest.log" 2>&1; echo "ctest exit $?"; grep -E "tests passed|Failed" "$OUT/ctest.log" | head
+timeout 400 python3 bench/matmul_check.py 300 200 160 2>&1 | tee "$OUT/matmul_check.log" | grep -E "FAIL|ok" | head -14
+[ "${PIPESTATUS[0]}" = 0 ] || { echo "matmul check failed: no benchmark"; BENCH_GROUPS=""; }
 timeout 300 python3 -m pytest -q -x -rf -p no:cacheprovider tests/python/test_matmul.py ${PYTEST_EXTRA:-} > "$OUT/pytest_dot.log" 2>&1
 echo "pytest (dot) exit $?"; tail -25 "$OUT/pytest_dot.log"
 if [ -n "${SANITIZE:-}" ]; then
   for tool in memcheck racecheck; do
     timeout 240 compute-sanitizer --tool $tool --error-exitcode 9 python3 -m pytest -q -x -p no:cacheprovider \
-      tests/python/test_matmul.py -k "cuda and masked and float16 and 300" > "$OUT/sanitizer_$tool.log" 2>&1
+      tests/python/test_matmul.py -k "cuda and masked and float16 and shape1" > "$OUT/sanitizer_$tool.log" 2>&1
     echo "compute-sanitizer $tool exit $?"; grep -E "ERROR SUMMARY|passed|failed" "$OUT/sanitizer_$tool.log" | head -3
   done
 fi

@@ -553,14 +553,15 @@ class CudaGen {
   std::string remat(const Value* v, const std::string& idx) {
     if (!v->type.is_tile()) return name(v);
     const Op& op = *v->def;
-    auto arg = [&](size_t i) { return remat(op.operands[i], idx); };
+    // Parenthesized: the expression printers combine operands as if they were names.
+    auto arg = [&](size_t i) { return "(" + remat(op.operands[i], idx) + ")"; };
     switch (op.kind) {
       case OpKind::Constant: return const_literal(v->type.dtype, op);
       case OpKind::Arange: return "static_cast<int>(" + std::to_string(op.ints.at(0)) + " + (" + idx + "))";
       case OpKind::Splat: return name(op.operands[0]);
       case OpKind::ExpandDims:
       case OpKind::Hint: return arg(0);
-      case OpKind::Broadcast: return remat(op.operands[0], broadcast_index_expr(op.operands[0]->type, v->type, idx));
+      case OpKind::Broadcast: return remat(op.operands[0], "(" + broadcast_index_expr(op.operands[0]->type, v->type, idx) + ")");
       case OpKind::Cast: return cast_expr(op.operands[0]->type.dtype, v->type.dtype, arg(0));
       case OpKind::Binary: return binary_expr(op, arg(0), arg(1));
       case OpKind::Compare: return cmp_expr(op, arg(0), arg(1));
