@@ -90,6 +90,11 @@ except Exception as e:  # noqa: BLE001
     tilec = None
     TILEC_ERROR = f"{type(e).__name__}: {e}"
 
+import shared_kernels  # noqa: E402
+
+TC_SHARED = {n: tilec.jit(getattr(shared_kernels, n)) for n in ("attn_fwd", "rmsnorm_fwd")} if tilec else {}
+TR_SHARED = {n: triton.jit(getattr(shared_kernels, n)) for n in ("attn_fwd", "rmsnorm_fwd")} if triton else {}
+
 DEV = "cuda"
 FAILURES = []
 
@@ -522,6 +527,65 @@ def bench_matmul(b, gen, size, dtype):
           "TFLOP/s")
 
 
+@guarded
+def bench_attention(b, gen, head_dim, causal):
+    Z, H, N_CTX = (4, 32, 4096) if not b.args.quick else (1, 8, 1024)
+    name = f"flash attention fwd fp16 {Z}x{H}x{N_CTX} d{head_dim}" + (" causal" if causal else "")
+    q, k, v = (randn(Z, H, N_CTX, head_dim, dtype=torch.float16, gen=gen) for _ in range(3))
+    out = torch.empty_like(q)
+    sm_scale = head_dim ** -0.5
+    ref = torch.nn.functional.scaled_dot_product_attention(q.float(), k.float(), v.float(), is_causal=causal,
+                                                           scale=sm_scale).double()
+    flops = 4.0 * Z * H * N_CTX * N_CTX * head_dim * (0.5 if causal else 1.0)
+
+    def launcher(kernel, bm, bn, w, s):
+        grid = (cdiv(N_CTX, bm), Z * H)
+        return lambda: kernel[grid](q, k, v, out, sm_scale, q.stride(0), q.stride(1), q.stride(2), k.stride(0), k.stride(1),
+                                    k.stride(2), v.stride(0), v.stride(1), v.stride(2), out.stride(0), out.stride(1),
+                                    out.stride(2), H, N_CTX, HEAD_DIM=head_dim, BLOCK_M=bm, BLOCK_N=bn, CAUSAL=causal,
+                                    num_warps=w, num_stages=s)
+    configs = [(128, 64, 4, 2), (128, 64, 8, 3), (128, 128, 8, 2), (64, 64, 4, 3)]
+    for impl, table, err in (("tilec", TC_SHARED, TILEC_ERROR), ("triton", TR_SHARED, TRITON_ERROR)):
+        if not table:
+            b.fail(name, impl, "-", err, "TFLOP/s")
+            continue
+        for cfg in configs:
+            out.fill_(float("nan"))
+            b.run(name, impl, "BLOCK_M={} BLOCK_N={} num_warps={} num_stages={}".format(*cfg),
+                  launcher(table["attn_fwd"], *cfg), lambda: out, ref, 1e-2, flops, "TFLOP/s")
+    holder = {}
+    b.run(name, "torch", "scaled_dot_product_attention (flash)", lambda: holder.__setitem__(
+        "o", torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=causal, scale=sm_scale)),
+        lambda: holder["o"], ref, 1e-2, flops, "TFLOP/s")
+
+
+@guarded
+def bench_rmsnorm(b, gen):
+    m, n = (16384, 8192) if not b.args.quick else (4096, 8192)
+    name = f"rmsnorm {m}x{n} bf16"
+    x = randn(m, n, dtype=torch.bfloat16, gen=gen)
+    w = randn(n, dtype=torch.bfloat16, gen=gen)
+    y = torch.empty_like(x)
+    eps = 1e-6
+    xd = x.double()
+    ref = xd * torch.rsqrt(xd.pow(2).mean(-1, keepdim=True) + eps) * w.double()
+    nbytes = 2 * m * n * 2
+    block = next_power_of_2(n)
+    for impl, table, err in (("tilec", TC_SHARED, TILEC_ERROR), ("triton", TR_SHARED, TRITON_ERROR)):
+        if not table:
+            b.fail(name, impl, "-", err, "GB/s")
+            continue
+        for warps in (8, 16, 32):
+            y.fill_(float("nan"))
+            b.run(name, impl, f"BLOCK_SIZE={block} num_warps={warps}, 1 row/program",
+                  lambda warps=warps: table["rmsnorm_fwd"][(m,)](x, w, y, x.stride(0), n, eps, BLOCK_SIZE=block,
+                                                                 num_warps=warps),
+                  lambda: y, ref, 1e-2, nbytes, "GB/s")
+    holder = {}
+    b.run(name, "torch", "F.rms_norm", lambda: holder.__setitem__("y", torch.nn.functional.rms_norm(x, (n,), w, eps)),
+          lambda: holder["y"], ref, 1e-2, nbytes, "GB/s")
+
+
 # ----------------------------------------------------------------------------------------------
 # launch overhead and first calls
 
@@ -747,7 +811,13 @@ GROUPS = {
     "add": lambda b, gen: bench_vector_add(b, gen),
     "softmax1": lambda b, gen: bench_softmax(b, gen, 32768, 1024),
     "softmax2": lambda b, gen: bench_softmax(b, gen, 8192, 4096),
+    "softmax3": lambda b, gen: bench_softmax(b, gen, 4096, 1000),
     "layernorm": lambda b, gen: bench_layernorm(b, gen),
+    "rmsnorm": lambda b, gen: bench_rmsnorm(b, gen),
+    "attn64": lambda b, gen: bench_attention(b, gen, 64, False),
+    "attn64c": lambda b, gen: bench_attention(b, gen, 64, True),
+    "attn128": lambda b, gen: bench_attention(b, gen, 128, False),
+    "attn128c": lambda b, gen: bench_attention(b, gen, 128, True),
     "matmul": lambda b, gen: bench_matmul(b, gen, 8192, "fp16"),
     "matmul4k": lambda b, gen: bench_matmul(b, gen, 4096, "fp16"),
     "matmul2k": lambda b, gen: bench_matmul(b, gen, 2048, "fp16"),

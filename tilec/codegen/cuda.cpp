@@ -385,8 +385,8 @@ class CudaGen {
     const Value* step = op.operands[2];
     if (pipe) {
       open("");
-      line("// software pipeline: " + std::to_string(pipe->stages) + " stages, cp.async copies " + std::to_string(pipe->stages - 1) +
-           " iterations ahead");
+      line("// software pipeline: " + std::to_string(pipe->stages) + " stages, cp.async copies " + std::to_string(pipe->distance) +
+           " iterations ahead, " + std::to_string(pipe->mma_pending) + " wgmma group left in flight per iteration");
       ++in_pipeline_;
       line(ctype(iv->type) + " pf_iv = " + name(op.operands[0]) + ";");
       for (size_t c : pipe->carried) {
@@ -397,16 +397,16 @@ class CudaGen {
       }
       line("int pipe_read = 0, pipe_write = 0;");
       line("#pragma unroll 1");
-      open("for (int pf_s = 0; pf_s < " + std::to_string(pipe->stages - 1) + "; ++pf_s)");
+      open("for (int pf_s = 0; pf_s < " + std::to_string(pipe->distance) + "; ++pf_s)");
       emit_pipeline_issue(op, *pipe);
       close();
     }
     open("for (" + ctype(iv->type) + " " + name(iv) + " = " + name(op.operands[0]) + "; " + loop_cond(op, name(iv)) + "; " + name(iv) +
          " += " + name(step) + ")");
     if (pipe) {
-      line("tc_cp_async_wait<" + std::to_string(pipe->stages - 2) + ">();  // this iteration's stage has landed");
+      line("tc_cp_async_wait<" + std::to_string(pipe->distance - 1) + ">();  // this iteration's stage has landed");
       if (m_.dots.at(pipe->dot).kind == DotLowering::Wgmma) line("tc_fence_proxy_async();");
-      line("__syncthreads();  // ... for every thread, and every thread is done with the stage refilled next");
+      line("__syncthreads();  // ... for every thread, and no thread's tensor cores still read the stage refilled next");
       emit_pipeline_issue(op, *pipe);
     }
     emit_region(body);
@@ -419,6 +419,7 @@ class CudaGen {
     }
     close();
     if (pipe) {
+      if (pipe->mma_pending) line("tc_wgmma_wait<0>();");
       line("tc_cp_async_wait<0>();");
       line("__syncthreads();");
       --in_pipeline_;
@@ -1318,6 +1319,9 @@ class CudaGen {
       return;
     }
     const MmaLayout& p = acc.layout;
+    int pending = 0;
+    for (const auto& [loop, pl] : m_.pipelines)
+      if (pl.dot == &op) pending = pl.mma_pending;
     const gpu::SharedLayout &la = pa->smem.shared, &lb = pb->smem.shared;
     int64_t kd = a->type.shape.at(1), es = la.elem_bytes;
     int64_t a_atoms = la.cols * es / 128, b_atoms = lb.cols * es / 128, rows_per_group = p.m / (p.warps_m / 4);
@@ -1338,7 +1342,7 @@ class CudaGen {
     close();
     close();
     line("tc_wgmma_commit();");
-    line("tc_wgmma_wait<0>();");
+    line("tc_wgmma_wait<" + std::to_string(pending) + ">();");
     close();
   }
 

@@ -41,6 +41,8 @@ struct AsyncLoad {
 
 struct LoopPipeline {
   int stages = 2;
+  int distance = 1;       // iterations whose copies are in flight ahead of the one computing
+  int mma_pending = 0;    // wgmma groups left in flight at the end of an iteration (0 or 1)
   const Op* dot = nullptr;
   std::vector<AsyncLoad> loads;
   std::vector<const Op*> slice;       // body ops computing the loads' pointers and masks, in order

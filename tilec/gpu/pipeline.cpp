@@ -1,6 +1,6 @@
 // Input: gpu-ir after accelerate_dot. Output: a LoopPipeline for each loop whose register-resident
 // dot reads two loads that cp.async can move (16-byte chunks, chunk-uniform masks, zero `other`):
-// their address slice is re-run num_stages - 1 iterations ahead into multi-buffered shared memory.
+// their address slice is re-run `distance` iterations ahead into num_stages shared-memory buffers.
 #include <algorithm>
 #include <unordered_set>
 
@@ -60,6 +60,10 @@ std::optional<LoopPipeline> plan_loop(const GpuModule& m, const Op& loop, const 
   LoopPipeline p;
   p.stages = m.num_stages;
   p.dot = &dot;
+  // An asynchronous wgmma may still read the stage of the previous iteration, so with 3 stages or
+  // more one wgmma group stays in flight and the copies run one stage less ahead.
+  p.mma_pending = plan.kind == DotLowering::Wgmma && p.stages >= 3 ? 1 : 0;
+  p.distance = p.stages - 1 - p.mma_pending;
   std::vector<const Value*> work;
   for (int idx = 0; idx < 2; ++idx) {
     const Value* v = dot.operands[idx];
