@@ -126,6 +126,14 @@ __device__ __forceinline__ void tc_fence_proxy_async() { asm volatile("fence.pro
 __device__ __forceinline__ void tc_wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;" ::: "memory"); }
 __device__ __forceinline__ void tc_wgmma_commit() { asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory"); }
 template <int N> __device__ __forceinline__ void tc_wgmma_wait() { asm volatile("wgmma.wait_group.sync.aligned %0;" :: "n"(N) : "memory"); }
+// Pins accumulator registers in program order around asynchronous wgmma (the compiler must not
+// move their reads across the wait, nor their writes across the issue).
+template <int M, int N> __device__ __forceinline__ void tc_fence_operand(float (&d)[M][N]) {
+#pragma unroll
+  for (int i = 0; i < M; ++i)
+#pragma unroll
+    for (int j = 0; j < N; ++j) asm volatile("" : "+f"(d[i][j]) :: "memory");
+}
 // d[N/2] += A (64x16, K-major descriptor a) * B (16xN, descriptor b; TRANS_B = 1: N-major).
 template <int N, class T, int TRANS_B> __device__ __forceinline__ void tc_wgmma(float (&d)[N / 2], unsigned long long a, unsigned long long b);
 // BEGIN GENERATED wgmma wrappers

@@ -386,7 +386,7 @@ class CudaGen {
     if (pipe) {
       open("");
       line("// software pipeline: " + std::to_string(pipe->stages) + " stages, cp.async copies " + std::to_string(pipe->distance) +
-           " iterations ahead, " + std::to_string(pipe->mma_pending) + " wgmma group left in flight per iteration");
+           " iterations ahead" + (pipe->async_mma ? ", issued while the iteration's wgmma runs" : ""));
       ++in_pipeline_;
       line(ctype(iv->type) + " pf_iv = " + name(op.operands[0]) + ";");
       for (size_t c : pipe->carried) {
@@ -406,11 +406,19 @@ class CudaGen {
     if (pipe) {
       line("tc_cp_async_wait<" + std::to_string(pipe->distance - 1) + ">();  // this iteration's stage has landed");
       if (m_.dots.at(pipe->dot).kind == DotLowering::Wgmma) line("tc_fence_proxy_async();");
-      line("__syncthreads();  // ... for every thread, and no thread's tensor cores still read the stage refilled next");
-      emit_pipeline_issue(op, *pipe);
+      line("__syncthreads();  // ... for every thread, and no thread still reads the stage refilled next");
+      if (!pipe->async_mma) emit_pipeline_issue(op, *pipe);
     }
     emit_region(body);
-    if (pipe) line("pipe_read = pipe_read + 1 == " + std::to_string(pipe->stages) + " ? 0 : pipe_read + 1;");
+    if (pipe) {
+      if (pipe->async_mma) {
+        emit_pipeline_issue(op, *pipe);
+        const MmaAcc& acc = *mma_dot_.at(pipe->dot);
+        line("tc_wgmma_wait<0>();");
+        line("tc_fence_operand(" + acc.frag + ");  // the accumulator is final only after the wait");
+      }
+      line("pipe_read = pipe_read + 1 == " + std::to_string(pipe->stages) + " ? 0 : pipe_read + 1;");
+    }
     if (const Op* y = terminator(body, OpKind::Yield)) {
       std::vector<Value*> ys;
       for (size_t i = 0; i < y->operands.size(); ++i)
@@ -419,7 +427,6 @@ class CudaGen {
     }
     close();
     if (pipe) {
-      if (pipe->mma_pending) line("tc_wgmma_wait<0>();");
       line("tc_cp_async_wait<0>();");
       line("__syncthreads();");
       --in_pipeline_;
@@ -1319,15 +1326,15 @@ class CudaGen {
       return;
     }
     const MmaLayout& p = acc.layout;
-    int pending = 0;
-    for (const auto& [loop, pl] : m_.pipelines)
-      if (pl.dot == &op) pending = pl.mma_pending;
+    bool pipelined = false;  // then the loop waits after issuing the next copies
+    for (const auto& [loop, pl] : m_.pipelines) pipelined = pipelined || (pl.dot == &op && pl.async_mma);
     const gpu::SharedLayout &la = pa->smem.shared, &lb = pb->smem.shared;
     int64_t kd = a->type.shape.at(1), es = la.elem_bytes;
     int64_t a_atoms = la.cols * es / 128, b_atoms = lb.cols * es / 128, rows_per_group = p.m / (p.warps_m / 4);
     open("");
     line("const unsigned sa = " + stage_addr(*pa, "pipe_read") + ", sb = " + stage_addr(*pb, "pipe_read") + ";");
     line("const unsigned wg_rows = (tid >> 7) * " + std::to_string(rows_per_group) + "u;");
+    line("tc_fence_operand(" + acc.frag + ");");
     line("tc_wgmma_fence();");
     line("#pragma unroll");
     open("for (int ks = 0; ks < " + std::to_string(kd / 16) + "; ++ks)");
@@ -1342,7 +1349,10 @@ class CudaGen {
     close();
     close();
     line("tc_wgmma_commit();");
-    line("tc_wgmma_wait<" + std::to_string(pending) + ">();");
+    if (!pipelined) {
+      line("tc_wgmma_wait<0>();");
+      line("tc_fence_operand(" + acc.frag + ");");
+    }
     close();
   }
 

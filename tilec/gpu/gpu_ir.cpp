@@ -35,7 +35,7 @@ std::string print_gpu_ir(const GpuModule& m) {
     }
     if (auto it = m.pipelines.find(&op); it != m.pipelines.end())
       return "{pipeline = " + std::to_string(it->second.stages) + " stages, cp.async " + std::to_string(it->second.distance) +
-             " ahead, " + std::to_string(it->second.mma_pending) + " wgmma in flight, " + std::to_string(it->second.smem_bytes) +
+             " ahead" + (it->second.async_mma ? ", async wgmma" : "") + ", " + std::to_string(it->second.smem_bytes) +
              " bytes shared}";
     if (m.remat.count(&op)) return "{remat}";
     if (auto it = async.find(&op); it != async.end())

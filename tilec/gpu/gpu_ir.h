@@ -41,8 +41,8 @@ struct AsyncLoad {
 
 struct LoopPipeline {
   int stages = 2;
-  int distance = 1;       // iterations whose copies are in flight ahead of the one computing
-  int mma_pending = 0;    // wgmma groups left in flight at the end of an iteration (0 or 1)
+  int distance = 1;         // iterations whose copies are in flight ahead of the one computing
+  bool async_mma = false;   // wgmma: issued before the next copies, waited for at the iteration's end
   const Op* dot = nullptr;
   std::vector<AsyncLoad> loads;
   std::vector<const Op*> slice;       // body ops computing the loads' pointers and masks, in order

@@ -60,10 +60,10 @@ std::optional<LoopPipeline> plan_loop(const GpuModule& m, const Op& loop, const 
   LoopPipeline p;
   p.stages = m.num_stages;
   p.dot = &dot;
-  // An asynchronous wgmma may still read the stage of the previous iteration, so with 3 stages or
-  // more one wgmma group stays in flight and the copies run one stage less ahead.
-  p.mma_pending = plan.kind == DotLowering::Wgmma && p.stages >= 3 ? 1 : 0;
-  p.distance = p.stages - 1 - p.mma_pending;
+  // The tensor cores work on iteration i while its threads issue the copies of i + stages - 1 into
+  // the stage that iteration i - 1 read (every thread waited for its wgmma before the barrier).
+  p.async_mma = plan.kind == DotLowering::Wgmma;
+  p.distance = p.stages - 1;
   std::vector<const Value*> work;
   for (int idx = 0; idx < 2; ++idx) {
     const Value* v = dot.operands[idx];
