@@ -1,5 +1,5 @@
 // Input: a Function. Output: shape ops over splats become one splat, no-op broadcasts/reshapes
-// are forwarded, chains of broadcasts collapse; element values never change.
+// (and identity permutes) are forwarded, chains of broadcasts collapse; element values never change.
 #include "tilec/passes.h"
 
 namespace tilec {
@@ -13,7 +13,10 @@ void run(Region& r, std::unordered_map<Value*, Value*>& forward) {
     switch (op->kind) {
       case OpKind::Broadcast: case OpKind::ExpandDims: case OpKind::Reshape: case OpKind::Permute: {
         Value* src = op->operands[0];
-        if (src->type == op->result()->type) {
+        bool identity_order = true;  // a permute of a square tile keeps its type but moves elements
+        for (size_t i = 0; op->kind == OpKind::Permute && i < op->ints.size(); ++i)
+          identity_order = identity_order && op->ints[i] == static_cast<int64_t>(i);
+        if (src->type == op->result()->type && identity_order) {
           forward[op->result()] = src;
           break;
         }
