@@ -26,6 +26,7 @@ enum class OpKind {
   Compare,      // cmp; operands share one type; result i1 of that shape
   Unary,        // unary; result type = operand type
   Fma,          // a * b + c, all one float type
+  Libdevice,    // str = a libdevice_table() name; operands of one float type -> that type, or i32 flags
   Select,       // cond (i1), a, b of one shape -> a's type
   AddPtr,       // ptr, int offset of the same shape -> ptr (offset counts elements)
   Load,         // ptr [, mask [, other]] (has_mask, has_other) -> value of the pointee dtype
@@ -36,6 +37,7 @@ enum class OpKind {
   AtomicRMW,    // atomic; ptr, val [, mask] -> old values
   AtomicCAS,    // ptr, cmp, val -> old values
   Assert,       // cond; str = message; traps where cond is false
+  Barrier,      // no operands or results: every thread of the program reaches it before any passes (tl.debug_barrier)
   Hint,         // hint with ints = values per dim; result = operand (alignment facts for codegen)
   For,          // lb, ub, step, inits...; region 0 args = (iv, iters...); results = final iters
   If,           // cond; region 0 = then, region 1 = else, both end in Yield; results

@@ -4,8 +4,10 @@
 #include "tilec/ir_gen.h"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <limits>
@@ -14,6 +16,7 @@
 #include <set>
 
 #include "tilec/lexer.h"
+#include "tilec/libdevice.h"
 #include "tilec/module_scan.h"
 #include "tilec/parser.h"
 
@@ -25,7 +28,8 @@ enum class Builtin {
   ArgMax, ArgMin, CumSum, Exp, Exp2, Log, Log2, Sqrt, Rsqrt, Abs, Sin, Cos, Sigmoid, Erf, Floor, Ceil,
   Maximum, Minimum, Fma, Clamp, BroadcastTo, ExpandDims, Reshape, Trans, Permute, Cast, AtomicAdd,
   AtomicMax, AtomicMin, AtomicCas, AtomicXchg, MultipleOf, MaxContiguous, StaticAssert, DeviceAssert,
-  TlRange, StaticRange, PyRange, PyMin, PyMax, PyAbs, PyLen, PyInt, PyFloat,
+  TlRange, StaticRange, PyRange, PyMin, PyMax, PyAbs, PyLen, PyInt, PyFloat, NextPow2, Umulhi, DebugBarrier,
+  StaticPrint, Libdevice, Rand, Randn, Randint, Randint4x, Rand4x, Randn4x, UintToUniformFloat, PairUniformToNormal, Philox,
 };
 
 struct BuiltinSpec {
@@ -92,8 +96,35 @@ const std::vector<BuiltinSpec>& builtin_specs() {
       {"device_assert", Builtin::DeviceAssert, {"cond", "msg", "mask"}, 1, false},
       {"range", Builtin::TlRange, {"arg1", "arg2", "step", "num_stages", "loop_unroll_factor", "flatten", "warp_specialize"}, 1, false},
       {"static_range", Builtin::StaticRange, {"arg1", "arg2", "step"}, 1, false},
+      {"next_power_of_2", Builtin::NextPow2, {"n"}, 1, false},
+      {"umulhi", Builtin::Umulhi, {"x", "y"}, 2, false},
+      {"debug_barrier", Builtin::DebugBarrier, {}, 0, false},
+      {"static_print", Builtin::StaticPrint, {"values"}, 0, true},
+      {"philox", Builtin::Philox, {"seed", "c0", "c1", "c2", "c3", "n_rounds"}, 5, false},
+      {"rand", Builtin::Rand, {"seed", "offset", "n_rounds"}, 2, false},
+      {"randn", Builtin::Randn, {"seed", "offset", "n_rounds"}, 2, false},
+      {"randint", Builtin::Randint, {"seed", "offset", "n_rounds"}, 2, false},
+      {"randint4x", Builtin::Randint4x, {"seed", "offset", "n_rounds"}, 2, false},
+      {"rand4x", Builtin::Rand4x, {"seed", "offset", "n_rounds"}, 2, false},
+      {"randn4x", Builtin::Randn4x, {"seed", "offset", "n_rounds"}, 2, false},
+      {"uint_to_uniform_float", Builtin::UintToUniformFloat, {"x"}, 1, false},
+      {"pair_uniform_to_normal", Builtin::PairUniformToNormal, {"u1", "u2"}, 2, false},
   };
   return specs;
+}
+
+const BuiltinSpec* find_spec(const std::vector<BuiltinSpec>& specs, const std::string& name);
+
+// One spec per libdevice_table() row (tl.math.tanh, libdevice.pow, ...), parameters arg0..argN.
+const BuiltinSpec* find_libdevice_spec(const std::string& name) {
+  static const std::vector<BuiltinSpec> specs = [] {
+    std::vector<BuiltinSpec> out;
+    static const char* const kArgs[] = {"arg0", "arg1", "arg2"};
+    for (const LibdeviceFn& f : libdevice_table())
+      out.push_back(BuiltinSpec{f.name, Builtin::Libdevice, std::vector<const char*>(kArgs, kArgs + f.arity), f.arity, false});
+    return out;
+  }();
+  return find_spec(specs, name);
 }
 
 const std::vector<BuiltinSpec>& python_builtin_specs() {
@@ -131,6 +162,7 @@ struct SVal {
   Value* v = nullptr;
   ConstValue c;
   bool dtype_is_ptr = false;  // a Const DType that is a pointer type (x_ptr.dtype)
+  bool dtype_is_block = false;  // a Const DType that is a tile's type (x.type): element_ty is the dtype
   std::vector<SVal> items;    // Tuple elements; Method: items[0] is self
   const BuiltinSpec* spec = nullptr;
   std::string name;           // Module, Helper and Method names
@@ -163,7 +195,7 @@ std::vector<int64_t> drop_dim(std::vector<int64_t> s, int axis) {
 class IrGen {
  public:
   IrGen(const SourceFile& file, const Signature& sig, Diagnostics& diags)
-      : file_(file), sig_(sig), diags_(diags), defs_(scan_module(file)) {}
+      : file_(file), sig_(sig), diags_(diags), defs_(scan_module(file)), globals_(scan_constexpr_globals(file)) {}
 
   std::unique_ptr<Function> run(const std::string& kernel) {
     try {
@@ -383,8 +415,14 @@ class IrGen {
                   " at the end of the body; keep its type the same (use .to() or tl.broadcast_to)");
   }
 
+  // A scalar pointer is always truthy (`if bias_ptr:` tests for None, which is a constexpr).
+  static SVal pointer_truth(SVal v) {
+    if (v.is_value() && v.v->type.is_ptr && !v.v->type.is_tile()) return SVal::of(ConstValue::of_bool(true));
+    return v;
+  }
+
   void exec_if(const Stmt& s) {
-    SVal cond = eval(*s.test);
+    SVal cond = pointer_truth(eval(*s.test));
     if (cond.kind == SVal::Kind::Const) {
       exec_block(truthy(cond, s.test->loc) ? s.body : s.orelse);
       return;
@@ -879,6 +917,18 @@ class IrGen {
     return SVal::of(r);
   }
 
+  // tl.maximum/minimum: propagate_nan=tl.PropagateNan.ALL makes a NaN in either operand win.
+  Value* min_max(BinaryKind kind, const SVal& x, const SVal& y, const std::optional<SVal>& propagate, const Loc& loc) {
+    Value* m = elementwise(kind, x, y, loc);
+    int64_t mode = propagate ? const_int(*propagate, loc, "propagate_nan") : 0;
+    if (mode != 0 && mode != 0xFFFF) fail(loc, "propagate_nan must be tl.PropagateNan.NONE or tl.PropagateNan.ALL");
+    if (mode == 0 || !is_float(m->type.dtype)) return m;
+    Value* xv = convert(x, m->type, loc);
+    Value* yv = convert(y, m->type, loc);
+    SVal inner = SVal::of(where(compare(CmpOp::Ne, SVal::of(yv), SVal::of(yv), loc), SVal::of(yv), SVal::of(m), loc));
+    return where(compare(CmpOp::Ne, SVal::of(xv), SVal::of(xv), loc), SVal::of(xv), inner, loc);
+  }
+
   Value* elementwise(BinaryKind kind, const SVal& a, const SVal& c, const Loc& loc) {
     DType t = joint_dtype(a, c, loc);
     Type ty = Type::tile(t, joint_shape({&a, &c}, loc));
@@ -889,6 +939,9 @@ class IrGen {
 
   SVal compare(CmpOp op, const SVal& a, const SVal& c, const Loc& loc) {
     if (op == CmpOp::Is || op == CmpOp::IsNot) {
+      // A runtime value (a tensor argument, a tile) is never None.
+      if ((a.is_value() && c.is_none()) || (a.is_none() && c.is_value()))
+        return SVal::of(ConstValue::of_bool(op == CmpOp::IsNot));
       if (a.kind != SVal::Kind::Const || c.kind != SVal::Kind::Const)
         fail(loc, "'is' is only supported between constexprs (for example 'acc is None')");
       bool same = a.c.kind == c.c.kind && a.c.str() == c.c.str();
@@ -983,6 +1036,7 @@ class IrGen {
   SVal lookup(const std::string& name, const Loc& loc) {
     auto it = frame_->env.find(name);
     if (it != frame_->env.end()) return it->second;
+    if (std::optional<SVal> g = constexpr_global(name, loc)) return *g;
     if (name == "tl" || name == "language") return module("tl");
     if (name == "tilec" || name == "triton") return module("tilec");
     if (name == "math" || name == "libdevice") return module("tl");
@@ -999,8 +1053,60 @@ class IrGen {
       return s;
     }
     // Any tl name used bare (after `from tilec.language import load`) resolves like tl.<name>.
-    if (find_spec(builtin_specs(), name) || dtype_attr(name)) return module_attr("tl", name, loc);
+    if (find_spec(builtin_specs(), name) || find_libdevice_spec(name) || dtype_attr(name) || name == "PropagateNan")
+      return module_attr("tl", name, loc);
     fail(loc, "undefined name '" + name + "'");
+  }
+
+  // dtype.is_xxx() predicates of Triton's dtype class; nullopt for other names.
+  static std::optional<bool> dtype_query(const std::string& q, const SVal& d) {
+    DType t = d.c.dtype;
+    if (q == "is_ptr") return d.dtype_is_ptr && !d.dtype_is_block;
+    if (q == "is_block") return d.dtype_is_block;
+    bool known = q.rfind("is_", 0) == 0;
+    if (known && (d.dtype_is_ptr || d.dtype_is_block)) return false;
+    static const std::pair<const char*, DType> kExact[] = {
+        {"is_int1", DType::I1},   {"is_bool", DType::I1},    {"is_int8", DType::I8},     {"is_int16", DType::I16},
+        {"is_int32", DType::I32}, {"is_int64", DType::I64},  {"is_uint8", DType::U8},    {"is_uint16", DType::U16},
+        {"is_uint32", DType::U32}, {"is_uint64", DType::U64}, {"is_fp16", DType::F16},   {"is_bf16", DType::BF16},
+        {"is_fp32", DType::F32},  {"is_fp64", DType::F64},
+    };
+    for (const auto& [name, dt] : kExact)
+      if (q == name) return t == dt;
+    if (q == "is_floating" || q == "is_standard_floating") return is_float(t);
+    if (q == "is_int") return is_int(t);
+    if (q == "is_int_signed") return is_signed(t);
+    if (q == "is_int_unsigned") return is_unsigned(t) || t == DType::I1;
+    if (q == "is_fp8" || q == "is_fp8e4nv" || q == "is_fp8e5" || q == "is_fp8e4b15") return false;
+    return std::nullopt;
+  }
+
+  // A module-level `NAME = tl.constexpr(...)` (or `NAME: tl.constexpr = ...`), evaluated once in
+  // module scope: it may use literals, tl names and other constexpr globals.
+  std::optional<SVal> constexpr_global(const std::string& name, const Loc& use) {
+    auto done = global_values_.find(name);
+    if (done != global_values_.end()) return done->second;
+    const TopLevelConstexpr* g = nullptr;
+    for (const TopLevelConstexpr& c : globals_)
+      if (c.name == name) g = &c;  // the last assignment in the module wins, as in Python
+    if (!g) return std::nullopt;
+    if (evaluating_globals_.count(name)) fail(use, "constexpr global '" + name + "' is defined in terms of itself");
+    std::vector<Token> tokens = lex(file_, g->first_line, g->last_line, diags_);
+    if (diags_.has_errors()) throw AbortStage{};
+    StmtPtr s = parse_module_statement(tokens, diags_);
+    if (!s || diags_.has_errors()) throw AbortStage{};
+    if ((s->kind != StmtKind::Assign && s->kind != StmtKind::AnnAssign) || !s->value)
+      fail(s->loc, "module-level constexpr '" + name + "' must be a plain assignment");
+    evaluating_globals_.insert(name);
+    Frame module_frame;
+    Frame* saved = frame_;
+    frame_ = &module_frame;
+    SVal v = eval(*s->value);
+    frame_ = saved;
+    evaluating_globals_.erase(name);
+    if (v.kind != SVal::Kind::Const && v.kind != SVal::Kind::Tuple)
+      fail(s->value->loc, "module-level constexpr '" + name + "' must be a compile-time value, got " + describe(v));
+    return global_values_[name] = v;
   }
 
   static SVal module(const std::string& name) {
@@ -1023,14 +1129,24 @@ class IrGen {
   }
 
   SVal module_attr(const std::string& mod, const std::string& attr, const Loc& loc) {
-    if (attr == "language" || attr == "math" || attr == "libdevice") return module("tl");
+    if (mod == "PropagateNan") {
+      if (attr == "NONE") return SVal::of(ConstValue::of_int(0));
+      if (attr == "ALL") return SVal::of(ConstValue::of_int(0xFFFF));
+      fail(loc, "tl.PropagateNan has no member '" + attr + "'");
+    }
+    if (attr == "PropagateNan") return module("PropagateNan");
+    if (attr == "language" || attr == "math" || attr == "libdevice" || attr == "extra" || attr == "cuda" || attr == "core" ||
+        attr == "standard" || attr == "random")
+      return module("tl");
     if (attr == "constexpr") {
       SVal s;
       s.kind = SVal::Kind::ConstexprType;
       return s;
     }
     if (auto t = dtype_attr(attr)) return SVal::of(ConstValue::of_dtype(*t));
-    if (const BuiltinSpec* spec = find_spec(builtin_specs(), attr)) {
+    const BuiltinSpec* spec = find_spec(builtin_specs(), attr);
+    if (!spec) spec = find_libdevice_spec(attr);
+    if (spec) {
       SVal s;
       s.kind = SVal::Kind::Builtin;
       s.spec = spec;
@@ -1047,9 +1163,10 @@ class IrGen {
       case SVal::Kind::Module: return module_attr(base.name, attr, e.loc);
       case SVal::Kind::Value: {
         const Type& t = base.v->type;
-        if (attr == "dtype") {
+        if (attr == "dtype" || attr == "type") {
           SVal d = SVal::of(ConstValue::of_dtype(t.dtype));
           d.dtype_is_ptr = t.is_ptr;
+          d.dtype_is_block = attr == "type" && t.is_tile();
           return d;
         }
         if (attr == "shape") {
@@ -1073,13 +1190,57 @@ class IrGen {
       }
       case SVal::Kind::Const:
         if (base.c.kind == ConstValue::Kind::DType) {
-          if (attr == "element_ty") {
-            if (!base.dtype_is_ptr) fail(e.loc, "'element_ty' is only defined on pointer dtypes");
-            return SVal::of(ConstValue::of_dtype(base.c.dtype));
+          if (attr == "element_ty" || attr == "scalar") {
+            SVal elem = SVal::of(ConstValue::of_dtype(base.c.dtype));
+            if (base.dtype_is_block) {
+              elem.dtype_is_ptr = base.dtype_is_ptr;
+              return elem;
+            }
+            if (attr == "scalar") {
+              elem.dtype_is_ptr = base.dtype_is_ptr;
+              return elem;
+            }
+            if (!base.dtype_is_ptr) fail(e.loc, "'element_ty' is only defined on pointer and tile types, not on " + base.c.str());
+            return elem;
+          }
+          if (base.dtype_is_ptr || base.dtype_is_block) {
+            if (attr == "is_ptr" || attr == "is_block") {
+              SVal m;
+              m.kind = SVal::Kind::Method;
+              m.name = attr;
+              m.items = {base};
+              return m;
+            }
+            if (dtype_query(attr, base)) {
+              SVal m;
+              m.kind = SVal::Kind::Method;
+              m.name = attr;
+              m.items = {base};
+              return m;
+            }
+            fail(e.loc, describe(base) + " (a " + (base.dtype_is_block ? "tile" : "pointer") + " type) has no attribute '" + attr +
+                            "'; use .element_ty first");
           }
           if (attr == "primitive_bitwidth" || attr == "int_bitwidth") return SVal::of(ConstValue::of_int(dtype_bits(base.c.dtype)));
-          if (attr == "is_floating") {
-            SVal m = SVal::of(ConstValue::of_bool(is_float(base.c.dtype) && !base.dtype_is_ptr));
+          if (attr == "fp_mantissa_width") {
+            int w = 0;
+            switch (base.c.dtype) {
+              case DType::F16: w = 10; break;
+              case DType::BF16: w = 7; break;
+              case DType::F32: w = 23; break;
+              case DType::F64: w = 52; break;
+              case DType::I1: case DType::I8: case DType::I16: case DType::I32: case DType::I64:
+              case DType::U8: case DType::U16: case DType::U32: case DType::U64:
+                fail(e.loc, "fp_mantissa_width of the integer type " + base.c.str());
+            }
+            return SVal::of(ConstValue::of_int(w));
+          }
+          if (attr == "name") return SVal::of(ConstValue::of_str(base.c.str().substr(3)));
+          if (dtype_query(attr, base)) {
+            SVal m;
+            m.kind = SVal::Kind::Method;
+            m.name = attr;
+            m.items = {base};
             return m;
           }
         }
@@ -1154,18 +1315,19 @@ class IrGen {
       case ExprKind::Slice: fail(e.loc, "a slice is only allowed inside a subscript");
       case ExprKind::Call: return eval_call(e);
       case ExprKind::Binary: return binary(e.bin_op, eval(*e.args[0]), eval(*e.args[1]), e.loc);
-      case ExprKind::Unary: return unary(e.unary_op, eval(*e.args[0]), e.loc);
+      case ExprKind::Unary:
+        return unary(e.unary_op, e.unary_op == UnaryOp::Not ? pointer_truth(eval(*e.args[0])) : eval(*e.args[0]), e.loc);
       case ExprKind::BoolOp: {
-        SVal acc = eval(*e.args[0]);
+        SVal acc = pointer_truth(eval(*e.args[0]));
         for (size_t i = 1; i < e.args.size(); ++i) {
           if (acc.kind == SVal::Kind::Const) {
             bool t = truthy(acc, e.args[i - 1]->loc);
             // Python short-circuit on constexprs: the deciding operand is the result.
             if (e.bool_op == BoolOpKind::And ? !t : t) return acc;
-            acc = eval(*e.args[i]);
+            acc = pointer_truth(eval(*e.args[i]));
             continue;
           }
-          SVal rhs = eval(*e.args[i]);
+          SVal rhs = pointer_truth(eval(*e.args[i]));
           if (rhs.kind == SVal::Kind::Const) {
             bool t = truthy(rhs, e.args[i]->loc);
             if (e.bool_op == BoolOpKind::And ? t : !t) continue;
@@ -1196,7 +1358,7 @@ class IrGen {
         return result;
       }
       case ExprKind::IfExp: {
-        SVal cond = eval(*e.args[0]);
+        SVal cond = pointer_truth(eval(*e.args[0]));
         if (cond.kind == SVal::Kind::Const) return eval(truthy(cond, e.args[0]->loc) ? *e.args[1] : *e.args[2]);
         return SVal::of(where(cond, eval(*e.args[1]), eval(*e.args[2]), e.loc));
       }
@@ -1253,6 +1415,10 @@ class IrGen {
     switch (callee.kind) {
       case SVal::Kind::Builtin: return call_builtin(*callee.spec, bind_call(*callee.spec, e, {}), e.loc);
       case SVal::Kind::Method: {
+        if (callee.items[0].is_const(ConstValue::Kind::DType)) {
+          if (e.args.size() != 1 || !e.keywords.empty()) fail(e.loc, "dtype." + callee.name + "() takes no arguments");
+          return SVal::of(ConstValue::of_bool(*dtype_query(callee.name, callee.items[0])));
+        }
         const BuiltinSpec* spec = find_spec(builtin_specs(), callee.name);
         return call_builtin(*spec, bind_call(*spec, e, {callee.items[0]}), e.loc);
       }
@@ -1606,8 +1772,31 @@ class IrGen {
         SVal denom = binary(BinOp::Add, SVal::of(ConstValue::of_float(1.0)), SVal::of(e), loc);
         return binary(BinOp::Div, SVal::of(ConstValue::of_float(1.0)), denom, loc);
       }
-      case Builtin::Maximum: return SVal::of(elementwise(BinaryKind::Max, *a[0], *a[1], loc));
-      case Builtin::Minimum: return SVal::of(elementwise(BinaryKind::Min, *a[0], *a[1], loc));
+      case Builtin::Maximum: return SVal::of(min_max(BinaryKind::Max, *a[0], *a[1], a[2], loc));
+      case Builtin::Minimum: return SVal::of(min_max(BinaryKind::Min, *a[0], *a[1], a[2], loc));
+      case Builtin::NextPow2: {
+        int64_t n = const_int(*a[0], loc, "next_power_of_2's argument"), p = 1;
+        while (p < n) {
+          if (p > (int64_t{1} << 61)) fail(loc, "next_power_of_2(" + std::to_string(n) + ") overflows 64 bits");
+          p <<= 1;
+        }
+        return SVal::of(ConstValue::of_int(p));
+      }
+      case Builtin::Umulhi: return umulhi(*a[0], *a[1], loc);
+      case Builtin::DebugBarrier:
+        b().create(OpKind::Barrier, loc, {}, {});
+        return SVal::of(ConstValue{});
+      case Builtin::StaticPrint: {
+        std::string text;
+        if (a[0])
+          for (const SVal& v : a[0]->items) text += (text.empty() ? "" : " ") + (v.kind == SVal::Kind::Const ? v.c.str() : describe(v));
+        std::fprintf(stderr, "%s\n", text.c_str());
+        return SVal::of(ConstValue{});
+      }
+      case Builtin::Libdevice: return libdevice_call(spec, a, loc);
+      case Builtin::Rand: case Builtin::Randn: case Builtin::Randint: case Builtin::Randint4x: case Builtin::Rand4x:
+      case Builtin::Randn4x: case Builtin::UintToUniformFloat: case Builtin::PairUniformToNormal: case Builtin::Philox:
+        return random_builtin(spec.id, a, loc);
       case Builtin::PyMin:
       case Builtin::PyMax: {
         const std::vector<SVal>& items = a[0]->items;
@@ -1631,8 +1820,8 @@ class IrGen {
         return SVal::of(b().create(OpKind::Fma, loc, {convert(*a[0], ty, loc), convert(*a[1], ty, loc), convert(*a[2], ty, loc)}, {ty})->result());
       }
       case Builtin::Clamp: {
-        Value* lo = elementwise(BinaryKind::Min, *a[0], *a[2], loc);
-        return SVal::of(elementwise(BinaryKind::Max, SVal::of(lo), *a[1], loc));
+        Value* lo = min_max(BinaryKind::Min, *a[0], *a[2], a[3], loc);
+        return SVal::of(min_max(BinaryKind::Max, SVal::of(lo), *a[1], a[3], loc));
       }
       case Builtin::BroadcastTo: {
         std::vector<int64_t> shape = shape_arg(*a[1], loc);
@@ -1744,6 +1933,125 @@ class IrGen {
     fail(loc, "unhandled builtin");
   }
 
+  // ---- Philox random numbers, bit-identical to triton.language.random (Philox-4x32) ----
+
+  SVal k(int64_t v) { return SVal::of(ConstValue::of_int(v)); }
+
+  // The high 32 bits of the 64-bit product of two 32-bit integers (signed for int32).
+  SVal umulhi(const SVal& x, const SVal& y, const Loc& loc) {
+    DType t = joint_dtype(x, y, loc);
+    if (!is_int(t) || dtype_bits(t) != 32) fail(loc, std::string("umulhi needs int32 or uint32 operands, got ") + dtype_name(t));
+    DType wide = t == DType::U32 ? DType::U64 : DType::I64;
+    Type ty = Type::tile(t, joint_shape({&x, &y}, loc));
+    Value* xw = cast(convert(x, ty, loc), wide, loc);
+    Value* yw = cast(convert(y, ty, loc), wide, loc);
+    SVal prod = binary(BinOp::Mul, SVal::of(xw), SVal::of(yw), loc);
+    return SVal::of(cast(materialize(binary(BinOp::RShift, prod, k(32), loc), loc), t, loc));
+  }
+
+  std::array<SVal, 4> philox(const SVal& seed_in, std::array<SVal, 4> c, const std::optional<SVal>& rounds_arg, const Loc& loc) {
+    int64_t rounds = rounds_arg ? const_int(*rounds_arg, loc, "n_rounds") : 10;
+    if (rounds < 0 || rounds > 64) fail(loc, "n_rounds must be between 0 and 64");
+    Value* seed = materialize(seed_in, loc);
+    if (seed->type.is_tile() || seed->type.is_ptr || !is_int(seed->type.dtype)) fail(loc, "the seed must be an integer scalar, got " + seed->type.str());
+    SVal s = SVal::of(cast(seed, DType::U64, loc));
+    for (SVal& ci : c) {
+      DType d = dtype_of(ci, loc);
+      if (!is_int(d) || dtype_bits(d) != 32)
+        fail(loc, std::string("Philox counters must be 32-bit integers (int32 or uint32 offsets), got ") + dtype_name(d) +
+                      "; 64-bit Philox is not supported");
+      ci = SVal::of(cast(materialize(ci, loc), DType::U32, loc));  // a bitcast: same width
+    }
+    SVal k0 = SVal::of(cast(materialize(binary(BinOp::BitAnd, s, k(0xffffffff), loc), loc), DType::U32, loc));
+    SVal k1 = SVal::of(cast(materialize(binary(BinOp::BitAnd, binary(BinOp::RShift, s, k(32), loc), k(0xffffffff), loc), loc), DType::U32, loc));
+    const int64_t kKeyA = 0x9E3779B9, kKeyB = 0xBB67AE85, kRoundA = 0xD2511F53, kRoundB = 0xCD9E8D57;
+    for (int64_t r = 0; r < rounds; ++r) {
+      SVal c0 = c[0], c2 = c[2];
+      c[0] = binary(BinOp::BitXor, binary(BinOp::BitXor, umulhi(k(kRoundB), c2, loc), c[1], loc), k0, loc);
+      c[2] = binary(BinOp::BitXor, binary(BinOp::BitXor, umulhi(k(kRoundA), c0, loc), c[3], loc), k1, loc);
+      c[1] = binary(BinOp::Mul, k(kRoundB), c2, loc);
+      c[3] = binary(BinOp::Mul, k(kRoundA), c0, loc);
+      k0 = binary(BinOp::Add, k0, k(kKeyA), loc);
+      k1 = binary(BinOp::Add, k1, k(kKeyB), loc);
+    }
+    return c;
+  }
+
+  std::array<SVal, 4> randint4x(const SVal& seed, const SVal& offset, const std::optional<SVal>& rounds, const Loc& loc) {
+    SVal zero = binary(BinOp::Mul, offset, k(0), loc);
+    return philox(seed, {offset, zero, zero, zero}, rounds, loc);
+  }
+
+  SVal uint_to_uniform_float(const SVal& x_in, const Loc& loc) {
+    Value* x = materialize(x_in, loc);
+    DType t = x->type.dtype;
+    if (!is_int(t) || (dtype_bits(t) != 32 && dtype_bits(t) != 64)) fail(loc, "uint_to_uniform_float needs 32- or 64-bit integers, got " + x->type.str());
+    bool narrow = dtype_bits(t) == 32;
+    SVal xs = SVal::of(cast(x, narrow ? DType::I32 : DType::I64, loc));
+    SVal neg = binary(BinOp::Sub, unary(UnaryOp::Neg, xs, loc), k(1), loc);
+    SVal folded = SVal::of(where(compare(CmpOp::Lt, xs, k(0), loc), neg, xs, loc));
+    return binary(BinOp::Mul, folded, SVal::of(ConstValue::of_float(narrow ? 4.6566127342e-10 : 1.0842020432385337e-19)), loc);
+  }
+
+  std::array<SVal, 2> pair_uniform_to_normal(const SVal& u1_in, const SVal& u2, const Loc& loc) {
+    SVal u1 = SVal::of(elementwise(BinaryKind::Max, SVal::of(ConstValue::of_float(1.0e-7)), u1_in, loc));
+    SVal th = binary(BinOp::Mul, SVal::of(ConstValue::of_float(6.283185307179586)), u2, loc);
+    SVal lg = SVal::of(unary_op(UnaryKind::Log, float_operand(u1, loc), loc));
+    SVal r = SVal::of(unary_op(UnaryKind::Sqrt, materialize(binary(BinOp::Mul, SVal::of(ConstValue::of_float(-2.0)), lg, loc), loc), loc));
+    Value* thv = float_operand(th, loc);
+    return {binary(BinOp::Mul, r, SVal::of(unary_op(UnaryKind::Cos, thv, loc)), loc),
+            binary(BinOp::Mul, r, SVal::of(unary_op(UnaryKind::Sin, thv, loc)), loc)};
+  }
+
+  // tl.philox, randint, randint4x, rand, rand4x, randn, randn4x, uint_to_uniform_float, pair_uniform_to_normal.
+  SVal random_builtin(Builtin id, const std::vector<std::optional<SVal>>& a, const Loc& loc) {
+    if (id == Builtin::Philox) {
+      std::array<SVal, 4> c = philox(*a[0], {*a[1], *a[2], *a[3], *a[4]}, a[5], loc);
+      return SVal::tuple({c[0], c[1], c[2], c[3]});
+    }
+    if (id == Builtin::UintToUniformFloat) return uint_to_uniform_float(*a[0], loc);
+    if (id == Builtin::PairUniformToNormal) {
+      std::array<SVal, 2> n = pair_uniform_to_normal(*a[0], *a[1], loc);
+      return SVal::tuple({n[0], n[1]});
+    }
+    std::array<SVal, 4> c = randint4x(*a[0], *a[1], a[2], loc);
+    if (id == Builtin::Randint) return c[0];
+    if (id == Builtin::Randint4x) return SVal::tuple({c[0], c[1], c[2], c[3]});
+    if (id == Builtin::Rand) return uint_to_uniform_float(c[0], loc);
+    std::vector<SVal> u;
+    for (const SVal& ci : c) u.push_back(uint_to_uniform_float(ci, loc));
+    if (id == Builtin::Rand4x) return SVal::tuple(u);
+    std::array<SVal, 2> n1 = pair_uniform_to_normal(u[0], u[1], loc);
+    if (id == Builtin::Randn) return n1[0];
+    std::array<SVal, 2> n2 = pair_uniform_to_normal(u[2], u[3], loc);
+    return SVal::tuple({n1[0], n1[1], n2[0], n2[1]});
+  }
+
+  SVal libdevice_call(const BuiltinSpec& spec, const std::vector<std::optional<SVal>>& a, const Loc& loc) {
+    const LibdeviceFn* f = find_libdevice(spec.name);
+    std::vector<const SVal*> ops;
+    DType t = DType::F32;
+    bool first = true, weak = true;
+    for (int i = 0; i < f->arity; ++i) {
+      const SVal& v = *a[i];
+      if (v.is_value() && v.v->type.is_ptr) fail(loc, std::string("libdevice.") + f->name + " of a pointer");
+      DType d = dtype_of(v, loc);
+      t = first ? d : promote(t, weak, d, !v.is_value());
+      weak = weak && !v.is_value();
+      first = false;
+      ops.push_back(&v);
+    }
+    if (!is_float(t)) t = DType::F32;
+    if (t == DType::F64 && !f->cuda_f64) fail(loc, std::string("libdevice.") + f->name + " has no fp64 version; cast the operands to tl.float32");
+    if (t != DType::F64 && !f->cuda_f32) fail(loc, std::string("libdevice.") + f->name + " only takes fp64 operands, got " + dtype_name(t));
+    Type ty = Type::tile(t, joint_shape(ops, loc));
+    std::vector<Value*> operands;
+    for (const SVal* v : ops) operands.push_back(convert(*v, ty, loc));
+    Op* op = b().create(OpKind::Libdevice, loc, operands, {f->result == LibdeviceResult::I32 ? ty.with_dtype(DType::I32) : ty});
+    op->str = f->name;
+    return SVal::of(op->result());
+  }
+
   SVal dot(const std::vector<std::optional<SVal>>& a, const Loc& loc) {
     Value* x = tile_arg(a[0], loc, "input");
     Value* y = tile_arg(a[1], loc, "other");
@@ -1787,6 +2095,9 @@ class IrGen {
   const Signature& sig_;
   Diagnostics& diags_;
   std::vector<TopLevelDef> defs_;
+  std::vector<TopLevelConstexpr> globals_;
+  std::map<std::string, SVal> global_values_;  // constexpr globals evaluated so far
+  std::set<std::string> evaluating_globals_;
   std::map<std::string, std::unique_ptr<FunctionDef>> parsed_;
   std::unique_ptr<Function> fn_;
   std::optional<Builder> builder_;

@@ -173,4 +173,33 @@ std::vector<TopLevelDef> scan_module(const SourceFile& file) {
   return defs;
 }
 
+std::vector<TopLevelConstexpr> scan_constexpr_globals(const SourceFile& file) {
+  std::vector<TopLevelConstexpr> out;
+  ScanState st;
+  int count = file.line_count();
+  for (int ln = 1; ln <= count; ++ln) {
+    std::string_view line = file.line(ln);
+    bool logical_start = !st.triple_quote && st.depth == 0 && !st.continued;
+    scan_line(line, st);
+    if (!logical_start || line.empty() || !is_ident_char(line[0]) || (line[0] >= '0' && line[0] <= '9')) continue;
+    size_t k = 0;
+    while (k < line.size() && is_ident_char(line[k])) ++k;
+    std::string name(line.substr(0, k));
+    while (k < line.size() && is_space(line[k])) ++k;
+    if (k >= line.size() || (line[k] != '=' && line[k] != ':') || (k + 1 < line.size() && line[k + 1] == '=')) continue;
+    if (name == "def" || name == "class" || name == "if" || name == "for" || name == "while" || name == "with" ||
+        name == "try" || name == "else" || name == "elif" || name == "except" || name == "finally") continue;
+    int last = ln;
+    bool mentions = line.find("constexpr") != std::string_view::npos;
+    while ((st.depth > 0 || st.continued || st.triple_quote) && last < count) {
+      ++last;
+      mentions = mentions || file.line(last).find("constexpr") != std::string_view::npos;
+      scan_line(file.line(last), st);
+    }
+    if (mentions) out.push_back(TopLevelConstexpr{name, ln, last});
+    ln = last;
+  }
+  return out;
+}
+
 }  // namespace tilec

@@ -1,5 +1,5 @@
 // Input: a whole Python module as text (any Python is allowed outside kernels). Output: the
-// line spans of its top-level `def`s with their decorators; nothing inside them is parsed here.
+// line spans of its top-level `def`s with their decorators, and of its constexpr globals.
 #pragma once
 #include <string>
 #include <vector>
@@ -17,5 +17,15 @@ struct TopLevelDef {
 };
 
 std::vector<TopLevelDef> scan_module(const SourceFile& file);
+
+// A column-0 assignment whose line mentions `constexpr` (`BLOCK = tl.constexpr(128)`,
+// `BLOCK: tl.constexpr = 128`): kernels may read these module-level globals.
+struct TopLevelConstexpr {
+  std::string name;
+  int first_line = 0;
+  int last_line = 0;
+};
+
+std::vector<TopLevelConstexpr> scan_constexpr_globals(const SourceFile& file);
 
 }  // namespace tilec

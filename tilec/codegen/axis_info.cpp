@@ -181,6 +181,11 @@ void AxisAnalysis::op(const Op& o) {
     }
     case OpKind::Select: r.cnst = gcd3(in(0).cnst, in(1).cnst, in(2).cnst); break;
     case OpKind::Fma: r.cnst = gcd3(in(0).cnst, in(1).cnst, in(2).cnst); break;
+    case OpKind::Libdevice: {
+      r.cnst = in(0).cnst;
+      for (size_t i = 1; i < o.operands.size(); ++i) r.cnst = std::gcd(r.cnst, in(i).cnst);
+      break;
+    }
     case OpKind::Unary: r.cnst = in(0).cnst; break;
     case OpKind::AddPtr: {
       AxisInfo p = in(0), off = in(1);
@@ -206,6 +211,7 @@ void AxisAnalysis::op(const Op& o) {
     case OpKind::AtomicRMW:
     case OpKind::AtomicCAS:
     case OpKind::Assert:
+    case OpKind::Barrier:
     case OpKind::Yield:
     case OpKind::Condition: break;
     case OpKind::For: {

@@ -11,6 +11,7 @@
 #include <unordered_set>
 
 #include "tilec/codegen/axis_info.h"
+#include "tilec/libdevice.h"
 
 namespace tilec {
 namespace {
@@ -1437,6 +1438,18 @@ class CudaGen {
         break;
       case OpKind::Compare: define(res, [&] { return cmp_expr(op, el(op.operands[0]), el(op.operands[1])); }); break;
       case OpKind::Unary: define(res, [&] { return unary_expr(op, el(op.operands[0])); }); break;
+      case OpKind::Libdevice: {
+        const LibdeviceFn* f = find_libdevice(op.str);
+        DType t = op.operands[0]->type.dtype;
+        define(res, [&] {
+          std::string call = std::string(t == DType::F64 ? f->cuda_f64 : f->cuda_f32) + "(";
+          for (size_t i = 0; i < op.operands.size(); ++i) call += (i ? ", " : "") + to_compute(t, el(op.operands[i]));
+          call += ")";
+          return f->result == LibdeviceResult::I32 ? "static_cast<int>(" + call + ")" : from_compute(t, call);
+        });
+        break;
+      }
+      case OpKind::Barrier: line("__syncthreads();"); break;
       case OpKind::Fma: {
         DType t = res->type.dtype;
         if (!is_float(t)) {
