@@ -184,7 +184,7 @@ struct Frame {
   bool is_helper = false;
   bool returned = false;
   std::optional<SVal> ret;
-  int runtime_nesting = 0;  // depth of runtime for/if/while around the current statement
+  int loop_nesting = 0;  // depth of runtime for/while loops around the current statement
 };
 
 std::vector<int64_t> drop_dim(std::vector<int64_t> s, int axis) {
@@ -287,11 +287,93 @@ class IrGen {
 
   // ---- Statements ----
 
-  void exec_block(const std::vector<StmtPtr>& body) {
-    for (const StmtPtr& s : body) {
+  // Statements still to run after a block ends normally: (block, first index) pairs, innermost
+  // first. An `if` that returns on some path takes the rest of its block (and of the enclosing
+  // blocks) into each branch, so `if c: return` (early exit) needs no jump in the IR.
+  using Continuation = std::vector<std::pair<const std::vector<StmtPtr>*, size_t>>;
+
+  void exec_block(const std::vector<StmtPtr>& body) { exec_seq(body, 0, {}); }
+
+  void exec_seq(const std::vector<StmtPtr>& body, size_t start, const Continuation& cont) {
+    for (size_t i = start; i < body.size(); ++i) {
       if (frame_->returned) return;
-      exec(*s);
+      const Stmt& s = *body[i];
+      if (s.kind == StmtKind::If && contains_return(s.body, s.orelse)) {
+        Continuation next = cont;
+        next.insert(next.begin(), {&body, i + 1});
+        SVal cond = pointer_truth(eval(*s.test));
+        if (cond.kind == SVal::Kind::Const) exec_seq(truthy(cond, s.test->loc) ? s.body : s.orelse, 0, next);
+        else exec_if_returning(s, cond, next);
+        return;
+      }
+      exec(s);
     }
+    if (!cont.empty() && !frame_->returned) exec_seq(*cont[0].first, cont[0].second, Continuation(cont.begin() + 1, cont.end()));
+  }
+
+  // Whether a return sits in these blocks outside loops (returns in loops are rejected later).
+  static bool contains_return(const std::vector<StmtPtr>& a, const std::vector<StmtPtr>& b) {
+    for (const auto* block : {&a, &b})
+      for (const StmtPtr& s : *block) {
+        if (s->kind == StmtKind::Return) return true;
+        if (s->kind == StmtKind::If && contains_return(s->body, s->orelse)) return true;
+      }
+    return false;
+  }
+
+  // A runtime `if` of which some path returns: each branch runs on to the function's end (through
+  // `cont`), and the two return values meet as the If op's results.
+  void exec_if_returning(const Stmt& s, const SVal& cond, const Continuation& cont) {
+    Value* c = to_bool(cond, s.test->loc);
+    if (c->type.is_tile()) fail(s.test->loc, "an 'if' condition must be a scalar, got " + c->type.str() + "; use tl.where for elementwise choices");
+    Op* op = b().create(OpKind::If, s.loc, {c}, {});
+    op->regions.resize(2);
+    Region* saved = b().region();
+    std::map<std::string, SVal> before = frame_->env;
+    std::vector<SVal> rets;
+    for (int branch = 0; branch < 2; ++branch) {
+      frame_->env = before;
+      frame_->returned = false;
+      frame_->ret.reset();
+      b().set_region(&op->regions[branch]);
+      exec_seq(branch == 0 ? s.body : s.orelse, 0, cont);
+      rets.push_back(frame_->ret ? *frame_->ret : SVal::of(ConstValue{}));
+    }
+    std::vector<SVal> then_items = rets[0].kind == SVal::Kind::Tuple ? rets[0].items : std::vector<SVal>{rets[0]};
+    std::vector<SVal> else_items = rets[1].kind == SVal::Kind::Tuple ? rets[1].items : std::vector<SVal>{rets[1]};
+    if (then_items.size() != else_items.size() || rets[0].kind != rets[1].kind)
+      fail(s.loc, "the branches of this 'if' return " + describe(rets[0]) + " and " + describe(rets[1]));
+    std::vector<SVal> merged(then_items.size());
+    std::vector<size_t> runtime;
+    std::vector<Type> types;
+    for (size_t i = 0; i < then_items.size(); ++i) {
+      const SVal &tv = then_items[i], &ev = else_items[i];
+      if (tv.kind == SVal::Kind::Const && ev.kind == SVal::Kind::Const && tv.c.str() == ev.c.str()) {
+        merged[i] = tv;
+        continue;
+      }
+      if (!(tv.is_value() || tv.is_number()) || !(ev.is_value() || ev.is_number()))
+        fail(s.loc, "the branches of this 'if' return " + describe(tv) + " and " + describe(ev));
+      runtime.push_back(i);
+      types.push_back(join_type("the return value", tv, ev, s.loc));
+    }
+    for (int branch = 0; branch < 2; ++branch) {
+      b().set_region(&op->regions[branch]);
+      std::vector<Value*> vals;
+      for (size_t j = 0; j < runtime.size(); ++j)
+        vals.push_back(convert(branch == 0 ? then_items[runtime[j]] : else_items[runtime[j]], types[j], s.loc));
+      b().create(OpKind::Yield, s.loc, vals, {});
+    }
+    b().set_region(saved);
+    for (size_t j = 0; j < runtime.size(); ++j) {
+      Value* r = fn_->new_value(types[j], "ret");
+      r->def = op;
+      op->results.push_back(r);
+      merged[runtime[j]] = SVal::of(r);
+    }
+    frame_->env = before;
+    frame_->ret = rets[0].kind == SVal::Kind::Tuple ? SVal::tuple(merged) : merged[0];
+    frame_->returned = true;
   }
 
   void exec(const Stmt& s) {
@@ -314,8 +396,8 @@ class IrGen {
       case StmtKind::For: exec_for(s); return;
       case StmtKind::While: exec_while(s); return;
       case StmtKind::Return: {
-        if (frame_->runtime_nesting > 0)
-          fail(s.loc, "'return' inside a runtime for/while/if is not supported; assign the result to a variable and return once at the end of the function");
+        if (frame_->loop_nesting > 0)
+          fail(s.loc, "'return' inside a runtime for/while loop is not supported; assign the result to a variable and return after the loop");
         if (!frame_->is_helper && s.value)
           fail(s.loc, "a kernel cannot return a value; store results through a pointer with tl.store");
         frame_->ret = s.value ? eval(*s.value) : SVal::of(ConstValue{});
@@ -433,7 +515,6 @@ class IrGen {
     op->regions.resize(2);
     Region* saved = b().region();
     std::map<std::string, SVal> before = frame_->env;
-    ++frame_->runtime_nesting;
     b().set_region(&op->regions[0]);
     exec_block(s.body);
     std::map<std::string, SVal> then_env = frame_->env;
@@ -441,7 +522,6 @@ class IrGen {
     b().set_region(&op->regions[1]);
     exec_block(s.orelse);
     std::map<std::string, SVal> else_env = frame_->env;
-    --frame_->runtime_nesting;
 
     std::set<std::string> assigned;
     collect_assigned(s.body, assigned);
@@ -562,9 +642,9 @@ class IrGen {
     for (size_t i = 0; i < carried.size(); ++i) frame_->env[carried[i]] = SVal::of(body.args[1 + i]);
     Region* saved = b().region();
     b().set_region(&body);
-    ++frame_->runtime_nesting;
+    ++frame_->loop_nesting;
     exec_block(s.body);
-    --frame_->runtime_nesting;
+    --frame_->loop_nesting;
     std::vector<Value*> yields;
     for (size_t i = 0; i < carried.size(); ++i) yields.push_back(carried_out(carried[i], body.args[1 + i]->type, s.loc));
     b().create(OpKind::Yield, s.loc, yields, {});
@@ -586,7 +666,7 @@ class IrGen {
     op->regions.resize(2);
     std::map<std::string, SVal> before = frame_->env;
     Region* saved = b().region();
-    ++frame_->runtime_nesting;
+    ++frame_->loop_nesting;
     Region& cond_region = op->regions[0];
     for (size_t i = 0; i < carried.size(); ++i) {
       cond_region.args.push_back(fn_->new_value(inits[i]->type, carried[i]));
@@ -609,7 +689,7 @@ class IrGen {
     std::vector<Value*> yields;
     for (size_t i = 0; i < carried.size(); ++i) yields.push_back(carried_out(carried[i], inits[i]->type, s.loc));
     b().create(OpKind::Yield, s.loc, yields, {});
-    --frame_->runtime_nesting;
+    --frame_->loop_nesting;
     b().set_region(saved);
     frame_->env = before;
     for (size_t i = 0; i < carried.size(); ++i) {
@@ -1865,8 +1945,14 @@ class IrGen {
         return SVal::of(permute(x, order, loc));
       }
       case Builtin::Cast: {
-        if (flag(a[3], loc)) fail(loc, "bitcast is not supported yet");
         DType t = const_dtype_arg(*a[1], loc);
+        if (flag(a[3], loc)) {
+          // Between integers of one width a conversion keeps the bits (two's complement).
+          DType from = dtype_of(*a[0], loc);
+          if (!is_int(from) || !is_int(t) || dtype_bits(from) != dtype_bits(t) || from == DType::I1 || t == DType::I1)
+            fail(loc, std::string("bitcast from ") + dtype_name(from) + " to " + dtype_name(t) +
+                          " is not supported (only between integer types of one width)");
+        }
         if (a[0]->is_number()) return SVal::of(constant(Type::scalar(t), a[0]->c, loc));
         return SVal::of(cast(tile_arg(a[0], loc, "input"), t, loc));
       }

@@ -259,6 +259,8 @@ class Autotuner:
         finally:
             for name, value in saved.items():
                 _restore(nargs[name], value)
+            for name in self.reset_to_zero:  # the real launch starts from zeros, as each timing run did
+                _zero(nargs[name])
         best = min(configs, key=lambda c: timings[c][0])
         if timings[best][0] == float("inf"):
             raise errors[configs[0]]
