@@ -110,6 +110,7 @@ const char* reduce_name(ReduceKind k) {
 const char* scan_name(ScanKind k) {
   switch (k) {
     case ScanKind::CumSum: return "cumsum";
+    case ScanKind::CumProd: return "cumprod";
   }
   return "?";
 }

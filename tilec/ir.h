@@ -50,7 +50,7 @@ enum class BinaryKind { Add, Sub, Mul, Div, Rem, Shl, Shr, And, Or, Xor, Max, Mi
 enum class CmpKind { Eq, Ne, Lt, Le, Gt, Ge };
 enum class UnaryKind { Neg, Not, Exp, Exp2, Log, Log2, Sqrt, Rsqrt, Abs, Sin, Cos, Erf, Floor, Ceil };
 enum class ReduceKind { Sum, Max, Min, ArgMax, ArgMin };
-enum class ScanKind { CumSum };
+enum class ScanKind { CumSum, CumProd };
 enum class AtomicKind { Add, Max, Min, Xchg };
 enum class HintKind { MultipleOf, MaxContiguous };
 enum class DotPrecision { IEEE, TF32 };

@@ -30,6 +30,7 @@ enum class Builtin {
   AtomicMax, AtomicMin, AtomicCas, AtomicXchg, MultipleOf, MaxContiguous, StaticAssert, DeviceAssert,
   TlRange, StaticRange, PyRange, PyMin, PyMax, PyAbs, PyLen, PyInt, PyFloat, NextPow2, Umulhi, DebugBarrier,
   StaticPrint, Libdevice, Rand, Randn, Randint, Randint4x, Rand4x, Randn4x, UintToUniformFloat, PairUniformToNormal, Philox,
+  CumProd, Split, Join, Flip, XorSum,
 };
 
 struct BuiltinSpec {
@@ -97,6 +98,11 @@ const std::vector<BuiltinSpec>& builtin_specs() {
       {"range", Builtin::TlRange, {"arg1", "arg2", "step", "num_stages", "loop_unroll_factor", "flatten", "warp_specialize"}, 1, false},
       {"static_range", Builtin::StaticRange, {"arg1", "arg2", "step"}, 1, false},
       {"next_power_of_2", Builtin::NextPow2, {"n"}, 1, false},
+      {"cumprod", Builtin::CumProd, {"input", "axis", "reverse"}, 1, false},
+      {"split", Builtin::Split, {"a"}, 1, false},
+      {"join", Builtin::Join, {"a", "b"}, 2, false},
+      {"flip", Builtin::Flip, {"x", "dim"}, 1, false},
+      {"xor_sum", Builtin::XorSum, {"input", "axis", "keep_dims"}, 1, false},
       {"umulhi", Builtin::Umulhi, {"x", "y"}, 2, false},
       {"debug_barrier", Builtin::DebugBarrier, {}, 0, false},
       {"static_print", Builtin::StaticPrint, {"values"}, 0, true},
@@ -145,7 +151,7 @@ bool is_tile_method(const std::string& name) {
   static const std::set<std::string> methods = {
       "to", "sum", "max", "min", "argmax", "argmin", "cumsum", "exp", "exp2", "log", "log2", "sqrt", "rsqrt",
       "abs", "sin", "cos", "sigmoid", "erf", "floor", "ceil", "broadcast_to", "expand_dims", "reshape", "view",
-      "trans", "permute", "cast"};
+      "trans", "permute", "cast", "cumprod", "split", "flip", "xor_sum"};
   return methods.count(name) > 0;
 }
 
@@ -1816,13 +1822,16 @@ class IrGen {
       case Builtin::ArgMin:
         if (a[2] && !flag(a[2], loc)) fail(loc, "tie_break_left=False is not supported");
         return reduce(spec.id == Builtin::ArgMax ? ReduceKind::ArgMax : ReduceKind::ArgMin, {a[0], a[1]}, flag(a[3], loc), loc);
-      case Builtin::CumSum: {
+      case Builtin::CumSum:
+      case Builtin::CumProd: {
         Value* x = tile_arg(a[0], loc, "input");
-        if (!x->type.is_tile()) fail(loc, "cumsum needs a tile");
-        if (flag(a[2], loc)) fail(loc, "cumsum(reverse=True) is not supported");
-        if (auto t = a[3] ? std::optional<DType>(const_dtype_arg(*a[3], loc)) : sum_dtype(x->type.dtype)) x = cast(x, *t, loc);
+        if (!x->type.is_tile() || x->type.is_ptr) fail(loc, std::string(spec.name) + " needs a tile of numbers");
+        if (flag(a[2], loc)) fail(loc, std::string(spec.name) + "(reverse=True) is not supported");
+        if (spec.id == Builtin::CumSum) {
+          if (auto t = a[3] ? std::optional<DType>(const_dtype_arg(*a[3], loc)) : sum_dtype(x->type.dtype)) x = cast(x, *t, loc);
+        }
         Op* op = b().create(OpKind::Scan, loc, {x}, {x->type});
-        op->scan = ScanKind::CumSum;
+        op->scan = spec.id == Builtin::CumSum ? ScanKind::CumSum : ScanKind::CumProd;
         op->axis = norm_axis(a[1] ? const_int(*a[1], loc, "axis") : 0, x->type.shape.size(), loc);
         return SVal::of(op->result());
       }
@@ -1863,6 +1872,35 @@ class IrGen {
         return SVal::of(ConstValue::of_int(p));
       }
       case Builtin::Umulhi: return umulhi(*a[0], *a[1], loc);
+      case Builtin::Split: {
+        std::array<Value*, 2> parts = split_last(tile_arg(a[0], loc, "a"), loc);
+        return SVal::tuple({SVal::of(parts[0]), SVal::of(parts[1])});
+      }
+      case Builtin::Join: return SVal::of(join(*a[0], *a[1], loc));
+      case Builtin::Flip: {
+        Value* x = tile_arg(a[0], loc, "x");
+        if (!x->type.is_tile()) fail(loc, "flip needs a tile");
+        size_t rank = x->type.shape.size();
+        int dim = norm_axis(a[1] ? const_int(*a[1], loc, "dim") : static_cast<int64_t>(rank) - 1, rank, loc);
+        return SVal::of(flip(x, dim, loc));
+      }
+      case Builtin::XorSum: {
+        Value* x = tile_arg(a[0], loc, "input");
+        if (!is_int(x->type.dtype) || x->type.is_ptr || x->type.dtype == DType::I1) fail(loc, "xor_sum needs a tile of integers, got " + x->type.str());
+        if (!x->type.is_tile()) return SVal::of(x);
+        std::vector<int64_t> orig = x->type.shape;
+        int axis = 0;
+        if (!a[1]) x = reshape(x, {x->type.numel()}, loc);
+        else axis = norm_axis(const_int(*a[1], loc, "axis"), orig.size(), loc);
+        Value* r = xor_reduce(x, axis, loc);
+        if (flag(a[2], loc)) {
+          std::vector<int64_t> kept = orig;
+          if (a[1]) kept[axis] = 1;
+          else kept.assign(orig.size(), 1);
+          r = reshape(r, kept, loc);
+        }
+        return SVal::of(r);
+      }
       case Builtin::DebugBarrier:
         b().create(OpKind::Barrier, loc, {}, {});
         return SVal::of(ConstValue{});
@@ -2017,6 +2055,110 @@ class IrGen {
         fail(loc, "float() needs a constexpr number; use .to(tl.float32) for tiles");
     }
     fail(loc, "unhandled builtin");
+  }
+
+  // ---- split, join, flip and xor_sum, built from reshape/permute/select/reduce ----
+
+  Value* arange2(const Loc& loc) {
+    Op* op = b().create(OpKind::Arange, loc, {}, {Type::tile(DType::I32, {2})});
+    op->ints = {0, 2};
+    return op->result();
+  }
+
+  // The two halves of a tile whose last dimension is 2. Each half is a sum over that dimension of
+  // one element and a zero (exact, NaN included); -0.0, which that sum turns into +0.0, is told
+  // apart by the sign of the matching sum of 1/x.
+  std::array<Value*, 2> split_last(Value* x, const Loc& loc) {
+    const std::vector<int64_t>& s = x->type.shape;
+    if (s.empty() || s.back() != 2) fail(loc, "split needs a tile whose last dimension is 2, got " + x->type.str());
+    if (x->type.is_ptr) fail(loc, "split of a tile of pointers is not supported");
+    DType t = x->type.dtype;
+    Value* xv = t == DType::I1 ? cast(x, DType::I8, loc) : x;
+    std::array<Value*, 2> out{};
+    for (int k = 0; k < 2; ++k) {
+      SVal mask = compare(CmpOp::Eq, SVal::of(arange2(loc)), SVal::of(ConstValue::of_int(k)), loc);
+      SVal zero = SVal::of(is_float(t) ? ConstValue::of_float(0.0) : ConstValue::of_int(0));
+      Value* picked = where(mask, SVal::of(xv), zero, loc);
+      Value* half = materialize(reduce(ReduceKind::Sum, {SVal::of(picked), SVal::of(ConstValue::of_int(-1))}, false, loc), loc);
+      if (is_float(t)) {
+        // 1/x is -inf exactly for -0.0: its sum over the pair gives the zero's sign back.
+        SVal recip = binary(BinOp::Div, SVal::of(ConstValue::of_float(1.0)), SVal::of(xv), loc);
+        Value* rsum = materialize(reduce(ReduceKind::Sum, {SVal::of(where(mask, recip, zero, loc)), SVal::of(ConstValue::of_int(-1))}, false, loc), loc);
+        SVal neg_zero = SVal::of(elementwise(BinaryKind::And, compare(CmpOp::Eq, SVal::of(half), zero, loc), compare(CmpOp::Lt, SVal::of(rsum), zero, loc), loc));
+        half = where(neg_zero, SVal::of(ConstValue::of_float(-0.0)), SVal::of(half), loc);
+      }
+      out[k] = t == DType::I1 ? cast(half, DType::I1, loc) : half;
+    }
+    return out;
+  }
+
+  // A new last dimension of 2 holding a and b (broadcast together first).
+  Value* join(const SVal& a, const SVal& c, const Loc& loc) {
+    for (const SVal* v : {&a, &c})
+      if (v->is_value() && v->v->type.is_ptr) fail(loc, "join of pointers is not supported");
+    Type ty = Type::tile(joint_dtype(a, c, loc), joint_shape({&a, &c}, loc));
+    std::vector<int64_t> s1 = ty.shape, s2 = ty.shape;
+    s1.push_back(1);
+    s2.push_back(2);
+    Value* x = broadcast_to(reshape(convert(a, ty, loc), s1, loc), s2, loc);
+    Value* y = broadcast_to(reshape(convert(c, ty, loc), s1, loc), s2, loc);
+    SVal first = compare(CmpOp::Eq, SVal::of(arange2(loc)), SVal::of(ConstValue::of_int(0)), loc);
+    return where(first, SVal::of(x), SVal::of(y), loc);
+  }
+
+  // Moves dimension `axis` last (forward) or back from last to `axis` (inverse).
+  Value* move_axis_last(Value* x, int axis, bool inverse, const Loc& loc) {
+    int r = static_cast<int>(x->type.shape.size());
+    std::vector<int64_t> order;
+    if (!inverse) {
+      for (int d = 0; d < r; ++d)
+        if (d != axis) order.push_back(d);
+      order.push_back(axis);
+    } else {
+      for (int d = 0; d < r - 1; ++d) {
+        if (d == axis) order.push_back(r - 1);
+        order.push_back(d);
+      }
+      if (axis == r - 1) order.push_back(r - 1);
+    }
+    return permute(x, order, loc);
+  }
+
+  // The dimension of power-of-two size n becomes log2(n) dimensions of 2 (most significant first).
+  Value* binary_dims(Value* x, int axis, int* steps, const Loc& loc) {
+    std::vector<int64_t> s = x->type.shape, out(s.begin(), s.begin() + axis);
+    *steps = 0;
+    for (int64_t n = s[axis]; n > 1; n /= 2) ++*steps;
+    out.insert(out.end(), *steps, 2);
+    out.insert(out.end(), s.begin() + axis + 1, s.end());
+    return reshape(x, out, loc);
+  }
+
+  Value* flip(Value* x, int dim, const Loc& loc) {
+    std::vector<int64_t> orig = x->type.shape;
+    int steps = 0;
+    Value* y = binary_dims(x, dim, &steps, loc);
+    for (int i = 0; i < steps; ++i) {
+      Value* last = move_axis_last(y, dim + i, false, loc);
+      std::array<Value*, 2> halves = split_last(last, loc);
+      y = move_axis_last(join(SVal::of(halves[1]), SVal::of(halves[0]), loc), dim + i, true, loc);
+    }
+    return reshape(y, orig, loc);
+  }
+
+  Value* xor_reduce(Value* x, int axis, const Loc& loc) {
+    int steps = 0;
+    Value* y = binary_dims(x, axis, &steps, loc);
+    if (steps == 0) {
+      std::vector<int64_t> s = y->type.shape;
+      s.erase(s.begin() + axis);
+      return reshape(y, s, loc);
+    }
+    for (int i = 0; i < steps; ++i) {
+      std::array<Value*, 2> halves = split_last(move_axis_last(y, axis, false, loc), loc);
+      y = materialize(binary(BinOp::BitXor, SVal::of(halves[0]), SVal::of(halves[1]), loc), loc);
+    }
+    return y;
   }
 
   // ---- Philox random numbers, bit-identical to triton.language.random (Philox-4x32) ----

@@ -1173,19 +1173,20 @@ class CppGen {
     Split s = split(x->type, op->axis);
     std::string T = ctype(r->type.dtype);
     std::string acc_t = r->type.dtype == DType::F16 || r->type.dtype == DType::BF16 ? "float" : T;
+    const char *init = "0", *update = " += ";
     switch (op->scan) {
-      case ScanKind::CumSum:
-        line("for (int o = 0; o < " + num(s.outer) + "; ++o)");
-        line("  for (int in = 0; in < " + num(s.inner) + "; ++in) {");
-        line("    " + acc_t + " acc = 0;");
-        line("    for (int k = 0; k < " + num(s.len) + "; ++k) {");
-        std::string idx = "(o * " + num(s.len) + " + k) * " + num(s.inner) + " + in";
-        line("      acc += " + elem(x, idx) + ";");
-        line("      " + n + "[" + idx + "] = " + T + "(acc);");
-        line("    }");
-        line("  }");
-        break;
+      case ScanKind::CumSum: break;
+      case ScanKind::CumProd: init = "1"; update = " *= "; break;
     }
+    line("for (int o = 0; o < " + num(s.outer) + "; ++o)");
+    line("  for (int in = 0; in < " + num(s.inner) + "; ++in) {");
+    line("    " + acc_t + " acc = " + init + ";");
+    line("    for (int k = 0; k < " + num(s.len) + "; ++k) {");
+    std::string idx = "(o * " + num(s.len) + " + k) * " + num(s.inner) + " + in";
+    line("      acc" + std::string(update) + elem(x, idx) + ";");
+    line("      " + n + "[" + idx + "] = " + T + "(acc);");
+    line("    }");
+    line("  }");
   }
 
   // Operands in the accumulator's type, as arrays (half inputs become float).

@@ -1063,8 +1063,13 @@ class CudaGen {
     if (l.guard) line("if (e >= " + std::to_string(l.n) + ") continue;");
     line("const int pos = (e / " + std::to_string(inner) + ") % " + std::to_string(len) + ";");
     line("const int base = e - pos * " + std::to_string(inner) + ";");
-    line(cts + " s = 0;");
-    line("for (int l = 0; l <= pos; ++l) s += xs[base + l * " + std::to_string(inner) + "];");
+    const char *init = "0", *update = " += ";
+    switch (op.scan) {
+      case ScanKind::CumSum: break;
+      case ScanKind::CumProd: init = "1"; update = " *= "; break;
+    }
+    line(cts + " s = " + std::string(init) + ";");
+    line("for (int l = 0; l <= pos; ++l) s" + std::string(update) + "xs[base + l * " + std::to_string(inner) + "];");
     line(name(res) + "[i] = " + from_compute(t, "s") + ";");
     close();
     line("__syncthreads();");

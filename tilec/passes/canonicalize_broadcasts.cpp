@@ -13,7 +13,11 @@ void run(Region& r, std::unordered_map<Value*, Value*>& forward) {
     switch (op->kind) {
       case OpKind::Broadcast: case OpKind::ExpandDims: case OpKind::Reshape: case OpKind::Permute: {
         Value* src = op->operands[0];
-        if (src->type == op->result()->type) {
+        // A permute of a square tile keeps the type but still moves elements.
+        bool moves = false;
+        if (op->kind == OpKind::Permute)
+          for (size_t i = 0; i < op->ints.size(); ++i) moves = moves || op->ints[i] != static_cast<int64_t>(i);
+        if (src->type == op->result()->type && !moves) {
           forward[op->result()] = src;
           break;
         }
