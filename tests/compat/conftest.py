@@ -1,5 +1,5 @@
-"""Fixtures of the compatibility suite: a per-test seeded generator, and helpers that keep
-autotuning fast (tiny warmup/rep) and independent of results stored by earlier runs."""
+"""Fixtures of the compatibility suite: a per-test seeded generator, and `retune`, which keeps
+autotuning tests independent of winners stored by earlier runs."""
 import hashlib
 
 import numpy as np
@@ -16,9 +16,3 @@ def rng(request):
 def retune(monkeypatch):
     """Autotuning benchmarks again instead of reading winners stored by an earlier run."""
     monkeypatch.setenv("TILEC_AUTOTUNE", "retune")
-
-
-def close(out, ref, tol=1e-5):
-    out = np.asarray(out, dtype=np.float64)
-    ref = np.asarray(ref, dtype=np.float64)
-    np.testing.assert_allclose(out, ref, rtol=tol, atol=tol)

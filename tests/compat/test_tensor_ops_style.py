@@ -6,7 +6,7 @@ import pytest
 
 import tilec as triton
 import tilec.language as tl
-from conftest import close
+from compat_check import close
 
 
 @triton.jit
