@@ -20,6 +20,24 @@ std::string scan(const std::string& text) {
   return out;
 }
 
+TEST(ModuleScan, FindsConstexprGlobals) {
+  std::string text =
+      "import tilec.language as tl\n"   // 1
+      "BLOCK = tl.constexpr(128)\n"     // 2
+      "MODE: tl.constexpr = 1\n"        // 3
+      "PLAIN = 4\n"                     // 4
+      "SIZES = tl.constexpr(\n"         // 5
+      "    BLOCK * 2)\n"                // 6
+      "if True:\n"                      // 7
+      "    INNER = tl.constexpr(3)\n"   // 8
+      "a == tl.constexpr(1)\n";         // 9
+  SourceFile file("m.py", text);
+  std::string out;
+  for (const TopLevelConstexpr& g : scan_constexpr_globals(file))
+    out += g.name + " " + std::to_string(g.first_line) + " " + std::to_string(g.last_line) + "\n";
+  EXPECT_EQ(out, "BLOCK 2 2\nMODE 3 3\nSIZES 5 6\n");
+}
+
 TEST(ModuleScan, FindsDecoratedDefs) {
   std::string text =
       "import triton\n"                       // 1
