@@ -201,7 +201,8 @@ std::vector<int64_t> drop_dim(std::vector<int64_t> s, int axis) {
 class IrGen {
  public:
   IrGen(const SourceFile& file, const Signature& sig, Diagnostics& diags)
-      : file_(file), sig_(sig), diags_(diags), defs_(scan_module(file)), globals_(scan_constexpr_globals(file)) {}
+      : file_(file), sig_(sig), diags_(diags), defs_(scan_module(file)), globals_(scan_constexpr_globals(file)),
+        imports_(scan_imports(file)) {}
 
   std::unique_ptr<Function> run(const std::string& kernel) {
     try {
@@ -1123,6 +1124,7 @@ class IrGen {
     auto it = frame_->env.find(name);
     if (it != frame_->env.end()) return it->second;
     if (std::optional<SVal> g = constexpr_global(name, loc)) return *g;
+    if (std::optional<SVal> m = imported(name, loc)) return *m;
     if (name == "tl" || name == "language") return module("tl");
     if (name == "tilec" || name == "triton") return module("tilec");
     if (name == "math" || name == "libdevice") return module("tl");
@@ -1193,6 +1195,25 @@ class IrGen {
     if (v.kind != SVal::Kind::Const && v.kind != SVal::Kind::Tuple)
       fail(s->value->loc, "module-level constexpr '" + name + "' must be a compile-time value, got " + describe(v));
     return global_values_[name] = v;
+  }
+
+  // A name bound by a top-level import of tilec/triton: `import triton.language.extra.libdevice
+  // as ld`, `from tilec.language import math as tlm`, `from triton.language.extra.cuda.libdevice
+  // import tanh as fast_tanh`. Modules are the tl namespace; a function is its tl builtin.
+  std::optional<SVal> imported(const std::string& name, const Loc& loc) {
+    const TopLevelImport* found = nullptr;
+    for (const TopLevelImport& i : imports_)
+      if (i.alias == name) found = &i;
+    if (!found) return std::nullopt;
+    const std::string& t = found->target;
+    std::string root = t.substr(0, t.find('.'));
+    if (root != "triton" && root != "tilec") return std::nullopt;
+    if (t == root) return module("tilec");
+    std::string last = t.substr(t.rfind('.') + 1);
+    if (find_spec(builtin_specs(), last) || find_libdevice_spec(last) || dtype_attr(last) || last == "PropagateNan" || last == "constexpr")
+      return module_attr("tl", last, loc);
+    if (last == "next_power_of_2" || last == "cdiv") return module_attr("tilec", last, loc);
+    return module("tl");
   }
 
   static SVal module(const std::string& name) {
@@ -2324,6 +2345,7 @@ class IrGen {
   Diagnostics& diags_;
   std::vector<TopLevelDef> defs_;
   std::vector<TopLevelConstexpr> globals_;
+  std::vector<TopLevelImport> imports_;
   std::map<std::string, SVal> global_values_;  // constexpr globals evaluated so far
   std::set<std::string> evaluating_globals_;
   std::map<std::string, std::unique_ptr<FunctionDef>> parsed_;

@@ -1,5 +1,6 @@
 // Input: a whole Python module as text (any Python is allowed outside kernels). Output: the
-// line spans of its top-level `def`s with their decorators, and of its constexpr globals.
+// line spans of its top-level `def`s with their decorators and of its constexpr globals, and
+// the names its top-level imports bind.
 #pragma once
 #include <string>
 #include <vector>
@@ -27,5 +28,15 @@ struct TopLevelConstexpr {
 };
 
 std::vector<TopLevelConstexpr> scan_constexpr_globals(const SourceFile& file);
+
+// A column-0 import binding a name: `import a.b as c` (c -> a.b), `import a.b` (a -> a),
+// `from a.b import c as d` (d -> a.b.c), `from a.b import c` (c -> a.b.c). Relative imports
+// (`from .x import y`) keep their leading dots in `target`.
+struct TopLevelImport {
+  std::string alias;
+  std::string target;
+};
+
+std::vector<TopLevelImport> scan_imports(const SourceFile& file);
 
 }  // namespace tilec

@@ -9,7 +9,11 @@ import pytest
 
 import tilec as triton
 import tilec.language as tl
+import tilec.language.extra.cuda.libdevice as ld
+import tilec.language.math as tlmath
+from tilec import next_power_of_2 as tlc_next_pow2
 from tilec.language.extra import libdevice
+from tilec.language.extra.cuda.libdevice import tanh as fast_tanh
 from compat_check import close
 
 MASK32 = 0xFFFFFFFF
@@ -225,3 +229,20 @@ def test_autotuned_atomic_sum(rng, retune, n):
     sum_kernel[lambda meta: (triton.cdiv(n, meta["BLOCK"]),)](x, out, n)
     assert out[0] == x.sum(), "benchmark runs leaked into the output: reset_to_zero was not applied"
     assert sum_kernel.best_config.kwargs["BLOCK"] in (128, 512)
+
+
+@triton.jit
+def aliased_names_kernel(x_ptr, out_ptr, N: tl.constexpr):
+    # FlagGems reaches libdevice through shim modules and renamed imports.
+    offs = tl.arange(0, N)
+    x = tl.load(x_ptr + offs)
+    y = fast_tanh(x) + tlmath.log1p(x) + ld.atan(x) + tlc_next_pow2(N) * 0
+    tl.store(out_ptr + offs, y)
+
+
+def test_import_aliases(rng):
+    x = rng.uniform(0, 1, 32).astype(np.float32)
+    out = np.empty_like(x)
+    aliased_names_kernel[(1,)](x, out, N=32)
+    x64 = x.astype(np.float64)
+    close(out, np.tanh(x64) + np.log1p(x64) + np.arctan(x64), 1e-5)

@@ -38,6 +38,22 @@ TEST(ModuleScan, FindsConstexprGlobals) {
   EXPECT_EQ(out, "BLOCK 2 2\nMODE 3 3\nSIZES 5 6\n");
 }
 
+TEST(ModuleScan, FindsImportAliases) {
+  std::string text =
+      "import triton\n"
+      "import triton.language as tl, numpy as np\n"
+      "from triton.language.extra import libdevice as ld  # comment\n"
+      "from tilec.language.math import (tanh, erf as gauss)\n"
+      "from .utils import helper\n"
+      "if x:\n"
+      "    import inner\n";
+  SourceFile file("m.py", text);
+  std::string out;
+  for (const TopLevelImport& i : scan_imports(file)) out += i.alias + "=" + i.target + "\n";
+  EXPECT_EQ(out, "triton=triton\ntl=triton.language\nnp=numpy\nld=triton.language.extra.libdevice\n"
+                 "tanh=tilec.language.math.tanh\ngauss=tilec.language.math.erf\nhelper=.utils.helper\n");
+}
+
 TEST(ModuleScan, FindsDecoratedDefs) {
   std::string text =
       "import triton\n"                       // 1
