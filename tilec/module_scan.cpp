@@ -215,6 +215,7 @@ std::vector<TopLevelImport> scan_imports(const SourceFile& file) {
       size_t imp = line.find(" import ");
       if (imp == std::string_view::npos) continue;
       std::string module(trim(line.substr(4, imp - 4)));
+      if (module.empty()) continue;
       std::string_view rest = line.substr(imp + 8);
       while (!rest.empty()) {
         size_t comma = rest.find(',');

@@ -1,5 +1,6 @@
 // Input: whole Python modules as strings. Output: checks that only real column-0 defs are found,
-// with decorator, body-end and is_jit spans; random bytes must never crash the scanner.
+// with decorator, body-end and is_jit spans, plus constexpr globals and import aliases; random
+// bytes must never crash the scanners.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -133,12 +134,18 @@ TEST(ModuleScan, RandomBytesNeverCrash) {
     std::string text(rng() % 400, '\0');
     for (char& c : text) c = static_cast<char>(rng() % 256);
     if (seed % 3 == 0) text = "@jit\ndef k(x):\n" + text;
+    if (seed % 3 == 1) text = "from " + text.substr(0, 9) + " import " + text + "\nX = tl.constexpr(" + text;
     SourceFile file("m.py", text);
     for (const TopLevelDef& d : scan_module(file)) {
       ASSERT_LE(d.first_line, d.def_line);
       ASSERT_LE(d.def_line, d.last_line);
       ASSERT_LE(d.last_line, file.line_count());
     }
+    for (const TopLevelConstexpr& g : scan_constexpr_globals(file)) {
+      ASSERT_LE(g.first_line, g.last_line);
+      ASSERT_LE(g.last_line, file.line_count());
+    }
+    scan_imports(file);
   }
 }
 
