@@ -14,9 +14,8 @@ cmake --build build -j"$jobs"
 
 export TILEC_CACHE_DIR="${TILEC_CACHE_DIR:-$PWD/build/test-cache}"
 # Every test kernel compiled for the CPU is also compiled through NVRTC for sm_80 and sm_90.
-TILEC_CHECK_CUDA_ARCHS=80,90 PYTHONPATH="$PWD/build/python" python3 -m pytest -q tests/python
-# The compatibility suite: kernels written as real Triton projects write them (tests/compat/README.md).
-TILEC_CHECK_CUDA_ARCHS=80,90 PYTHONPATH="$PWD/build/python" python3 -m pytest -q tests/compat
+# tests/compat: kernels written as real Triton projects write them (tests/compat/README.md).
+TILEC_CHECK_CUDA_ARCHS=80,90 PYTHONPATH="$PWD/build/python" python3 -m pytest -q tests/python tests/compat
 
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DTILEC_BUILD_FUZZ=ON -DTILEC_SANITIZE=ON -DTILEC_BUILD_TESTS=OFF >/dev/null

@@ -1,5 +1,23 @@
-"""The comparison every compatibility test uses: float64 NumPy reference, relative and absolute tolerance."""
+"""What every compatibility test shares: a per-test seeded generator (`rng`), `retune` (autotuning
+times again instead of reading winners stored by earlier runs) and the float64 NumPy comparison.
+Test modules import these names; the suite has no conftest.py, so that it can run in one pytest
+invocation with tests/python."""
+import hashlib
+
 import numpy as np
+import pytest
+
+
+@pytest.fixture
+def rng(request):
+    seed = int.from_bytes(hashlib.sha256(request.node.nodeid.encode()).digest()[:8], "little")
+    return np.random.default_rng(seed)
+
+
+@pytest.fixture
+def retune(monkeypatch):
+    """Autotuning benchmarks again instead of reading winners stored by an earlier run."""
+    monkeypatch.setenv("TILEC_AUTOTUNE", "retune")
 
 
 def close(out, ref, tol=1e-5):

@@ -8,7 +8,7 @@ import pytest
 import tilec as triton
 import tilec.language as tl
 from tilec.language.extra.cuda import libdevice
-from compat_check import close
+from compat_check import close, retune, rng  # noqa: F401 (fixtures)
 
 
 def element_wise_kernel_configs(block_name="BLOCK_SIZE"):

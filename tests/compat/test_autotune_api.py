@@ -13,6 +13,7 @@ import pytest
 import tilec
 import tilec as triton
 import tilec.language as tl
+from compat_check import retune  # noqa: F401 (fixture)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 

@@ -14,7 +14,7 @@ import tilec.language.math as tlmath
 from tilec import next_power_of_2 as tlc_next_pow2
 from tilec.language.extra import libdevice
 from tilec.language.extra.cuda.libdevice import tanh as fast_tanh
-from compat_check import close
+from compat_check import close, retune, rng  # noqa: F401 (fixtures)
 
 MASK32 = 0xFFFFFFFF
 

@@ -7,7 +7,7 @@ import pytest
 import tilec as triton
 import tilec.language as tl
 from tilec.language.extra.libdevice import rsqrt, tanh
-from compat_check import close
+from compat_check import close, retune, rng  # noqa: F401 (fixtures)
 
 _CASTING_MODE_NONE: tl.constexpr = tl.constexpr(-1)
 _CASTING_MODE_LLAMA = tl.constexpr(0)

@@ -6,7 +6,7 @@ import pytest
 
 import tilec as triton
 import tilec.language as tl
-from compat_check import close
+from compat_check import close, retune, rng  # noqa: F401 (fixtures)
 
 
 @triton.jit

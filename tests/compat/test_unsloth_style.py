@@ -7,7 +7,7 @@ import pytest
 import tilec as triton
 import tilec.language as tl
 from tilec.language.extra import libdevice
-from compat_check import close
+from compat_check import close, retune, rng  # noqa: F401 (fixtures)
 
 
 @triton.heuristics({"DO_SOFTCAPPING": lambda args: bool(args["DO_SOFTCAPPING"]),

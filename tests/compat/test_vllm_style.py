@@ -9,7 +9,7 @@ import pytest
 import tilec as triton
 import tilec.language as tl
 from tilec.language import core as tlc
-from compat_check import close
+from compat_check import close, retune, rng  # noqa: F401 (fixtures)
 
 PAD_SLOT_ID: tl.constexpr = tl.constexpr(-1)
 DEFAULT_BLOCK = tl.constexpr(64)
