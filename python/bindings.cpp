@@ -207,8 +207,9 @@ class JitKernel {
  public:
   JitKernel(std::string path, std::string text, std::string name, std::vector<std::string> names,
             std::vector<bool> constexprs, std::vector<py::object> defaults, std::vector<bool> has_default,
-            std::vector<bool> no_specialize)
+            std::vector<bool> no_specialize, std::vector<std::pair<std::string, std::string>> imported)
       : file_(std::make_shared<SourceFile>(std::move(path), std::move(text))), name_(std::move(name)) {
+    for (auto& [p, t] : imported) imported_.push_back(std::make_shared<SourceFile>(std::move(p), std::move(t)));
     for (size_t i = 0; i < names.size(); ++i)
       params_.push_back(Param{names[i], constexprs[i], no_specialize[i], has_default[i] ? defaults[i] : py::object()});
   }
@@ -387,7 +388,7 @@ class JitKernel {
     std::shared_ptr<CompiledKernel> k;
     {
       py::gil_scoped_release release;
-      k = compile_kernel(KernelSource{file_, name_, sig}, options, diags);
+      k = compile_kernel(KernelSource{file_, name_, sig, imported_}, options, diags);
     }
     if (!k) {
       PyErr_SetString(g_compile_error, diags.render().c_str());
@@ -442,6 +443,7 @@ class JitKernel {
   }
 
   std::shared_ptr<SourceFile> file_;
+  std::vector<std::shared_ptr<const SourceFile>> imported_;  // files of @jit helpers the kernel imports
   std::string name_;
   std::vector<Param> params_;
   std::mutex mu_;
@@ -473,7 +475,7 @@ PYBIND11_MODULE(_C, m) {
 
   py::class_<JitKernel, std::shared_ptr<JitKernel>>(m, "JitKernel")
       .def(py::init<std::string, std::string, std::string, std::vector<std::string>, std::vector<bool>, std::vector<py::object>,
-                    std::vector<bool>, std::vector<bool>>())
+                    std::vector<bool>, std::vector<bool>, std::vector<std::pair<std::string, std::string>>>())
       .def_property_readonly("name", &JitKernel::name)
       .def("__getitem__", [](std::shared_ptr<JitKernel> k, py::object grid) { return Launcher{std::move(k), std::move(grid)}; })
       .def("warmup", [](JitKernel& k, py::args args, py::kwargs kwargs) {

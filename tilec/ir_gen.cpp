@@ -172,6 +172,7 @@ struct SVal {
   std::vector<SVal> items;    // Tuple elements; Method: items[0] is self
   const BuiltinSpec* spec = nullptr;
   std::string name;           // Module, Helper and Method names
+  size_t module = 0;          // Helper: index of the file (Module) that defines it
 
   static SVal of(Value* v) { SVal s; s.kind = Kind::Value; s.v = v; return s; }
   static SVal of(ConstValue c) { SVal s; s.kind = Kind::Const; s.c = std::move(c); return s; }
@@ -193,6 +194,18 @@ struct Frame {
   int loop_nesting = 0;  // depth of runtime for/while loops around the current statement
 };
 
+// One Python file of the kernel's code: the kernel's own (index 0) or one whose @jit helpers it
+// imports. Names inside a helper resolve in the helper's own file.
+struct Module {
+  const SourceFile* file = nullptr;
+  std::vector<TopLevelDef> defs;
+  std::vector<TopLevelConstexpr> globals;
+  std::vector<TopLevelImport> imports;
+  std::map<std::string, SVal> global_values;  // constexpr globals evaluated so far
+  std::set<std::string> evaluating_globals;
+  std::map<std::string, std::unique_ptr<FunctionDef>> parsed;
+};
+
 std::vector<int64_t> drop_dim(std::vector<int64_t> s, int axis) {
   s.erase(s.begin() + axis);
   return s;
@@ -200,13 +213,17 @@ std::vector<int64_t> drop_dim(std::vector<int64_t> s, int axis) {
 
 class IrGen {
  public:
-  IrGen(const SourceFile& file, const Signature& sig, Diagnostics& diags)
-      : file_(file), sig_(sig), diags_(diags), defs_(scan_module(file)), globals_(scan_constexpr_globals(file)),
-        imports_(scan_imports(file)) {}
+  IrGen(const SourceFile& file, const std::vector<std::shared_ptr<const SourceFile>>& imported, const Signature& sig,
+        Diagnostics& diags)
+      : sig_(sig), diags_(diags) {
+    add_module(file);
+    for (const auto& f : imported) add_module(*f);
+    mod_ = modules_[0].get();
+  }
 
   std::unique_ptr<Function> run(const std::string& kernel) {
     try {
-      const FunctionDef* def = parse_def(kernel, Loc{&file_, 1, 1});
+      const FunctionDef* def = parse_def(kernel, Loc{mod_->file, 1, 1});
       fn_ = std::make_unique<Function>();
       fn_->name = kernel;
       fn_->loc = def->loc;
@@ -232,22 +249,37 @@ class IrGen {
 
   // ---- Finding and parsing functions of the module ----
 
+  void add_module(const SourceFile& file) {
+    auto m = std::make_unique<Module>();
+    m->file = &file;
+    m->defs = scan_module(file);
+    m->globals = scan_constexpr_globals(file);
+    m->imports = scan_imports(file);
+    modules_.push_back(std::move(m));
+  }
+
+  size_t mod_index() const {
+    size_t i = 0;
+    while (modules_[i].get() != mod_) ++i;
+    return i;
+  }
+
   const TopLevelDef* find_def(const std::string& name) const {
-    for (const TopLevelDef& d : defs_)
+    for (const TopLevelDef& d : mod_->defs)
       if (d.name == name) return &d;
     return nullptr;
   }
 
   const FunctionDef* parse_def(const std::string& name, const Loc& use) {
-    auto it = parsed_.find(name);
-    if (it != parsed_.end()) return it->second.get();
+    auto it = mod_->parsed.find(name);
+    if (it != mod_->parsed.end()) return it->second.get();
     const TopLevelDef* d = find_def(name);
-    if (!d) fail(use, "no top-level function named '" + name + "' in " + file_.path());
-    std::vector<Token> tokens = lex(file_, d->first_line, d->last_line, diags_);
+    if (!d) fail(use, "no top-level function named '" + name + "' in " + mod_->file->path());
+    std::vector<Token> tokens = lex(*mod_->file, d->first_line, d->last_line, diags_);
     if (diags_.has_errors()) throw AbortStage{};
     std::unique_ptr<FunctionDef> fn = parse_function(tokens, diags_);
     if (!fn || diags_.has_errors()) throw AbortStage{};
-    return (parsed_[name] = std::move(fn)).get();
+    return (mod_->parsed[name] = std::move(fn)).get();
   }
 
   static bool is_constexpr_annotation(const Expr* ann) {
@@ -434,7 +466,7 @@ class IrGen {
     }
     Value* c = to_bool(cond, loc);
     Op* op = b().create(OpKind::Assert, loc, {c}, {});
-    op->str = msg.empty() ? file_.path() + ":" + std::to_string(loc.line) + ": device assertion failed" : msg;
+    op->str = msg.empty() ? (loc.file ? loc.file->path() : fn_->name) + ":" + std::to_string(loc.line) + ": device assertion failed" : msg;
   }
 
   void assign(const Expr& target, const SVal& value) {
@@ -1138,6 +1170,7 @@ class IrGen {
       SVal s;
       s.kind = SVal::Kind::Helper;
       s.name = d->name;
+      s.module = mod_index();
       return s;
     }
     // Any tl name used bare (after `from tilec.language import load`) resolves like tl.<name>.
@@ -1172,29 +1205,29 @@ class IrGen {
   // A module-level `NAME = tl.constexpr(...)` (or `NAME: tl.constexpr = ...`), evaluated once in
   // module scope: it may use literals, tl names and other constexpr globals.
   std::optional<SVal> constexpr_global(const std::string& name, const Loc& use) {
-    auto done = global_values_.find(name);
-    if (done != global_values_.end()) return done->second;
+    auto done = mod_->global_values.find(name);
+    if (done != mod_->global_values.end()) return done->second;
     const TopLevelConstexpr* g = nullptr;
-    for (const TopLevelConstexpr& c : globals_)
+    for (const TopLevelConstexpr& c : mod_->globals)
       if (c.name == name) g = &c;  // the last assignment in the module wins, as in Python
     if (!g) return std::nullopt;
-    if (evaluating_globals_.count(name)) fail(use, "constexpr global '" + name + "' is defined in terms of itself");
-    std::vector<Token> tokens = lex(file_, g->first_line, g->last_line, diags_);
+    if (mod_->evaluating_globals.count(name)) fail(use, "constexpr global '" + name + "' is defined in terms of itself");
+    std::vector<Token> tokens = lex(*mod_->file, g->first_line, g->last_line, diags_);
     if (diags_.has_errors()) throw AbortStage{};
     StmtPtr s = parse_module_statement(tokens, diags_);
     if (!s || diags_.has_errors()) throw AbortStage{};
     if ((s->kind != StmtKind::Assign && s->kind != StmtKind::AnnAssign) || !s->value)
       fail(s->loc, "module-level constexpr '" + name + "' must be a plain assignment");
-    evaluating_globals_.insert(name);
+    mod_->evaluating_globals.insert(name);
     Frame module_frame;
     Frame* saved = frame_;
     frame_ = &module_frame;
     SVal v = eval(*s->value);
     frame_ = saved;
-    evaluating_globals_.erase(name);
+    mod_->evaluating_globals.erase(name);
     if (v.kind != SVal::Kind::Const && v.kind != SVal::Kind::Tuple)
       fail(s->value->loc, "module-level constexpr '" + name + "' must be a compile-time value, got " + describe(v));
-    return global_values_[name] = v;
+    return mod_->global_values[name] = v;
   }
 
   // A name bound by a top-level import of tilec/triton: `import triton.language.extra.libdevice
@@ -1202,18 +1235,48 @@ class IrGen {
   // import tanh as fast_tanh`. Modules are the tl namespace; a function is its tl builtin.
   std::optional<SVal> imported(const std::string& name, const Loc& loc) {
     const TopLevelImport* found = nullptr;
-    for (const TopLevelImport& i : imports_)
+    for (const TopLevelImport& i : mod_->imports)
       if (i.alias == name) found = &i;
     if (!found) return std::nullopt;
     const std::string& t = found->target;
     std::string root = t.substr(0, t.find('.'));
-    if (root != "triton" && root != "tilec") return std::nullopt;
+    if (root != "triton" && root != "tilec") return imported_helper(t);
     if (t == root) return module("tilec");
     std::string last = t.substr(t.rfind('.') + 1);
     if (find_spec(builtin_specs(), last) || find_libdevice_spec(last) || dtype_attr(last) || last == "PropagateNan" || last == "constexpr")
       return module_attr("tl", last, loc);
     if (last == "next_power_of_2" || last == "cdiv") return module_attr("tilec", last, loc);
     return module("tl");
+  }
+
+  // `from .utils import helper [as h]`: the @jit def `helper` of an imported file, preferring the
+  // file whose path ends like the import's module (utils.py, utils/__init__.py).
+  std::optional<SVal> imported_helper(const std::string& target) {
+    size_t dot = target.rfind('.');
+    if (dot == std::string::npos) return std::nullopt;
+    std::string def = target.substr(dot + 1), mod = target.substr(0, dot);
+    while (!mod.empty() && mod[0] == '.') mod.erase(0, 1);
+    std::replace(mod.begin(), mod.end(), '.', '/');
+    std::optional<SVal> best;
+    bool best_matches = false;
+    for (size_t i = 0; i < modules_.size(); ++i) {
+      if (modules_[i].get() == mod_) continue;
+      for (const TopLevelDef& d : modules_[i]->defs) {
+        if (d.name != def) continue;
+        const std::string& path = modules_[i]->file->path();
+        bool matches = !mod.empty() && (path.size() >= mod.size() + 3 && path.compare(path.size() - mod.size() - 3, mod.size() + 3, mod + ".py") == 0);
+        matches = matches || (!mod.empty() && path.find(mod + "/__init__.py") != std::string::npos);
+        if (!best || (matches && !best_matches)) {
+          SVal s;
+          s.kind = SVal::Kind::Helper;
+          s.name = def;
+          s.module = i;
+          best = s;
+          best_matches = matches;
+        }
+      }
+    }
+    return best;
   }
 
   static SVal module(const std::string& name) {
@@ -1529,7 +1592,7 @@ class IrGen {
         const BuiltinSpec* spec = find_spec(builtin_specs(), callee.name);
         return call_builtin(*spec, bind_call(*spec, e, {callee.items[0]}), e.loc);
       }
-      case SVal::Kind::Helper: return call_helper(callee.name, e);
+      case SVal::Kind::Helper: return call_helper(callee, e);
       case SVal::Kind::ConstexprType: {
         if (e.args.size() != 2) fail(e.loc, "tl.constexpr() takes one argument");
         SVal v = eval(*e.args[1]);
@@ -1548,13 +1611,17 @@ class IrGen {
     fail(e.loc, "bad call");
   }
 
-  SVal call_helper(const std::string& name, const Expr& call) {
+  SVal call_helper(const SVal& callee, const Expr& call) {
+    const std::string& name = callee.name;
+    Module* caller = mod_;
+    mod_ = modules_.at(callee.module).get();
     const TopLevelDef* d = find_def(name);
+    const FunctionDef* def = d && d->is_jit ? parse_def(name, call.loc) : nullptr;
+    mod_ = caller;
     if (!d->is_jit) fail(call.loc, "'" + name + "' is not a @tilec.jit function; decorate it with @tilec.jit to call it from a kernel");
     for (const std::string& n : call_stack_)
       if (n == name) fail(call.loc, "recursive call to '" + name + "': helpers are inlined into the kernel, so recursion is not supported");
     if (call_stack_.size() >= 64) fail(call.loc, "helper calls nested more than 64 deep");
-    const FunctionDef* def = parse_def(name, call.loc);
     std::vector<SVal> pos;
     for (size_t i = 1; i < call.args.size(); ++i) pos.push_back(eval(*call.args[i]));
     Frame frame;
@@ -1574,6 +1641,7 @@ class IrGen {
       frame.env[k.name] = eval(*k.value);
       bound[i] = true;
     }
+    mod_ = modules_.at(callee.module).get();  // defaults and the body see the helper's own file
     for (size_t i = 0; i < def->params.size(); ++i) {
       const Param& p = def->params[i];
       if (!bound[i]) {
@@ -1589,6 +1657,7 @@ class IrGen {
     exec_block(def->body);
     call_stack_.pop_back();
     frame_ = saved;
+    mod_ = caller;
     return frame.ret ? *frame.ret : SVal::of(ConstValue{});
   }
 
@@ -2340,15 +2409,10 @@ class IrGen {
     return SVal::of(op->result());
   }
 
-  const SourceFile& file_;
   const Signature& sig_;
   Diagnostics& diags_;
-  std::vector<TopLevelDef> defs_;
-  std::vector<TopLevelConstexpr> globals_;
-  std::vector<TopLevelImport> imports_;
-  std::map<std::string, SVal> global_values_;  // constexpr globals evaluated so far
-  std::set<std::string> evaluating_globals_;
-  std::map<std::string, std::unique_ptr<FunctionDef>> parsed_;
+  std::vector<std::unique_ptr<Module>> modules_;
+  Module* mod_ = nullptr;  // the file whose code runs now
   std::unique_ptr<Function> fn_;
   std::optional<Builder> builder_;
   Frame* frame_ = nullptr;
@@ -2359,8 +2423,8 @@ class IrGen {
 }  // namespace
 
 std::unique_ptr<Function> build_ir(const SourceFile& file, const std::string& kernel, const Signature& sig,
-                                   Diagnostics& diags) {
-  return IrGen(file, sig, diags).run(kernel);
+                                   Diagnostics& diags, const std::vector<std::shared_ptr<const SourceFile>>& imported) {
+  return IrGen(file, imported, sig, diags).run(kernel);
 }
 
 }  // namespace tilec

@@ -29,6 +29,27 @@ def _module_text(fn):
     return path, "\n" * (fn.__code__.co_firstlineno - 1) + source
 
 
+def _imported_helper_files(fn, path):
+    """{file: a JITFunction defined there} for the @jit helpers that fn's code (and, transitively,
+    the helpers' code) reaches through names bound in other files (`from .utils import helper`)."""
+    found, seen = {}, set()
+    todo = [fn]
+    while todo:
+        f = todo.pop()
+        if id(f) in seen:
+            continue
+        seen.add(id(f))
+        for name in f.__code__.co_names:
+            obj = f.__globals__.get(name)
+            if not isinstance(obj, JITFunction):
+                continue
+            todo.append(obj.fn)
+            helper_path = inspect.getsourcefile(obj.fn) or inspect.getfile(obj.fn)
+            if helper_path != path:
+                found.setdefault(helper_path, obj)
+    return found
+
+
 class JITFunction:
     """A kernel: index it with a grid and call it, `kernel[grid](*args, **constexprs)`.
     do_not_specialize: names or indices of integer arguments that are not specialized on being
@@ -56,7 +77,9 @@ class JITFunction:
             no_specialize[i] = True
         self.arg_names = names
         self.src = inspect.getsource(fn)
-        self._kernel = _C.JitKernel(path, text, fn.__name__, names, flags, defaults, has_default, no_specialize)
+        imported = [(p, _module_text(f.fn)[1]) for p, f in _imported_helper_files(fn, path).items()]
+        self._kernel = _C.JitKernel(path, text, fn.__name__, names, flags, defaults, has_default, no_specialize,
+                                    imported)
 
     def __getitem__(self, grid):
         return self._kernel[grid]

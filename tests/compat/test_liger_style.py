@@ -6,6 +6,8 @@ import pytest
 
 import tilec as triton
 import tilec.language as tl
+from compat_helpers import gelu_tanh as helpers_gelu
+from compat_helpers import row_scale
 from tilec.language.extra.libdevice import rsqrt, tanh
 from compat_check import close, retune, rng  # noqa: F401 (fixtures)
 
@@ -214,3 +216,27 @@ def test_cross_entropy_inplace_grad(rng, with_weight):
         g = np.exp(x64[r] - lse[r])
         g[y[r]] -= 1
         close(grad[r], g * w / n_non_ignore, 1e-5)
+
+
+@triton.jit
+def _gelu_scaled_kernel(x_ptr, scale_ptr, y_ptr, n_cols, BLOCK_SIZE: tl.constexpr):
+    # Helpers imported from another module, as Liger imports from liger_kernel.ops.utils.
+    row = tl.program_id(0)
+    offs = tl.arange(0, BLOCK_SIZE)
+    mask = offs < n_cols
+    x = tl.load(x_ptr + row * n_cols + offs, mask=mask, other=0.0)
+    y = helpers_gelu(x)
+    y = row_scale(y, scale_ptr, row)
+    tl.store(y_ptr + row * n_cols + offs, y, mask=mask)
+
+
+@pytest.mark.parametrize("with_scale", [False, True])
+def test_helpers_from_another_module(rng, with_scale):
+    rows, cols = 3, 100
+    x = rng.standard_normal((rows, cols)).astype(np.float32)
+    scale = rng.uniform(1, 2, rows).astype(np.float32) if with_scale else None
+    y = np.empty_like(x)
+    _gelu_scaled_kernel[(rows,)](x, scale, y, cols, BLOCK_SIZE=128)
+    x64 = x.astype(np.float64)
+    ref = 0.5 * x64 * (1 + np.tanh(0.7978845608028654 * (x64 + 0.044715 * x64 ** 3)))
+    close(y, ref * (scale[:, None] if with_scale else 1), 1e-5)
