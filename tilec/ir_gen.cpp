@@ -1,5 +1,6 @@
-// Input: a Python module's text, a kernel name and a Signature. Output: typed tile IR of the
-// kernel: constexprs folded, constexpr `if`s pruned, static_range unrolled, helpers inlined.
+// Input: a Python module's text (plus the files of @jit helpers it imports), a kernel name and a
+// Signature. Output: typed tile IR of the kernel: constexprs folded, constexpr `if`s pruned,
+// static_range unrolled, helpers inlined, early returns turned into structured ifs.
 // Invariant: every emitted op has the Loc of the expression it comes from; the first error aborts.
 #include "tilec/ir_gen.h"
 

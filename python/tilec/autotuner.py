@@ -103,7 +103,8 @@ class Autotuner:
     """Times every config on the first call for each key and launches the fastest from then on."""
 
     def __init__(self, fn, arg_names, configs, key, reset_to_zero=None, restore_value=None, prune_configs_by=None,
-                 pre_hook=None, post_hook=None, warmup=None, rep=None, use_cuda_graph=False, do_bench=None):
+                 pre_hook=None, post_hook=None, warmup=None, rep=None, use_cuda_graph=False, do_bench=None,
+                 cache_results=True):
         if use_cuda_graph:
             raise ValueError("autotune(use_cuda_graph=True) is not supported by tilec; configs are timed with CUDA events")
         if not configs:
@@ -129,6 +130,7 @@ class Autotuner:
         self.num_warmup = 25 if warmup is None else warmup
         self.num_rep = 100 if rep is None else rep
         self.do_bench = do_bench
+        self.cache_results = cache_results
         self.cache = {}
         self.best_config = None
         self.configs_timings = None
@@ -178,7 +180,7 @@ class Autotuner:
         return os.path.join(_C.cache_root(), "autotune", f"{self.__name__}-{digest}.json")
 
     def _load(self, path, configs):
-        if os.environ.get("TILEC_AUTOTUNE", "") == "retune":
+        if not self.cache_results or os.environ.get("TILEC_AUTOTUNE", "") == "retune":
             return None
         try:
             with open(path) as f:
@@ -191,6 +193,8 @@ class Autotuner:
         return None
 
     def _store(self, path, configs, best, timings):
+        if not self.cache_results:
+            return
         entry = {"kernel": self.__name__, "best": configs.index(best), "config": str(best),
                  "timings_ms": {str(c): t for c, t in timings.items()}}
         try:
@@ -312,12 +316,8 @@ def autotune(configs, key, prune_configs_by=None, reset_to_zero=None, restore_va
     dtypes) change; reset_to_zero / restore_value name in-place outputs that timing runs must not
     corrupt. cache_results=False keeps the winner in this process only."""
     def decorator(fn):
-        tuner = Autotuner(fn, fn.arg_names, configs, key, reset_to_zero, restore_value, prune_configs_by, pre_hook,
-                          post_hook, warmup, rep, use_cuda_graph, do_bench)
-        if not cache_results:
-            tuner._load = lambda path, configs: None
-            tuner._store = lambda *a: None
-        return tuner
+        return Autotuner(fn, fn.arg_names, configs, key, reset_to_zero, restore_value, prune_configs_by, pre_hook,
+                         post_hook, warmup, rep, use_cuda_graph, do_bench, cache_results)
     return decorator
 
 

@@ -104,7 +104,6 @@ float16 = dtype("float16", "fp16", 16)
 bfloat16 = dtype("bfloat16", "bf16", 16)
 float32 = dtype("float32", "fp32", 32)
 float64 = dtype("float64", "fp64", 64)
-bool_ = int1  # noqa: the Python name Triton uses for int1 in some places
 
 _OPERATIONS = """
 program_id num_programs arange zeros zeros_like full load store where cdiv dot sum max min argmax
