@@ -129,6 +129,7 @@ const char* hint_name(HintKind k) {
   switch (k) {
     case HintKind::MultipleOf: return "multiple_of";
     case HintKind::MaxContiguous: return "max_contiguous";
+    case HintKind::MaxConstancy: return "max_constancy";
   }
   return "?";
 }

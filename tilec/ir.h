@@ -52,7 +52,7 @@ enum class UnaryKind { Neg, Not, Exp, Exp2, Log, Log2, Sqrt, Rsqrt, Abs, Sin, Co
 enum class ReduceKind { Sum, Max, Min, ArgMax, ArgMin };
 enum class ScanKind { CumSum, CumProd };
 enum class AtomicKind { Add, Max, Min, Xchg };
-enum class HintKind { MultipleOf, MaxContiguous };
+enum class HintKind { MultipleOf, MaxContiguous, MaxConstancy };
 enum class DotPrecision { IEEE, TF32 };
 
 const char* op_name(OpKind k);

@@ -31,7 +31,7 @@ enum class Builtin {
   AtomicMax, AtomicMin, AtomicCas, AtomicXchg, MultipleOf, MaxContiguous, StaticAssert, DeviceAssert,
   TlRange, StaticRange, PyRange, PyMin, PyMax, PyAbs, PyLen, PyInt, PyFloat, NextPow2, Umulhi, DebugBarrier,
   StaticPrint, Libdevice, Rand, Randn, Randint, Randint4x, Rand4x, Randn4x, UintToUniformFloat, PairUniformToNormal, Philox,
-  CumProd, Split, Join, Flip, XorSum,
+  CumProd, Split, Join, Flip, XorSum, MaxConstancy,
 };
 
 struct BuiltinSpec {
@@ -94,6 +94,7 @@ const std::vector<BuiltinSpec>& builtin_specs() {
       {"atomic_cas", Builtin::AtomicCas, {"pointer", "cmp", "val", "sem", "scope"}, 3, false},
       {"multiple_of", Builtin::MultipleOf, {"input", "values"}, 2, false},
       {"max_contiguous", Builtin::MaxContiguous, {"input", "values"}, 2, false},
+      {"max_constancy", Builtin::MaxConstancy, {"input", "values"}, 2, false},
       {"static_assert", Builtin::StaticAssert, {"cond", "msg"}, 1, false},
       {"device_assert", Builtin::DeviceAssert, {"cond", "msg", "mask"}, 1, false},
       {"range", Builtin::TlRange, {"arg1", "arg2", "step", "num_stages", "loop_unroll_factor", "flatten", "warp_specialize"}, 1, false},
@@ -2099,7 +2100,8 @@ class IrGen {
         return SVal::of(op->result());
       }
       case Builtin::MultipleOf:
-      case Builtin::MaxContiguous: {
+      case Builtin::MaxContiguous:
+      case Builtin::MaxConstancy: {
         Value* x = tile_arg(a[0], loc, "input");
         std::vector<int64_t> values;
         if (a[1]->kind == SVal::Kind::Tuple) {
@@ -2112,7 +2114,8 @@ class IrGen {
         for (int64_t v : values)
           if (v <= 0) fail(loc, std::string(spec.name) + " values must be positive");
         Op* op = b().create(OpKind::Hint, loc, {x}, {x->type});
-        op->hint = spec.id == Builtin::MultipleOf ? HintKind::MultipleOf : HintKind::MaxContiguous;
+        op->hint = spec.id == Builtin::MultipleOf ? HintKind::MultipleOf
+                   : spec.id == Builtin::MaxContiguous ? HintKind::MaxContiguous : HintKind::MaxConstancy;
         op->ints = values;
         return SVal::of(op->result());
       }

@@ -1,6 +1,7 @@
 """Kernels in the style of FlagGems' tensor ops and Triton-based attention/quantization code:
 tl.flip, tl.split / tl.join (interleaved pairs, rotary halves), tl.xor_sum, tl.cumprod,
-tl.umulhi (hashing), tl.debug_barrier, tl.static_print, and maximum with PropagateNan.ALL."""
+tl.umulhi (hashing), tl.max_constancy, tl.debug_barrier, tl.static_print, and maximum with
+PropagateNan.ALL."""
 import numpy as np
 import pytest
 
@@ -112,7 +113,8 @@ def hash_kernel(x_ptr, out_ptr, N: tl.constexpr):
     offs = tl.arange(0, N)
     x = tl.load(x_ptr + offs)
     tl.static_print("hash_kernel N =", N)
-    h = tl.umulhi(x, 0x9E3779B1) ^ (x * 0x85EBCA6B)
+    group = tl.max_constancy(offs // 8, 8)
+    h = tl.umulhi(x, 0x9E3779B1) ^ (x * 0x85EBCA6B) ^ group.to(tl.uint32)
     tl.debug_barrier()
     tl.store(out_ptr + offs, h)
 
@@ -123,6 +125,7 @@ def test_umulhi_hash(rng):
     hash_kernel[(1,)](x, out, N=64)
     x64 = x.astype(np.uint64)
     ref = ((x64 * np.uint64(0x9E3779B1)) >> np.uint64(32)) ^ ((x64 * np.uint64(0x85EBCA6B)) & np.uint64(0xFFFFFFFF))
+    ref ^= np.arange(64, dtype=np.uint64) // np.uint64(8)
     np.testing.assert_array_equal(out, ref.astype(np.uint32))
 
 

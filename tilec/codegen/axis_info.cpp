@@ -199,8 +199,11 @@ void AxisAnalysis::op(const Op& o) {
     case OpKind::Hint: {
       r = in(0);
       int64_t h = o.ints.empty() ? 1 : o.ints.back();
-      if (o.hint == HintKind::MultipleOf) r.div = std::max<int64_t>(1, h);
-      else r.contig = std::max<int64_t>(1, h);
+      switch (o.hint) {
+        case HintKind::MultipleOf: r.div = std::max<int64_t>(1, h); break;
+        case HintKind::MaxContiguous: r.contig = std::max<int64_t>(1, h); break;
+        case HintKind::MaxConstancy: r.cnst = std::max<int64_t>(1, h); break;
+      }
       break;
     }
     case OpKind::Load:
