@@ -3,6 +3,7 @@
 #include <set>
 
 #include "tilec/ir.h"
+#include "tilec/libdevice.h"
 
 namespace tilec {
 namespace {
@@ -144,6 +145,19 @@ class Verifier {
       case OpKind::AtomicRMW: expect_counts(op, 2 + op.has_mask, 2 + op.has_mask, 1); break;
       case OpKind::AtomicCAS: expect_counts(op, 3, 3, 1); break;
       case OpKind::Assert: expect_counts(op, 1, 1, 0); break;
+      case OpKind::Barrier: expect_counts(op, 0, 0, 0); break;
+      case OpKind::Libdevice: {
+        const LibdeviceFn* f = find_libdevice(op.str);
+        if (!f) {
+          fail(op, "unknown libdevice function '" + op.str + "'");
+          break;
+        }
+        expect_counts(op, f->arity, f->arity, 1);
+        for (const Value* v : op.operands)
+          if (v->type != op.operands[0]->type || !is_float(v->type.dtype)) fail(op, "operands must share one float type");
+        if (op.result()->type.shape != op.operands[0]->type.shape) fail(op, "result shape differs from the operands'");
+        break;
+      }
       case OpKind::Hint:
         expect_counts(op, 1, 1, 1);
         same_type(op, op.operands[0], op.result());

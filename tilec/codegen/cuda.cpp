@@ -1,5 +1,5 @@
-// Input: optimized, verified tile IR and CudaOptions. Output: one CUDA C kernel (one CTA per program)
-// where each tile is a per-thread register array in a fixed blocked layout; unsupported ops are diagnosed.
+// Input: gpu-ir (a GpuModule: tile IR with layouts, dot lowerings and loop pipelines). Output: one CUDA C
+// kernel (one CTA per program) spelling out those decisions; unsupported ops are diagnosed.
 #include "tilec/codegen/cuda.h"
 
 #include <algorithm>
@@ -12,6 +12,7 @@
 
 #include "tilec/codegen/axis_info.h"
 #include "tilec/gpu/gpu_ir.h"
+#include "tilec/libdevice.h"
 
 namespace tilec {
 namespace {
@@ -577,6 +578,8 @@ class CudaGen {
       case OpKind::Select: return "(" + arg(0) + " ? " + arg(1) + " : " + arg(2) + ")";
       case OpKind::AddPtr: return "(" + arg(0) + " + " + arg(1) + ")";
       case OpKind::Fma:
+      case OpKind::Libdevice:
+      case OpKind::Barrier:
       case OpKind::ProgramId:
       case OpKind::NumPrograms:
       case OpKind::Reshape:
@@ -1028,8 +1031,13 @@ class CudaGen {
     if (l.guard) line("if (e >= " + std::to_string(l.n) + ") continue;");
     line("const int pos = (e / " + std::to_string(inner) + ") % " + std::to_string(len) + ";");
     line("const int base = e - pos * " + std::to_string(inner) + ";");
-    line(cts + " s = 0;");
-    line("for (int l = 0; l <= pos; ++l) s += xs[base + l * " + std::to_string(inner) + "];");
+    const char *init = "0", *update = " += ";
+    switch (op.scan) {
+      case ScanKind::CumSum: break;
+      case ScanKind::CumProd: init = "1"; update = " *= "; break;
+    }
+    line(cts + " s = " + std::string(init) + ";");
+    line("for (int l = 0; l <= pos; ++l) s" + std::string(update) + "xs[base + l * " + std::to_string(inner) + "];");
     line(name(res) + "[i] = " + from_compute(t, "s") + ";");
     close();
     line("__syncthreads();");
@@ -1469,6 +1477,18 @@ class CudaGen {
         break;
       case OpKind::Compare: define(res, [&] { return cmp_expr(op, el(op.operands[0]), el(op.operands[1])); }); break;
       case OpKind::Unary: define(res, [&] { return unary_expr(op, el(op.operands[0])); }); break;
+      case OpKind::Libdevice: {
+        const LibdeviceFn* f = find_libdevice(op.str);
+        DType t = op.operands[0]->type.dtype;
+        define(res, [&] {
+          std::string call = std::string(t == DType::F64 ? f->cuda_f64 : f->cuda_f32) + "(";
+          for (size_t i = 0; i < op.operands.size(); ++i) call += (i ? ", " : "") + to_compute(t, el(op.operands[i]));
+          call += ")";
+          return f->result == LibdeviceResult::I32 ? "static_cast<int>(" + call + ")" : from_compute(t, call);
+        });
+        break;
+      }
+      case OpKind::Barrier: line("__syncthreads();"); break;
       case OpKind::Fma: {
         DType t = res->type.dtype;
         if (!is_float(t)) {

@@ -25,6 +25,7 @@ bool slice_op_ok(const GpuModule& m, const Op& op) {
     case OpKind::Compare:
     case OpKind::Unary:
     case OpKind::Fma:
+    case OpKind::Libdevice:
     case OpKind::Select:
     case OpKind::AddPtr:
     case OpKind::Hint:
@@ -32,6 +33,7 @@ bool slice_op_ok(const GpuModule& m, const Op& op) {
     case OpKind::NumPrograms: return true;
     case OpKind::Broadcast:
       return !op.operands[0]->type.is_tile() || m.remat.count(&op) || op.operands[0]->type.numel() == op.result()->type.numel();
+    case OpKind::Barrier:
     case OpKind::Reshape:
     case OpKind::Permute:
     case OpKind::Load:
