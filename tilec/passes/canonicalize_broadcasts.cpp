@@ -1,5 +1,5 @@
 // Input: a Function. Output: shape ops over splats become one splat, no-op broadcasts/reshapes
-// (and identity permutes) are forwarded, chains of broadcasts collapse; element values never change.
+// are forwarded, chains of broadcasts collapse; element values never change.
 #include "tilec/passes.h"
 
 namespace tilec {
@@ -13,10 +13,11 @@ void run(Region& r, std::unordered_map<Value*, Value*>& forward) {
     switch (op->kind) {
       case OpKind::Broadcast: case OpKind::ExpandDims: case OpKind::Reshape: case OpKind::Permute: {
         Value* src = op->operands[0];
-        bool identity_order = true;  // a permute of a square tile keeps its type but moves elements
-        for (size_t i = 0; op->kind == OpKind::Permute && i < op->ints.size(); ++i)
-          identity_order = identity_order && op->ints[i] == static_cast<int64_t>(i);
-        if (src->type == op->result()->type && identity_order) {
+        // A permute of a square tile keeps the type but still moves elements.
+        bool moves = false;
+        if (op->kind == OpKind::Permute)
+          for (size_t i = 0; i < op->ints.size(); ++i) moves = moves || op->ints[i] != static_cast<int64_t>(i);
+        if (src->type == op->result()->type && !moves) {
           forward[op->result()] = src;
           break;
         }
@@ -33,7 +34,7 @@ void run(Region& r, std::unordered_map<Value*, Value*>& forward) {
       case OpKind::Splat: case OpKind::Cast: case OpKind::Binary: case OpKind::Compare: case OpKind::Unary:
       case OpKind::Fma: case OpKind::Select: case OpKind::AddPtr: case OpKind::Load: case OpKind::Store:
       case OpKind::Reduce: case OpKind::Scan: case OpKind::Dot: case OpKind::AtomicRMW: case OpKind::AtomicCAS:
-      case OpKind::Assert: case OpKind::Hint: case OpKind::For: case OpKind::If: case OpKind::While:
+      case OpKind::Assert: case OpKind::Barrier: case OpKind::Libdevice: case OpKind::Hint: case OpKind::For: case OpKind::If: case OpKind::While:
       case OpKind::Yield: case OpKind::Condition:
         break;
     }
