@@ -1337,25 +1337,23 @@ class CudaGen {
     bool pipelined = false;  // then the loop waits after issuing the next copies
     for (const auto& [loop, pl] : m_.pipelines) pipelined = pipelined || (pl.dot == &op && pl.async_mma);
     const gpu::SharedLayout &la = pa->smem.shared, &lb = pb->smem.shared;
-    int64_t kd = a->type.shape.at(1), es = la.elem_bytes;
-    int64_t a_atoms = la.cols * es / 128, b_atoms = lb.cols * es / 128, rows_per_group = p.m / (p.warps_m / 4);
+    int64_t kd = a->type.shape.at(1), rows_per_group = p.m / (p.warps_m / 4);
     open("");
     line("const unsigned sa = " + stage_addr(*pa, "pipe_read") + ", sb = " + stage_addr(*pb, "pipe_read") + ";");
-    line("const unsigned wg_rows = (tid >> 7) * " + std::to_string(rows_per_group) + "u;");
+    line("const unsigned wg_rows = (tid >> 7) * " + std::to_string(gpu::shared_offset(la, rows_per_group, 0)) + "u;  // this warpgroup's rows");
     line("tc_fence_operand(" + acc.frag + ");");
     line("tc_wgmma_fence();");
-    line("#pragma unroll");
-    open("for (int ks = 0; ks < " + std::to_string(kd / 16) + "; ++ks)");
-    line("const unsigned long long db = tc_wgmma_desc(sb + ks * " + std::to_string(2 * b_atoms * 1024) + "u, 1024u, " +
-         std::to_string(b_atoms * 1024) + "u);");
-    unroll(p.outer(), "mi");
-    line("const unsigned a_row = wg_rows + mi * 64u;");
-    line("const unsigned a_at = sa + (a_row / 8u * " + std::to_string(a_atoms) + "u + (ks * 16u) / " + std::to_string(128 / es) +
-         "u) * 1024u + ((ks * 16u) % " + std::to_string(128 / es) + "u) * " + std::to_string(es) + "u;");
-    line("tc_wgmma<" + std::to_string(p.n) + ", " + ctype(a->type.dtype) + ", 1>(" + acc.frag + "[mi], tc_wgmma_desc(a_at, 16u, " +
-         std::to_string(a_atoms * 1024) + "u), db);");
-    close();
-    close();
+    std::string n = std::to_string(p.n), t = ctype(a->type.dtype);
+    for (int64_t k0 = 0; k0 < kd; k0 += 16) {
+      gpu::WgmmaDesc db = gpu::wgmma_desc_b(lb, k0);
+      for (int64_t mi = 0; mi < p.outer(); ++mi) {
+        gpu::WgmmaDesc da = gpu::wgmma_desc_a(la, mi * 64, k0);
+        line("tc_wgmma<" + n + ", " + t + ", 1>(" + acc.frag + "[" + std::to_string(mi) + "], tc_wgmma_desc(sa + wg_rows + " +
+             std::to_string(da.offset) + "u, " + std::to_string(da.lbo) + "u, " + std::to_string(da.sbo) + "u), tc_wgmma_desc(sb + " +
+             std::to_string(db.offset) + "u, " + std::to_string(db.lbo) + "u, " + std::to_string(db.sbo) + "u));  // k " +
+             std::to_string(k0) + ", rows " + std::to_string(mi * 64) + "+");
+      }
+    }
     line("tc_wgmma_commit();");
     if (!pipelined) {
       line("tc_wgmma_wait<0>();");
