@@ -297,6 +297,7 @@ class Printer {
             body += (i > 3 ? ", " : "") + name(r.args.at(i - 2)) + " = " + name(op.operands[i]);
           body += ") -> " + types(op.results);
         }
+        if (op.ival) body += " {num_stages = " + std::to_string(op.ival) + "}";
         out_ += head + body + op_note(op) + " {" + loc(op) + "\n";
         region(r, depth + 1);
         out_ += ind + "}\n";

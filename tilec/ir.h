@@ -40,7 +40,7 @@ enum class OpKind {
   Assert,       // cond; str = message; traps where cond is false
   Barrier,      // no operands or results: every thread of the program reaches it before any passes (tl.debug_barrier)
   Hint,         // hint with ints = values per dim; result = operand (alignment facts for codegen)
-  For,          // lb, ub, step, inits...; region 0 args = (iv, iters...); results = final iters
+  For,          // lb, ub, step, inits...; region 0 args = (iv, iters...); results = final iters; ival = num_stages (0: the launch's)
   If,           // cond; region 0 = then, region 1 = else, both end in Yield; results
   While,        // inits...; region 0 (before) ends in Condition; region 1 (after) ends in Yield
   Yield,        // operands = region results

@@ -661,6 +661,19 @@ class IrGen {
       }
       return;
     }
+    int64_t num_stages = 0;
+    if (callee.spec->id == Builtin::TlRange) {
+      // num_stages is honoured by the GPU software pipeliner; the other loop options are not.
+      if (args.size() > 3 && args[3] && !args[3]->is_none()) {
+        if (!args[3]->is_const(ConstValue::Kind::Int) || args[3]->c.i < 1 || args[3]->c.i > 8)
+          fail(it.loc, "tl.range num_stages must be a constexpr integer between 1 and 8");
+        num_stages = args[3]->c.i;
+      }
+      const char* unsupported[] = {"loop_unroll_factor", "flatten", "warp_specialize"};
+      for (size_t i = 4; i < args.size() && i < 7; ++i)
+        if (args[i] && !args[i]->is_none())
+          fail(it.loc, std::string("tl.range(") + unsupported[i - 4] + "=...) is not supported by tilec; remove the argument");
+    }
     DType ity = DType::I32;
     for (const SVal* v : {&r.lb, &r.ub, &r.step}) {
       if (v->is_value()) ity = promote(ity, false, v->v->type.dtype, false);
@@ -674,6 +687,7 @@ class IrGen {
     std::vector<Value*> operands = {lb, ub, step};
     for (const std::string& n : carried) operands.push_back(carried_init(n, s.loc));
     Op* op = b().create(OpKind::For, s.loc, operands, {});
+    op->ival = num_stages;
     op->regions.resize(1);
     Region& body = op->regions[0];
     body.args.push_back(fn_->new_value(Type::scalar(ity), s.target->name));

@@ -56,11 +56,12 @@ bool slice_op_ok(const GpuModule& m, const Op& op) {
 std::optional<LoopPipeline> plan_loop(const GpuModule& m, const Op& loop, const Op& dot,
                                       const std::unordered_map<const Value*, int>& uses) {
   const DotPlan& plan = m.dots.at(&dot);
-  if (m.num_stages < 2 || !m.target.cp_async) return std::nullopt;
+  int stages = loop.ival ? static_cast<int>(loop.ival) : m.num_stages;  // tl.range(num_stages=) wins
+  if (stages < 2 || !m.target.cp_async) return std::nullopt;
   const Region& body = loop.regions.at(0);
   std::unordered_set<const Op*> in_body(body.ops.begin(), body.ops.end());
   LoopPipeline p;
-  p.stages = m.num_stages;
+  p.stages = stages;
   p.dot = &dot;
   p.distance = p.stages - 1;
   std::vector<const Value*> work;
