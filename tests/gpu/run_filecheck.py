@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Runs the pass checks in tests/gpu: each file's `# RUN: ARGS` line is `tilec dump FILE ARGS`; its
-`# CHECK: text` lines must appear in the output in order (each a substring of a later line than
-the one before), and no line may contain a `# CHECK-NOT: text`. Prints the output on a mismatch.
+"""Runs the pass checks in tests/gpu (*.check, and *.py kernels that carry their own checks): the
+`# RUN: ARGS` line is `tilec dump INPUT ARGS`, INPUT being the `# INPUT: path` (from the repository
+root) or the file itself; the `# CHECK: text` lines must appear in the output in order (each in a
+later line than the one before), and no line may contain a `# CHECK-NOT: text`.
 Usage: run_filecheck.py path/to/tilec [FILE...]"""
 import glob
 import os
@@ -10,6 +11,7 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
 
 
 def check(tilec, path):
@@ -19,7 +21,9 @@ def check(tilec, path):
               if l.startswith("# CHECK:") or l.startswith("# CHECK-NOT:")]
     if len(runs) != 1 or not checks:
         return f"{path}: needs one # RUN: line and at least one # CHECK"
-    p = subprocess.run([tilec, "dump", path] + shlex.split(runs[0]), capture_output=True, text=True)
+    inputs = [l.split("# INPUT:", 1)[1].strip() for l in lines if l.startswith("# INPUT:")]
+    source = os.path.join(ROOT, inputs[0]) if inputs else path
+    p = subprocess.run([tilec, "dump", source] + shlex.split(runs[0]), capture_output=True, text=True)
     if p.returncode != 0:
         return f"{path}: tilec exited {p.returncode}\n{p.stderr}"
     out = p.stdout.splitlines()
@@ -40,7 +44,7 @@ def check(tilec, path):
 
 def main():
     tilec = sys.argv[1]
-    files = sys.argv[2:] or sorted(glob.glob(os.path.join(HERE, "*.py")))
+    files = sys.argv[2:] or sorted(glob.glob(os.path.join(HERE, "*.check")) + glob.glob(os.path.join(HERE, "*.py")))
     files = [f for f in files if os.path.basename(f) != os.path.basename(__file__)]
     failures = [e for e in (check(tilec, f) for f in files) if e]
     for e in failures:
