@@ -32,7 +32,7 @@ def _module_text(fn):
 class JITFunction:
     """A kernel: index it with a grid and call it, `kernel[grid](*args, **constexprs)`."""
 
-    def __init__(self, fn):
+    def __init__(self, fn, debug=False):
         self.fn = fn
         self.__name__ = fn.__name__
         self.__doc__ = fn.__doc__
@@ -46,7 +46,7 @@ class JITFunction:
         for p in params:
             if p.kind not in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD):
                 raise TypeError(f"{fn.__name__}: kernel parameters must be plain positional parameters, not {p}")
-        self._kernel = _C.JitKernel(path, text, fn.__name__, names, flags, defaults, has_default)
+        self._kernel = _C.JitKernel(path, text, fn.__name__, names, flags, defaults, has_default, bool(debug))
 
     def __getitem__(self, grid):
         return self._kernel[grid]
@@ -69,19 +69,21 @@ class JITFunction:
         return f"JITFunction({self.fn.__module__}:{self.__name__})"
 
 
-def jit(fn=None, **options):
-    """Decorator: @tilec.jit or @tilec.jit(...) turns a tile-language function into a kernel."""
+def jit(fn=None, *, debug=False, **options):
+    """Decorator: @tilec.jit or @tilec.jit(...) turns a tile-language function into a kernel.
+    debug=True (or TILEC_DEBUG=1) bounds-checks every load, store and atomic."""
     if fn is None:
-        return lambda f: JITFunction(f)
-    return JITFunction(fn)
+        return lambda f: JITFunction(f, debug=debug)
+    return JITFunction(fn, debug=debug)
 
 
 def compile(source, name, signature="", constexprs=None, backend="cpu", arch=90, num_warps=4, num_stages=3,
-            path="<string>"):
+            path="<string>", debug=None):
     """Compiles kernel `name` from `source` (a Python module's text) for a signature such as
-    "x_ptr:*fp32:16,n:i32"; constexprs is a dict. Returns a CompiledKernel."""
+    "x_ptr:*fp32:16,n:i32"; constexprs is a dict; debug=None follows TILEC_DEBUG. Returns a
+    CompiledKernel, launchable as ck[grid](*args)."""
     items = [f"{k}={_constexpr_text(v)}" for k, v in (constexprs or {}).items()]
-    return _C.compile(source, path, name, signature, items, backend, arch, num_warps, num_stages)
+    return _C.compile(source, path, name, signature, items, backend, arch, num_warps, num_stages, debug)
 
 
 def _constexpr_text(v):
