@@ -267,7 +267,7 @@ CACHE_SCRIPT = textwrap.dedent("""
 
 def run_python(code, tmp_path, **env):
     full_env = {k: v for k, v in os.environ.items() if k != "TILEC_ALWAYS_COMPILE"}
-    full_env.update(TILEC_CACHE_DIR=str(tmp_path / "cache"), **env)
+    full_env.update({"TILEC_CACHE_DIR": str(tmp_path / "cache"), **env})
     script = tmp_path / "script.py"
     script.write_text(code)
     return subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=full_env, timeout=300)
