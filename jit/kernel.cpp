@@ -135,7 +135,10 @@ bool load_cpu(CompiledKernel& k, const std::string& so_path, std::string* error)
 }
 
 bool compile_cpu(CompiledKernel& k, const std::string& source, const Function& fn, Diagnostics& diags) {
-  const HostCompiler& cc = host_compiler(include_dir_storage());
+  HostCompiler cc = host_compiler(include_dir_storage());
+  // Debug builds compare i32 arithmetic with its i64 twin; -fwrapv keeps the compiler from
+  // assuming that signed overflow never happens and folding those checks away.
+  if (k.debug) cc.flags.push_back("-fwrapv");
   std::string flags;
   for (const std::string& f : cc.flags) flags += f + " ";
   k.cache_key = key_for({TILEC_VERSION, "cpu", source, cc.command, cc.version, flags, cpu_isa_description(),
@@ -320,6 +323,7 @@ std::shared_ptr<CompiledKernel> compile_kernel(const KernelSource& src, const Ke
   k->arg_written = access.written;
   for (const Loc& l : access.offset32) k->arg_offset32.push_back(l.file ? l.str() : std::string());
   if (options.debug) {
+    insert_overflow_checks(*fn);
     insert_bounds_checks(*fn);
     if (!verify_ir(*fn, diags)) return nullptr;
   }

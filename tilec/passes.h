@@ -18,6 +18,9 @@ void eliminate_dead_code(Function& fn);          // passes/dce.cpp
 // in elements, and guards every load, store and atomic: an access outside [base, base + extent)
 // is masked off and fails an assert naming the argument (passes/insert_bounds_checks.cpp).
 void insert_bounds_checks(Function& fn);
+// Debug mode: each i32 add/sub/mul feeding a pointer offset is checked against the same in i64
+// (passes/insert_overflow_checks.cpp).
+void insert_overflow_checks(Function& fn);
 
 // passes/pointer_args.cpp: for each pointer value, the indices (into fn.args) of the pointer
 // arguments it may point into.

@@ -351,3 +351,21 @@ def test_tilec_debug_env_turns_checks_on(tmp_path):
     assert f"{script}:7:28" in out.stdout
     ck = tilec.compile("def k(x_ptr):\n    tl.store(x_ptr, 1.0)\n", name="k", signature="x_ptr:*fp32", debug=True)
     assert ck.metadata["debug"] is True
+
+
+@tilec.jit(debug=True)
+def strided_rows(x_ptr, out_ptr, stride, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * stride + tl.arange(0, BLOCK)
+    tl.store(out_ptr + tl.arange(0, BLOCK), tl.load(x_ptr + offs, mask=offs < 0, other=1.0))
+
+
+def test_debug_mode_reports_32_bit_offset_overflow():
+    x = np.zeros(16, np.float32)
+    out = np.zeros(16, np.float32)
+    strided_rows[(3,)](x, out, 16, BLOCK=16)
+    assert (out == 1).all()
+    line = strided_rows.fn.__code__.co_firstlineno + 2
+    # 2 * (2^30 + 16) wraps in 32 bits; the wrapped offset is negative, so the mask alone would not catch it.
+    with pytest.raises(RuntimeError, match=rf"32-bit integer overflow in 'mul' of a pointer offset in kernel 'strided_rows' "
+                                           rf"at {HERE}:{line}:12"):
+        strided_rows[(3,)](x, out, 2 ** 30 + 16, BLOCK=16)
