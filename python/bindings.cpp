@@ -70,11 +70,25 @@ int64_t span_of(const int64_t* shape, const int64_t* strides, int ndim) {
   return last + 1;
 }
 
-// PyTorch tensors are read through their Python API; the span is only read when a launch needs it.
-int64_t torch_span(py::handle t) {
-  std::vector<int64_t> shape = t.attr("shape").cast<std::vector<int64_t>>();
-  std::vector<int64_t> strides = t.attr("stride")().cast<std::vector<int64_t>>();
-  return span_of(shape.data(), strides.data(), static_cast<int>(shape.size()));
+// PyTorch tensors are read through their Python API; the span is only read when a launch needs
+// it, through the C API, since it runs on every launch that checks offsets.
+int64_t torch_span(PyObject* t) {
+  static PyObject* shape_name = PyUnicode_InternFromString("shape");
+  static PyObject* stride_name = PyUnicode_InternFromString("stride");
+  py::object shape = py::reinterpret_steal<py::object>(PyObject_GetAttr(t, shape_name));
+  if (!shape) throw py::error_already_set();
+  py::object strides = py::reinterpret_steal<py::object>(PyObject_CallMethodNoArgs(t, stride_name));
+  if (!strides) throw py::error_already_set();
+  if (!PyTuple_Check(shape.ptr()) || !PyTuple_Check(strides.ptr()) || PyTuple_GET_SIZE(shape.ptr()) != PyTuple_GET_SIZE(strides.ptr()))
+    throw_type_error("a tensor's shape and stride() must be tuples of one length");
+  int ndim = static_cast<int>(PyTuple_GET_SIZE(shape.ptr()));
+  std::vector<int64_t> dims(ndim), steps(ndim);
+  for (int d = 0; d < ndim; ++d) {
+    dims[d] = PyLong_AsLongLong(PyTuple_GET_ITEM(shape.ptr(), d));
+    steps[d] = PyLong_AsLongLong(PyTuple_GET_ITEM(strides.ptr(), d));
+  }
+  if (PyErr_Occurred()) throw py::error_already_set();
+  return span_of(dims.data(), steps.data(), ndim);
 }
 
 // Whether a type's __dlpack__ takes max_version= (DLPack 1.0, which can flag read-only tensors).

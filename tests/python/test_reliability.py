@@ -369,3 +369,35 @@ def test_debug_mode_reports_32_bit_offset_overflow():
     with pytest.raises(RuntimeError, match=rf"32-bit integer overflow in 'mul' of a pointer offset in kernel 'strided_rows' "
                                            rf"at {HERE}:{line}:12"):
         strided_rows[(3,)](x, out, 2 ** 30 + 16, BLOCK=16)
+
+
+class TorchLike:
+    """What tilec reads of a PyTorch tensor (data_ptr, get_device, dtype, shape, stride), over NumPy."""
+
+    def __init__(self, array):
+        self.array = array
+        self.dtype = "torch.float32"
+
+    def data_ptr(self):
+        return self.array.ctypes.data
+
+    def get_device(self):
+        return -1
+
+    @property
+    def shape(self):
+        return tuple(self.array.shape)
+
+    def stride(self):
+        return tuple(s // self.array.itemsize for s in self.array.strides)
+
+
+def test_debug_mode_reads_torch_tensor_extents():
+    backing = np.zeros(32, np.float32)
+    unmasked_copy[(1,)](TorchLike(backing[16:32]), TorchLike(backing[:16]), BLOCK=16)
+    with pytest.raises(RuntimeError, match="out-of-bounds load from 'src_ptr' .*element offset 8 is outside the buffer of 8"):
+        unmasked_copy[(1,)](TorchLike(backing[16:24]), TorchLike(backing[:16]), BLOCK=16)
+    # A column of a matrix spans its rows' strides: 4 rows of stride 8 reach element 24.
+    matrix = np.zeros((4, 8), np.float32)
+    with pytest.raises(RuntimeError, match="element offset 25 is outside the buffer of 25 elements"):
+        unmasked_copy[(1,)](TorchLike(matrix[:, 0]), TorchLike(backing[:16]), BLOCK=32)
