@@ -155,7 +155,10 @@ bool compile_cpu(CompiledKernel& k, const std::string& source, const Function& f
     if (!hit) {
       // Built in a private folder, then stored whole; a failed build's source stays there for the user.
       if (use_cache) {
-        work = cache.root() + "/build/" + k.cache_key.substr(0, 16) + "-" + std::to_string(getpid());
+        // pid + counter: two threads of one process may compile the same kernel at once.
+        static std::atomic<uint64_t> builds{0};
+        work = cache.root() + "/build/" + k.cache_key.substr(0, 16) + "-" + std::to_string(getpid()) + "-" +
+               std::to_string(builds.fetch_add(1));
         std::error_code ec;
         std::filesystem::create_directories(work, ec);
       } else {
