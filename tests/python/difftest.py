@@ -104,17 +104,33 @@ class KernelGen:
             return self.leaf(dtype)
         return (self.int_op if dtype == "int32" else self.float_op)(depth - 1)
 
+    def runtime_leaf(self, dtype):
+        leaf = self.leaf(dtype)
+        while not has_runtime(leaf.src):
+            leaf = self.leaf(dtype)
+        return leaf
+
+    def operands(self, dtype, d):
+        """Two operands, not both constants: constexpr arithmetic folds with Python's semantics
+        (floor division, unbounded ints), which the model of run-time arithmetic does not cover."""
+        x, y = self.expr(dtype, d), self.expr(dtype, d)
+        if not has_runtime(y.src):
+            y = self.runtime_leaf(dtype) if not has_runtime(x.src) else y
+        return x, y
+
     def int_op(self, d):
-        x, y = self.expr("int32", d), self.expr("int32", d)
+        x, y = self.operands("int32", d)
         k = self.pick(["+", "-", "*", "//", "%", "&", "|", "^", "<<", ">>", "max", "min", "where", "neg", "abs",
                        "sum", "rmax", "cumsum", "cast"])
         if k in ("+", "-", "*"):
             op = {"+": np.add, "-": np.subtract, "*": np.multiply}[k]
             return Expr(f"({x.src} {k} {y.src})", lambda e: i32(op(np.int64(1) * x.ev(e), y.ev(e))), "int32")
+        if k in ("//", "%") and not has_runtime(y.src):
+            y = self.runtime_leaf("int32")  # a constant divisor may fold to 0: a compile error
         if k == "//":
-            return Expr(f"({x.src} // {y.src})", lambda e: c_div(x.ev(e), y.ev(e)), "int32") if not y.src.startswith("(0)") else x
+            return Expr(f"({x.src} // {y.src})", lambda e: c_div(x.ev(e), y.ev(e)), "int32")
         if k == "%":
-            return Expr(f"({x.src} % {y.src})", lambda e: c_rem(x.ev(e), y.ev(e)), "int32") if not y.src.startswith("(0)") else x
+            return Expr(f"({x.src} % {y.src})", lambda e: c_rem(x.ev(e), y.ev(e)), "int32")
         if k in ("&", "|", "^"):
             op = {"&": np.bitwise_and, "|": np.bitwise_or, "^": np.bitwise_xor}[k]
             return Expr(f"({x.src} {k} {y.src})", lambda e: op(np.int32(0) + x.ev(e), y.ev(e)).astype(np.int32), "int32")
@@ -145,7 +161,7 @@ class KernelGen:
         return Expr(f"({f.src}).to(tl.int32)", lambda e: f2i(f.ev(e)), "int32")
 
     def float_op(self, d):
-        x, y = self.expr("float32", d), self.expr("float32", d)
+        x, y = self.operands("float32", d)
         k = self.pick(["+", "-", "*", "/", "max", "min", "where", "neg", "abs", "sqrt", "floor", "sum", "rmax", "cast"])
         f32 = np.float32
         if k in ("+", "-", "*"):
@@ -180,14 +196,18 @@ class KernelGen:
     def tile(self, dtype, d):
         """An expression that is surely a tile (reductions need one): `offs`-based or a loaded input."""
         x = self.expr(dtype, d)
-        base = self.leaf(dtype)
-        while "offs" not in base.src and base.src not in self.names:
-            base = self.leaf(dtype)
+        inputs = ["a", "b", "c"] if dtype == self.dtype else []
+        choice = self.pick(inputs + ["offs"])
+        if choice == "offs":
+            base = (Expr("offs", lambda e: e["offs"], "int32") if dtype == "int32"
+                    else Expr("offs.to(tl.float32)", lambda e: e["offs"].astype(np.float32), "float32"))
+        else:
+            base = Expr(choice, lambda e, n=choice: e[n], dtype)
         return Expr(f"({x.src} + {base.src})", lambda e: (x.ev(e) + base.ev(e)).astype(np.dtype(dtype)) if dtype == "float32"
                     else i32(np.int64(1) * x.ev(e) + base.ev(e)), dtype)
 
     def cond(self, d):
-        x, y = self.expr(self.dtype, d), self.expr(self.dtype, d)
+        x, y = self.operands(self.dtype, d)
         k = self.pick(["<", "<=", ">", ">=", "==", "!="])
         op = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal, "==": np.equal, "!=": np.not_equal}[k]
         return Expr(f"({x.src} {k} {y.src})", lambda e: op(x.ev(e), y.ev(e)), "int1")
