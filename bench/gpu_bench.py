@@ -90,6 +90,11 @@ except Exception as e:  # noqa: BLE001
     tilec = None
     TILEC_ERROR = f"{type(e).__name__}: {e}"
 
+import shared_kernels  # noqa: E402
+
+TC_SHARED = {n: tilec.jit(getattr(shared_kernels, n)) for n in ("attn_fwd", "rmsnorm_fwd")} if tilec else {}
+TR_SHARED = {n: triton.jit(getattr(shared_kernels, n)) for n in ("attn_fwd", "rmsnorm_fwd")} if triton else {}
+
 DEV = "cuda"
 FAILURES = []
 
@@ -214,7 +219,7 @@ if triton is not None:
             accumulator = tl.dot(a, b, accumulator)
             a_ptrs += BLOCK_SIZE_K * stride_ak
             b_ptrs += BLOCK_SIZE_K * stride_bk
-        c = accumulator.to(tl.float16)
+        c = accumulator.to(c_ptr.dtype.element_ty)
         offs_cm = pid_m * BLOCK_SIZE_M + tl.arange(0, BLOCK_SIZE_M)
         offs_cn = pid_n * BLOCK_SIZE_N + tl.arange(0, BLOCK_SIZE_N)
         c_ptrs = c_ptr + stride_cm * offs_cm[:, None] + stride_cn * offs_cn[None, :]
@@ -484,14 +489,21 @@ def bench_layernorm(b, gen):
         "y", torch.nn.functional.layer_norm(x, (n,), w, bias, eps)), lambda: holder["y"], ref, 1e-5, nbytes, "GB/s")
 
 
+# (BLOCK_M, BLOCK_N, BLOCK_K, GROUP_M, num_warps, num_stages): both compilers run every one and
+# the table shows each one's best.
+MATMUL_CONFIGS = [(128, 128, 64, 8, 4, 3), (128, 128, 64, 8, 4, 4), (128, 256, 64, 8, 8, 3), (128, 128, 64, 8, 8, 3),
+                  (64, 128, 64, 8, 4, 4), (128, 64, 64, 8, 4, 4)]
+
+
 @guarded
-def bench_matmul(b, gen):
-    M = N = K = 8192 if not b.args.quick else 2048
-    name = f"matmul {M}^3 fp16 (fp32 acc)"
-    a = randn(M, K, dtype=torch.float16, gen=gen)
-    bm = randn(K, N, dtype=torch.float16, gen=gen)
+def bench_matmul(b, gen, size, dtype):
+    M = N = K = size if not b.args.quick else min(size, 2048)
+    dt = {"fp16": torch.float16, "bf16": torch.bfloat16}[dtype]
+    name = f"matmul {M}^3 {dtype} (fp32 acc)"
+    a = randn(M, K, dtype=dt, gen=gen)
+    bm = randn(K, N, dtype=dt, gen=gen)
     ref = a.double() @ bm.double()
-    c = torch.empty(M, N, device=DEV, dtype=torch.float16)
+    c = torch.empty(M, N, device=DEV, dtype=dt)
     flops = 2.0 * M * N * K
 
     def res():
@@ -502,22 +514,76 @@ def bench_matmul(b, gen):
         return lambda: kernel[grid](a, bm, c, M, N, K, a.stride(0), a.stride(1), bm.stride(0), bm.stride(1),
                                     c.stride(0), c.stride(1), BLOCK_SIZE_M=bm_, BLOCK_SIZE_N=bn_, BLOCK_SIZE_K=bk_,
                                     GROUP_SIZE_M=g, num_warps=w, num_stages=s)
-    triton_cfg = (128, 128, 64, 8, 8, 3)
-    if tilec is not None:
-        for cfg in (triton_cfg, (128, 256, 64, 8, 8, 3), (128, 128, 32, 8, 4, 4), (64, 128, 32, 8, 4, 4),
-                    (128, 64, 64, 8, 4, 3)):
+    for impl, kernel, err in (("tilec", tc_matmul, TILEC_ERROR), ("triton", tr_matmul_kernel if triton else None, TRITON_ERROR)):
+        if kernel is None:
+            b.fail(name, impl, "-", err, "TFLOP/s")
+            continue
+        for cfg in MATMUL_CONFIGS:
             c.fill_(float("nan"))
-            b.run(name, "tilec", "BLOCK {}/{}/{} GROUP {} num_warps={} num_stages={}".format(*cfg),
-                  launcher(tc_matmul, *cfg), res, ref, 1e-2, flops, "TFLOP/s")
-    else:
-        b.fail(name, "tilec", "-", TILEC_ERROR, "TFLOP/s")
-    if triton is not None:
-        c.fill_(float("nan"))
-        b.run(name, "triton", "BLOCK {}/{}/{} GROUP {} num_warps={} num_stages={} (fixed)".format(*triton_cfg),
-              launcher(tr_matmul_kernel, *triton_cfg), res, ref, 1e-2, flops, "TFLOP/s")
+            b.run(name, impl, "BLOCK {}/{}/{} GROUP {} num_warps={} num_stages={}".format(*cfg),
+                  launcher(kernel, *cfg), res, ref, 1e-2, flops, "TFLOP/s")
     c.fill_(float("nan"))
     b.run(name, "torch", "torch.matmul(out=) (cuBLAS)", lambda: torch.matmul(a, bm, out=c), res, ref, 1e-2, flops,
           "TFLOP/s")
+
+
+@guarded
+def bench_attention(b, gen, head_dim, causal):
+    Z, H, N_CTX = (4, 32, 4096) if not b.args.quick else (1, 8, 1024)
+    name = f"flash attention fwd fp16 {Z}x{H}x{N_CTX} d{head_dim}" + (" causal" if causal else "")
+    q, k, v = (randn(Z, H, N_CTX, head_dim, dtype=torch.float16, gen=gen) for _ in range(3))
+    out = torch.empty_like(q)
+    sm_scale = head_dim ** -0.5
+    ref = torch.nn.functional.scaled_dot_product_attention(q.float(), k.float(), v.float(), is_causal=causal,
+                                                           scale=sm_scale).double()
+    flops = 4.0 * Z * H * N_CTX * N_CTX * head_dim * (0.5 if causal else 1.0)
+
+    def launcher(kernel, bm, bn, w, s):
+        grid = (cdiv(N_CTX, bm), Z * H)
+        return lambda: kernel[grid](q, k, v, out, sm_scale, q.stride(0), q.stride(1), q.stride(2), k.stride(0), k.stride(1),
+                                    k.stride(2), v.stride(0), v.stride(1), v.stride(2), out.stride(0), out.stride(1),
+                                    out.stride(2), H, N_CTX, HEAD_DIM=head_dim, BLOCK_M=bm, BLOCK_N=bn, CAUSAL=causal,
+                                    num_warps=w, num_stages=s)
+    configs = [(128, 64, 4, 2), (128, 64, 8, 3), (128, 128, 8, 2), (64, 64, 4, 3)]
+    for impl, table, err in (("tilec", TC_SHARED, TILEC_ERROR), ("triton", TR_SHARED, TRITON_ERROR)):
+        if not table:
+            b.fail(name, impl, "-", err, "TFLOP/s")
+            continue
+        for cfg in configs:
+            out.fill_(float("nan"))
+            b.run(name, impl, "BLOCK_M={} BLOCK_N={} num_warps={} num_stages={}".format(*cfg),
+                  launcher(table["attn_fwd"], *cfg), lambda: out, ref, 1e-2, flops, "TFLOP/s")
+    holder = {}
+    b.run(name, "torch", "scaled_dot_product_attention (flash)", lambda: holder.__setitem__(
+        "o", torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=causal, scale=sm_scale)),
+        lambda: holder["o"], ref, 1e-2, flops, "TFLOP/s")
+
+
+@guarded
+def bench_rmsnorm(b, gen):
+    m, n = (16384, 8192) if not b.args.quick else (4096, 8192)
+    name = f"rmsnorm {m}x{n} bf16"
+    x = randn(m, n, dtype=torch.bfloat16, gen=gen)
+    w = randn(n, dtype=torch.bfloat16, gen=gen)
+    y = torch.empty_like(x)
+    eps = 1e-6
+    xd = x.double()
+    ref = xd * torch.rsqrt(xd.pow(2).mean(-1, keepdim=True) + eps) * w.double()
+    nbytes = 2 * m * n * 2
+    block = next_power_of_2(n)
+    for impl, table, err in (("tilec", TC_SHARED, TILEC_ERROR), ("triton", TR_SHARED, TRITON_ERROR)):
+        if not table:
+            b.fail(name, impl, "-", err, "GB/s")
+            continue
+        for warps in (8, 16, 32):
+            y.fill_(float("nan"))
+            b.run(name, impl, f"BLOCK_SIZE={block} num_warps={warps}, 1 row/program",
+                  lambda warps=warps: table["rmsnorm_fwd"][(m,)](x, w, y, x.stride(0), n, eps, BLOCK_SIZE=block,
+                                                                 num_warps=warps),
+                  lambda: y, ref, 1e-2, nbytes, "GB/s")
+    holder = {}
+    b.run(name, "torch", "F.rms_norm", lambda: holder.__setitem__("y", torch.nn.functional.rms_norm(x, (n,), w, eps)),
+          lambda: holder["y"], ref, 1e-2, nbytes, "GB/s")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -745,8 +811,18 @@ GROUPS = {
     "add": lambda b, gen: bench_vector_add(b, gen),
     "softmax1": lambda b, gen: bench_softmax(b, gen, 32768, 1024),
     "softmax2": lambda b, gen: bench_softmax(b, gen, 8192, 4096),
+    "softmax3": lambda b, gen: bench_softmax(b, gen, 4096, 1000),
     "layernorm": lambda b, gen: bench_layernorm(b, gen),
-    "matmul": lambda b, gen: bench_matmul(b, gen),
+    "rmsnorm": lambda b, gen: bench_rmsnorm(b, gen),
+    "attn64": lambda b, gen: bench_attention(b, gen, 64, False),
+    "attn64c": lambda b, gen: bench_attention(b, gen, 64, True),
+    "attn128": lambda b, gen: bench_attention(b, gen, 128, False),
+    "attn128c": lambda b, gen: bench_attention(b, gen, 128, True),
+    "matmul": lambda b, gen: bench_matmul(b, gen, 8192, "fp16"),
+    "matmul4k": lambda b, gen: bench_matmul(b, gen, 4096, "fp16"),
+    "matmul2k": lambda b, gen: bench_matmul(b, gen, 2048, "fp16"),
+    "matmul_bf16": lambda b, gen: bench_matmul(b, gen, 4096, "bf16"),
+    "matmul_bf16_8k": lambda b, gen: bench_matmul(b, gen, 8192, "bf16"),
     "launch": lambda b, gen: bench_launch_overhead(b, gen),
     "first": lambda b, gen: bench_first_calls(b, gen),
 }

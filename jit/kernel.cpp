@@ -220,8 +220,9 @@ bool compile_cuda(CompiledKernel& k, const CudaKernel& cu, const KernelOptions& 
     diags.error(fn.loc, "NVRTC " + nvrtc->version() + " supports no architecture at or below sm_" + std::to_string(options.cuda.arch));
     return false;
   }
-  k.cache_key = key_for({TILEC_VERSION, "cuda", cu.source, nvrtc->version(), std::to_string(arch), use_ptx ? "ptx" : "cubin",
-                         k.debug ? "debug" : "release"});
+  std::string suffix = cu.arch_specific && !use_ptx ? "a" : "";
+  k.cache_key = key_for({TILEC_VERSION, "cuda", cu.source, cuda_runtime_header(), nvrtc->version(), std::to_string(arch) + suffix,
+                         use_ptx ? "ptx" : "cubin", k.debug ? "debug" : "release"});
   KernelCache cache(default_cache_root());
   bool use_cache = cache_usable(cache);
   k.cache_dir = use_cache ? cache.entry_dir(k.cache_key) : "";
@@ -232,14 +233,15 @@ bool compile_cuda(CompiledKernel& k, const CudaKernel& cu, const KernelOptions& 
     else read_file(cache.artifact_path(k.cache_key, "kernel.ptx"), &k.asm_["ptx"]);
     return true;
   }
-  NvrtcOutput out = nvrtc->compile(cu.source, fn.name + ".cu", arch, !use_ptx, {});
+  NvrtcOutput out = nvrtc->compile(cu.source, fn.name + ".cu", arch, !use_ptx, {}, suffix);
   if (!out.ok) {
     std::string dir = use_cache ? cache.root() + "/build" : private_build_dir(&error);
     std::string cu_path = dir + "/" + k.cache_key.substr(0, 16) + ".cu";
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     write_file(cu_path, cu.source);
-    diags.error(fn.loc, "NVRTC failed to compile the generated CUDA C for '" + fn.name + "' (sm_" + std::to_string(arch) +
+    write_file(dir + "/tilec_cuda.h", cuda_runtime_header());
+    diags.error(fn.loc, "NVRTC failed to compile the generated CUDA C for '" + fn.name + "' (sm_" + std::to_string(arch) + suffix +
                             ")\n  source: " + cu_path + "\n  equivalent: " + nvcc_equivalent(cu_path, out.options, arch) +
                             "\n" + out.log);
     return false;
@@ -248,7 +250,7 @@ bool compile_cuda(CompiledKernel& k, const CudaKernel& cu, const KernelOptions& 
   std::vector<std::pair<std::string, std::string>> files = {{"kernel.cu", cu.source}, {artifact, k.image}};
   if (!use_ptx) {
     // The PTX is kept beside the cubin for inspection (CompiledKernel.asm["ptx"]).
-    NvrtcOutput ptx = nvrtc->compile(cu.source, fn.name + ".cu", arch, false, {});
+    NvrtcOutput ptx = nvrtc->compile(cu.source, fn.name + ".cu", arch, false, {}, suffix);
     if (ptx.ok) {
       files.emplace_back("kernel.ptx", ptx.ptx);
       k.asm_["ptx"] = ptx.ptx;
@@ -289,7 +291,7 @@ bool check_cuda_archs(const Function& fn, const CudaOptions& base, Diagnostics& 
     }
     std::optional<CudaKernel> cu = generate_cuda(fn, options, diags);
     if (!cu) return false;
-    NvrtcOutput out = nvrtc->compile(cu->source, fn.name + ".cu", options.arch, true, {});
+    NvrtcOutput out = nvrtc->compile(cu->source, fn.name + ".cu", options.arch, true, {}, cu->arch_specific ? "a" : "");
     if (!out.ok) {
       diags.error(fn.loc, "NVRTC failed on the generated CUDA C for '" + fn.name + "' (sm_" + item + "):\n" + out.log);
       return false;

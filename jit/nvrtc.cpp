@@ -11,6 +11,8 @@
 #include <memory>
 #include <mutex>
 
+#include "tilec/codegen/cuda.h"
+
 namespace tilec {
 
 namespace {
@@ -90,8 +92,8 @@ std::once_flag g_once;
 const Nvrtc* g_nvrtc = nullptr;
 std::string g_error;
 
-std::string arch_option(int arch, bool cubin) {
-  return std::string("-arch=") + (cubin ? "sm_" : "compute_") + std::to_string(arch);
+std::string arch_option(int arch, bool cubin, const std::string& suffix) {
+  return std::string("-arch=") + (cubin ? "sm_" : "compute_") + std::to_string(arch) + suffix;
 }
 
 std::string shell_quote(const std::string& s) {
@@ -168,16 +170,18 @@ std::string Nvrtc::version() const { return std::to_string(major_) + "." + std::
 std::vector<int> Nvrtc::supported_archs() const { return archs_; }
 
 NvrtcOutput Nvrtc::compile(const std::string& source, const std::string& program_name, int arch, bool cubin,
-                           const std::vector<std::string>& extra_options) const {
+                           const std::vector<std::string>& extra_options, const std::string& arch_suffix) const {
   NvrtcOutput out;
   // -default-device: generated helpers need no __device__ annotation. No --use_fast_math: Triton's
   // default numerics are IEEE (precise div/sqrt, denormals kept).
-  out.options = {arch_option(arch, cubin), "--std=c++17", "-default-device", "-lineinfo"};
+  out.options = {arch_option(arch, cubin, arch_suffix), "--std=c++17", "-default-device", "-lineinfo"};
   if (!include_dir_.empty()) out.options.push_back("-I" + include_dir_);
   out.options.insert(out.options.end(), extra_options.begin(), extra_options.end());
 
   nvrtcProgram prog = nullptr;
-  nvrtcResult r = api_->nvrtcCreateProgram(&prog, source.c_str(), program_name.c_str(), 0, nullptr, nullptr);
+  const char* header = cuda_runtime_header().c_str();
+  const char* header_name = "tilec_cuda.h";
+  nvrtcResult r = api_->nvrtcCreateProgram(&prog, source.c_str(), program_name.c_str(), 1, &header, &header_name);
   if (r != NVRTC_SUCCESS) {
     out.log = std::string("nvrtcCreateProgram failed: ") + api_->nvrtcGetErrorString(r);
     return out;
@@ -228,10 +232,11 @@ NvrtcOutput Nvrtc::compile(const std::string& source, const std::string& program
 
 std::string nvcc_equivalent(const std::string& cu_path, const std::vector<std::string>& options, int arch) {
   bool ptx = false;
-  std::string flags;
+  std::string flags, suffix;
   for (const std::string& o : options) {
     if (o.rfind("-arch=", 0) == 0 || o.rfind("--gpu-architecture=", 0) == 0) {
       ptx = o.find("compute_") != std::string::npos;
+      if (o.back() == 'a') suffix = "a";
       continue;  // the arch comes from `arch` below
     }
     // nvcc has no -default-device; its sources must mark device helpers __device__ themselves.
@@ -242,7 +247,7 @@ std::string nvcc_equivalent(const std::string& cu_path, const std::vector<std::s
   if (size_t dot = stem.rfind('.'); dot != std::string::npos && stem.find('/', dot) == std::string::npos)
     stem.resize(dot);
   std::string out = stem + (ptx ? ".ptx" : ".cubin");
-  return std::string("nvcc ") + (ptx ? "-ptx" : "-cubin") + " " + arch_option(arch, !ptx) + flags + " -o " +
+  return std::string("nvcc ") + (ptx ? "-ptx" : "-cubin") + " " + arch_option(arch, !ptx, suffix) + flags + " -o " +
          shell_quote(out) + " " + shell_quote(cu_path);
 }
 

@@ -29,10 +29,12 @@ class Nvrtc {
   const std::string& library_path() const { return path_; }
   const std::string& include_dir() const { return include_dir_; }
 
-  // Compiles `source` for sm_<arch> (cubin true: -arch=sm_XY, SASS) or compute_<arch> (PTX).
-  // Default options: --std=c++17, -default-device, -lineinfo; `extra_options` follow them.
+  // Compiles `source` for sm_<arch><suffix> (cubin true: -arch=sm_XY, SASS) or compute_<arch> (PTX);
+  // suffix "a" selects the arch-specific features (sm_90a: wgmma). The tilec device header is
+  // available as "tilec_cuda.h". Default options: --std=c++17, -default-device, -lineinfo;
+  // `extra_options` follow them.
   NvrtcOutput compile(const std::string& source, const std::string& program_name, int arch, bool cubin,
-                      const std::vector<std::string>& extra_options) const;
+                      const std::vector<std::string>& extra_options, const std::string& arch_suffix = "") const;
 
   struct Api;  // resolved entry points, defined in nvrtc.cpp
 

@@ -4,6 +4,7 @@
 
 #include "jit/nvrtc.h"
 #include "tilec/codegen/cpp.h"
+#include "tilec/gpu/gpu_ir.h"
 
 namespace tilec {
 
@@ -23,6 +24,13 @@ std::optional<std::string> emit_stage(const KernelSource& src, Stage stage, cons
       if (!fn) return std::nullopt;
       return generate_cpp(*fn, diags);
     }
+    case Stage::GpuIr: {
+      std::unique_ptr<Function> fn = lower_to_ir(src, true, diags);
+      if (!fn) return std::nullopt;
+      std::optional<gpu::GpuModule> m = gpu::lower_to_gpu(*fn, target.arch, target.num_warps, target.num_stages, diags);
+      if (!m) return std::nullopt;
+      return gpu::print_gpu_ir(*m);
+    }
     case Stage::Cuda:
     case Stage::Ptx: {
       std::unique_ptr<Function> fn = lower_to_ir(src, true, diags);
@@ -36,7 +44,7 @@ std::optional<std::string> emit_stage(const KernelSource& src, Stage stage, cons
         diags.error(fn->loc, "cannot emit PTX: " + error);
         return std::nullopt;
       }
-      NvrtcOutput out = nvrtc->compile(k->source, src.kernel + ".cu", target.arch, false, {});
+      NvrtcOutput out = nvrtc->compile(k->source, src.kernel + ".cu", target.arch, false, {}, k->arch_specific ? "a" : "");
       if (!out.ok) {
         diags.error(fn->loc, "NVRTC failed to compile the generated CUDA C for sm_" + std::to_string(target.arch) + ":\n" + out.log);
         return std::nullopt;

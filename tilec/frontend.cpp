@@ -17,6 +17,7 @@ const char* stage_name(Stage s) {
     case Stage::Ir: return "ir";
     case Stage::IrOpt: return "ir-opt";
     case Stage::Cpp: return "cpp";
+    case Stage::GpuIr: return "gpu-ir";
     case Stage::Cuda: return "cuda";
     case Stage::Ptx: return "ptx";
   }
@@ -24,7 +25,7 @@ const char* stage_name(Stage s) {
 }
 
 std::optional<Stage> stage_from_name(const std::string& s) {
-  for (Stage st : {Stage::Tokens, Stage::Ast, Stage::Ir, Stage::IrOpt, Stage::Cpp, Stage::Cuda, Stage::Ptx})
+  for (Stage st : {Stage::Tokens, Stage::Ast, Stage::Ir, Stage::IrOpt, Stage::Cpp, Stage::GpuIr, Stage::Cuda, Stage::Ptx})
     if (s == stage_name(st)) return st;
   return std::nullopt;
 }

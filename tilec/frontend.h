@@ -10,7 +10,7 @@
 
 namespace tilec {
 
-enum class Stage { Tokens, Ast, Ir, IrOpt, Cpp, Cuda, Ptx };
+enum class Stage { Tokens, Ast, Ir, IrOpt, Cpp, GpuIr, Cuda, Ptx };
 const char* stage_name(Stage s);
 std::optional<Stage> stage_from_name(const std::string& s);
 

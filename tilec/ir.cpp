@@ -178,6 +178,8 @@ std::string ints_str(const std::vector<int64_t>& v) {
 
 class Printer {
  public:
+  explicit Printer(const IrAnnotations* notes) : notes_(notes) {}
+
   std::string print(const Function& fn) {
     out_ = "func @" + fn.name + "(";
     for (size_t i = 0; i < fn.args.size(); ++i) {
@@ -216,12 +218,23 @@ class Printer {
 
   std::string types(const std::vector<Value*>& vs) {
     std::string s = "(";
-    for (size_t i = 0; i < vs.size(); ++i) s += (i ? ", " : "") + vs[i]->type.str();
+    for (size_t i = 0; i < vs.size(); ++i) s += (i ? ", " : "") + vs[i]->type.str() + value_note(vs[i]);
     return s + ")";
   }
 
   void region(const Region& r, int depth) {
     for (const Op* op : r.ops) this->op(*op, depth);
+  }
+
+  std::string value_note(const Value* v) const {
+    if (!notes_ || !notes_->value) return "";
+    std::string n = notes_->value(*v);
+    return n.empty() ? n : " " + n;
+  }
+
+  std::string op_note(const Op& op) const {
+    std::string note = notes_ && notes_->op ? notes_->op(op) : std::string();
+    return note.empty() ? note : " " + note;
   }
 
   static std::string loc(const Op& op) {
@@ -278,7 +291,7 @@ class Printer {
             body += (i > 3 ? ", " : "") + name(r.args.at(i - 2)) + " = " + name(op.operands[i]);
           body += ") -> " + types(op.results);
         }
-        out_ += head + body + " {" + loc(op) + "\n";
+        out_ += head + body + op_note(op) + " {" + loc(op) + "\n";
         region(r, depth + 1);
         out_ += ind + "}\n";
         return;
@@ -286,7 +299,7 @@ class Printer {
       case OpKind::If: {
         body = "if " + name(op.operands.at(0));
         if (!op.results.empty()) body += " -> " + types(op.results);
-        out_ += head + body + " {" + loc(op) + "\n";
+        out_ += head + body + op_note(op) + " {" + loc(op) + "\n";
         region(op.regions.at(0), depth + 1);
         out_ += ind + "} else {\n";
         region(op.regions.at(1), depth + 1);
@@ -300,7 +313,7 @@ class Printer {
         for (size_t i = 0; i < op.operands.size(); ++i)
           body += (i ? ", " : "") + name(before.args.at(i)) + " = " + name(op.operands[i]);
         body += ") -> " + types(op.results);
-        out_ += head + body + " {" + loc(op) + "\n";
+        out_ += head + body + op_note(op) + " {" + loc(op) + "\n";
         region(before, depth + 1);
         out_ += ind + "} do (" + list(after.args) + ") {\n";
         region(after, depth + 1);
@@ -310,11 +323,12 @@ class Printer {
     }
     if (!op.results.empty()) {
       body += " : ";
-      for (size_t i = 0; i < op.results.size(); ++i) body += (i ? ", " : "") + op.results[i]->type.str();
+      for (size_t i = 0; i < op.results.size(); ++i) body += (i ? ", " : "") + op.results[i]->type.str() + value_note(op.results[i]);
     }
-    out_ += head + body + loc(op) + "\n";
+    out_ += head + body + op_note(op) + loc(op) + "\n";
   }
 
+  const IrAnnotations* notes_;
   std::string out_;
   std::unordered_map<const Value*, std::string> names_;
   int next_ = 0;
@@ -322,6 +336,6 @@ class Printer {
 
 }  // namespace
 
-std::string print_ir(const Function& fn) { return Printer().print(fn); }
+std::string print_ir(const Function& fn, const IrAnnotations* notes) { return Printer(notes).print(fn); }
 
 }  // namespace tilec

@@ -2,6 +2,7 @@
 // a Loc each, structured regions for for/if/while; a Function owns every Op and Value it holds.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -142,8 +143,14 @@ class Builder {
   Region* region_;
 };
 
+// Extra printed text after a value's type and before an op's loc (gpu-ir prints layouts so).
+struct IrAnnotations {
+  std::function<std::string(const Value&)> value;
+  std::function<std::string(const Op&)> op;
+};
+
 // Deterministic text form, values numbered in print order, each op followed by its loc.
-std::string print_ir(const Function& fn);
+std::string print_ir(const Function& fn, const IrAnnotations* notes = nullptr);
 
 // Structural and type checks of every op; reports to diags, returns false on any error.
 bool verify_ir(const Function& fn, Diagnostics& diags);

@@ -13,12 +13,12 @@ namespace {
 
 const char* kUsage =
     "usage: tilec dump FILE.py --kernel NAME [--signature SIG] [--constexpr NAME=VALUE]...\n"
-    "                  --emit tokens|ast|ir|ir-opt|cpp|cuda|ptx [--arch sm_90] [--num-warps 4] [--num-stages 3]\n"
+    "                  --emit tokens|ast|ir|ir-opt|cpp|gpu-ir|cuda|ptx [--arch sm_90] [--num-warps 4] [--num-stages 3]\n"
     "\n"
     "Prints one compiler stage of the kernel NAME defined in FILE.py.\n"
     "  --signature  runtime arguments, e.g. 'x_ptr:*fp32:16,n:i32' (':16' = 16-byte aligned / divisible by 16)\n"
     "  --constexpr  a tl.constexpr argument, e.g. BLOCK=1024 (repeatable)\n"
-    "  --arch       GPU architecture for cuda/ptx (default sm_90)\n"
+    "  --arch       GPU architecture for gpu-ir/cuda/ptx (default sm_90)\n"
     "exit status: 0 success, 1 compile error (diagnostics on stderr), 2 bad usage\n";
 
 int usage_error(const std::string& msg) {

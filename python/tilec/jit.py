@@ -13,7 +13,8 @@ if os.path.isdir(os.path.join(_INCLUDE, "runtime", "cpu")):
 
 
 def _is_constexpr_annotation(annotation):
-    if annotation is constexpr:
+    # Also triton.language.constexpr: kernels written for Triton keep their annotations.
+    if annotation is constexpr or getattr(annotation, "__name__", None) == "constexpr":
         return True
     return isinstance(annotation, str) and annotation.split(".")[-1].strip() == "constexpr"
 

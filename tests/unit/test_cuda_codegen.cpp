@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <functional>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -18,11 +19,16 @@ const char* kNvcc = "/usr/local/cuda/bin/nvcc";
 
 bool have_nvcc() { return std::ifstream(kNvcc).good(); }
 
-// Compiles `src` to a cubin; returns nvcc's output, empty on success.
-std::string nvcc_errors(const std::string& src, int arch, const std::string& tag) {
-  std::string base = ::testing::TempDir() + "tilec_cuda_" + tag + "_sm" + std::to_string(arch);
+// Compiles `src` to a cubin (sm_XYa when `arch_specific`), with the device header beside it;
+// returns nvcc's output, empty on success.
+std::string nvcc_errors(const std::string& src, int arch, const std::string& tag, bool arch_specific = false) {
+  std::string dir = ::testing::TempDir() + "tilec_cuda_" + tag + "_sm" + std::to_string(arch);
+  std::filesystem::create_directories(dir);
+  std::string base = dir + "/kernel";
   std::ofstream(base + ".cu") << src;
-  std::string cmd = std::string(kNvcc) + " -cubin -arch=sm_" + std::to_string(arch) + " -o " + base + ".cubin " + base + ".cu 2>&1";
+  std::ofstream(dir + "/tilec_cuda.h") << cuda_runtime_header();
+  std::string cmd = std::string(kNvcc) + " -cubin -arch=sm_" + std::to_string(arch) + (arch_specific ? "a" : "") + " -o " + base +
+                    ".cubin " + base + ".cu 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return "cannot run nvcc";
   std::string out;
@@ -46,7 +52,7 @@ void expect_compiles(const Function& fn, const std::string& tag, int num_warps =
     EXPECT_NE(k->source.find("extern \"C\" __global__ void __launch_bounds__(" + std::to_string(32 * num_warps) + ") " + fn.name + "("),
               std::string::npos);
     if (!have_nvcc()) GTEST_SKIP() << "nvcc not found";
-    std::string err = nvcc_errors(k->source, arch, tag);
+    std::string err = nvcc_errors(k->source, arch, tag, k->arch_specific);
     EXPECT_TRUE(err.empty()) << err << "\n--- source ---\n" << k->source;
   }
 }

@@ -154,8 +154,18 @@ void AxisAnalysis::op(const Op& o) {
         case BinaryKind::Shl:
           if (b.value && *b.value >= 0 && *b.value < 31) r.div = std::min(kMaxDiv, div_at(a, 1, 1) << *b.value);
           break;
-        case BinaryKind::Div:
         case BinaryKind::Rem:
+          // x % n over a run starting at a multiple of g, with n a uniform multiple of g, stays a
+          // run of g (for x >= 0: offsets, as Triton also assumes; `(pid * B + arange(B)) % M`).
+          if (b.cnst == l && b.div > 1) {
+            int64_t g = gcd3(a.contig, b.div, a.div);
+            if (g > 1) {
+              r.contig = g;
+              r.div = g;
+            }
+          }
+          break;
+        case BinaryKind::Div:
         case BinaryKind::Shr:
         case BinaryKind::And:
         case BinaryKind::Or:

@@ -11,56 +11,21 @@
 #include <unordered_set>
 
 #include "tilec/codegen/axis_info.h"
+#include "tilec/gpu/gpu_ir.h"
 
 namespace tilec {
 namespace {
 
-// Every target-specific choice lives here.
-struct CudaTarget {
-  int vec_elems;   // contiguous elements per thread group in the tile layout (one 16-byte fp32 access)
-  int vec_bytes;   // widest single global access
-  bool mma;        // mma.sync m16n8k16 (f16/bf16) and m16n8k8 (tf32), sm_80+
-  int mma_group;   // n-tiles of 8 columns one warp accumulates at once (register budget)
-  bool ldmatrix;   // ldmatrix.m8n8 (.trans) fragment loads from shared memory, sm_75+
-  int acc_regs;    // most fp32 accumulator registers per thread kept in the mma fragment layout
-};
+using gpu::DotLowering;
+using gpu::GpuModule;
+using gpu::MmaLayout;
 
-CudaTarget target_for(int arch) { return CudaTarget{4, 16, arch >= 80, 4, arch >= 80, 128}; }
-
-// Warp tiling of an m x n fp32 accumulator held in registers in the m16n8 mma fragment layout:
-// warp w owns the (mtw*16) x (ntw*8) sub-tile at row (w / wn) * mtw * 16, col (w % wn) * ntw * 8;
-// its tile t = mi * ntw + ni holds, in lane l, c[t][r] at row mi*16 + l/4 + 8*(r/2) and col
-// ni*8 + 2*(l%4) + r%2 of that sub-tile (PTX ISA, mma.m16n8k16 f32 accumulator fragment).
-struct MmaPlan {
-  int64_t m = 0, n = 0, wm = 0, wn = 0, mtw = 0, ntw = 0;
-  int64_t tiles() const { return mtw * ntw; }
-};
-
-std::optional<MmaPlan> mma_plan(int64_t m, int64_t n, int64_t warps, const CudaTarget& target, int64_t threads) {
-  if (m <= 0 || n <= 0 || m % 16 || n % 8) return std::nullopt;
-  int64_t mt = m / 16, nt = n / 8, best = -1;
-  MmaPlan p;
-  for (int64_t wm = 1; wm <= warps; wm *= 2) {
-    int64_t wn = warps / wm;
-    if (mt % wm || nt % wn) continue;
-    int64_t mtw = mt / wm, ntw = nt / wn;
-    int64_t cost = mtw + (ntw + 1) / 2;  // ldmatrix.x4 per k16 step
-    if (best < 0 || cost < best) {
-      best = cost;
-      p = MmaPlan{m, n, wm, wn, mtw, ntw};
-    }
-  }
-  if (best < 0) return std::nullopt;
-  int64_t budget = std::min<int64_t>(target.acc_regs, 32768 / threads);
-  if (p.tiles() * 4 > budget) return std::nullopt;
-  return p;
-}
-
-// Thread t owns elements k*T*V + t*V + j (k < iters, j < V); the layout depends only on the
-// element count, so every tile of one numel shares it and reshapes are register renames.
+// The blocked layout's index math: thread t owns elements k*T*V + t*V + j (k < iters, j < V).
 struct Layout {
   int64_t n = 1, v = 1, iters = 1, regs = 1, threads = 1;
   bool guard = false;  // some slots hold no element (n < threads)
+  explicit Layout(const gpu::BlockedLayout& b)
+      : n(b.numel), v(b.vec), iters(b.reps), regs(b.regs()), threads(b.threads), guard(b.guard) {}
   std::string elem(const std::string& i) const {
     if (v == 1) return "(" + i + ") * " + std::to_string(threads) + " + tid";
     return "((" + i + ") / " + std::to_string(v) + ") * " + std::to_string(threads * v) + " + tid * " + std::to_string(v) +
@@ -209,126 +174,30 @@ std::string sanitize(const std::string& s) {
 
 int64_t align16(int64_t x) { return (x + 15) / 16 * 16; }
 
-const char* kPrelude = R"(#include <cuda_fp16.h>
-#include <cuda_bf16.h>
-
-// Small vector of T moved by one aligned access.
-template <class T, int N> struct alignas(sizeof(T) * N) tc_pack { T v[N]; };
-
-__device__ __forceinline__ unsigned tc_tf32(float x) {
-  unsigned r;
-  asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(r) : "f"(x));
-  return r;
-}
-
-__device__ __forceinline__ int tc_atomic_add(int* p, int v) { return atomicAdd(p, v); }
-__device__ __forceinline__ unsigned tc_atomic_add(unsigned* p, unsigned v) { return atomicAdd(p, v); }
-__device__ __forceinline__ unsigned long long tc_atomic_add(unsigned long long* p, unsigned long long v) { return atomicAdd(p, v); }
-__device__ __forceinline__ long long tc_atomic_add(long long* p, long long v) {
-  return static_cast<long long>(atomicAdd(reinterpret_cast<unsigned long long*>(p), static_cast<unsigned long long>(v)));
-}
-__device__ __forceinline__ float tc_atomic_add(float* p, float v) { return atomicAdd(p, v); }
-__device__ __forceinline__ double tc_atomic_add(double* p, double v) { return atomicAdd(p, v); }
-__device__ __forceinline__ __half tc_atomic_add(__half* p, __half v) { return atomicAdd(p, v); }
-#if __CUDA_ARCH__ >= 800
-__device__ __forceinline__ __nv_bfloat16 tc_atomic_add(__nv_bfloat16* p, __nv_bfloat16 v) { return atomicAdd(p, v); }
-#endif
-
-__device__ __forceinline__ int tc_atomic_max(int* p, int v) { return atomicMax(p, v); }
-__device__ __forceinline__ unsigned tc_atomic_max(unsigned* p, unsigned v) { return atomicMax(p, v); }
-__device__ __forceinline__ long long tc_atomic_max(long long* p, long long v) { return atomicMax(p, v); }
-__device__ __forceinline__ unsigned long long tc_atomic_max(unsigned long long* p, unsigned long long v) { return atomicMax(p, v); }
-__device__ __forceinline__ int tc_atomic_min(int* p, int v) { return atomicMin(p, v); }
-__device__ __forceinline__ unsigned tc_atomic_min(unsigned* p, unsigned v) { return atomicMin(p, v); }
-__device__ __forceinline__ long long tc_atomic_min(long long* p, long long v) { return atomicMin(p, v); }
-__device__ __forceinline__ unsigned long long tc_atomic_min(unsigned long long* p, unsigned long long v) { return atomicMin(p, v); }
-// Float max/min on the integer view: non-negative floats order like signed ints, negative ones
-// order reversed like unsigned ints.
-__device__ __forceinline__ float tc_atomic_max(float* p, float v) {
-  return v >= 0.0f ? __int_as_float(atomicMax(reinterpret_cast<int*>(p), __float_as_int(v)))
-                   : __uint_as_float(atomicMin(reinterpret_cast<unsigned*>(p), __float_as_uint(v)));
-}
-__device__ __forceinline__ float tc_atomic_min(float* p, float v) {
-  return v >= 0.0f ? __int_as_float(atomicMin(reinterpret_cast<int*>(p), __float_as_int(v)))
-                   : __uint_as_float(atomicMax(reinterpret_cast<unsigned*>(p), __float_as_uint(v)));
-}
-__device__ __forceinline__ double tc_atomic_max(double* p, double v) {
-  return v >= 0.0 ? __longlong_as_double(atomicMax(reinterpret_cast<long long*>(p), __double_as_longlong(v)))
-                  : __longlong_as_double(static_cast<long long>(atomicMin(reinterpret_cast<unsigned long long*>(p),
-                                                                          static_cast<unsigned long long>(__double_as_longlong(v)))));
-}
-__device__ __forceinline__ double tc_atomic_min(double* p, double v) {
-  return v >= 0.0 ? __longlong_as_double(atomicMin(reinterpret_cast<long long*>(p), __double_as_longlong(v)))
-                  : __longlong_as_double(static_cast<long long>(atomicMax(reinterpret_cast<unsigned long long*>(p),
-                                                                          static_cast<unsigned long long>(__double_as_longlong(v)))));
-}
-
-__device__ __forceinline__ int tc_atomic_xchg(int* p, int v) { return atomicExch(p, v); }
-__device__ __forceinline__ unsigned tc_atomic_xchg(unsigned* p, unsigned v) { return atomicExch(p, v); }
-__device__ __forceinline__ unsigned long long tc_atomic_xchg(unsigned long long* p, unsigned long long v) { return atomicExch(p, v); }
-__device__ __forceinline__ long long tc_atomic_xchg(long long* p, long long v) {
-  return static_cast<long long>(atomicExch(reinterpret_cast<unsigned long long*>(p), static_cast<unsigned long long>(v)));
-}
-__device__ __forceinline__ float tc_atomic_xchg(float* p, float v) { return atomicExch(p, v); }
-__device__ __forceinline__ double tc_atomic_xchg(double* p, double v) {
-  return __longlong_as_double(static_cast<long long>(atomicExch(reinterpret_cast<unsigned long long*>(p),
-                                                                static_cast<unsigned long long>(__double_as_longlong(v)))));
-}
-
-__device__ __forceinline__ int tc_atomic_cas(int* p, int c, int v) { return atomicCAS(p, c, v); }
-__device__ __forceinline__ unsigned tc_atomic_cas(unsigned* p, unsigned c, unsigned v) { return atomicCAS(p, c, v); }
-__device__ __forceinline__ unsigned long long tc_atomic_cas(unsigned long long* p, unsigned long long c, unsigned long long v) {
-  return atomicCAS(p, c, v);
-}
-__device__ __forceinline__ long long tc_atomic_cas(long long* p, long long c, long long v) {
-  return static_cast<long long>(atomicCAS(reinterpret_cast<unsigned long long*>(p), static_cast<unsigned long long>(c),
-                                          static_cast<unsigned long long>(v)));
-}
-__device__ __forceinline__ float tc_atomic_cas(float* p, float c, float v) {
-  return __int_as_float(atomicCAS(reinterpret_cast<int*>(p), __float_as_int(c), __float_as_int(v)));
-}
-__device__ __forceinline__ double tc_atomic_cas(double* p, double c, double v) {
-  return __longlong_as_double(static_cast<long long>(atomicCAS(reinterpret_cast<unsigned long long*>(p),
-                                                               static_cast<unsigned long long>(__double_as_longlong(c)),
-                                                               static_cast<unsigned long long>(__double_as_longlong(v)))));
-}
-
-)";
-
-// ldmatrix wrappers; emitted only for kernels that use them (sm_75+).
-const char* kLdmatrixPrelude = R"(__device__ __forceinline__ void tc_ldsm_x4(unsigned& r0, unsigned& r1, unsigned& r2, unsigned& r3, const void* p) {
-  const unsigned a = static_cast<unsigned>(__cvta_generic_to_shared(p));
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];"
-               : "=r"(r0), "=r"(r1), "=r"(r2), "=r"(r3) : "r"(a) : "memory");
-}
-__device__ __forceinline__ void tc_ldsm_x4_trans(unsigned& r0, unsigned& r1, unsigned& r2, unsigned& r3, const void* p) {
-  const unsigned a = static_cast<unsigned>(__cvta_generic_to_shared(p));
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];"
-               : "=r"(r0), "=r"(r1), "=r"(r2), "=r"(r3) : "r"(a) : "memory");
-}
-__device__ __forceinline__ void tc_ldsm_x2_trans(unsigned& r0, unsigned& r1, const void* p) {
-  const unsigned a = static_cast<unsigned>(__cvta_generic_to_shared(p));
-  asm volatile("ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16 {%0, %1}, [%2];" : "=r"(r0), "=r"(r1) : "r"(a) : "memory");
-}
-
-)";
-
 struct MmaAcc {
-  MmaPlan plan;
-  std::string frag;  // float frag[plan.tiles()][4]
+  MmaLayout layout;
+  std::string frag;  // float frag[layout.outer()][layout.inner()]
 };
 
 class CudaGen {
  public:
-  CudaGen(const Function& fn, const CudaOptions& opt, Diagnostics& diags)
-      : fn_(fn), opt_(opt), diags_(diags), target_(target_for(opt.arch)), threads_(32 * opt.num_warps), axis_(fn) {}
+  CudaGen(const GpuModule& m, Diagnostics& diags)
+      : fn_(*m.fn), m_(m), diags_(diags), target_(m.target), threads_(m.threads()), axis_(*m.axis) {
+    for (const auto& [dot, plan] : m.dots) {
+      if (!plan.carried) continue;
+      MmaAcc& acc = mma_carried_[plan.carried];
+      acc.layout = plan.acc.mma;
+      acc.frag = name(plan.carried) + "_frag";
+      for (const Value* v : plan.acc_values) names_[v] = acc.frag;
+      mma_dot_[dot] = &acc;
+      if (plan.fused_add) mma_add_.insert(plan.fused_add);
+    }
+    for (const auto& [loop, p] : m.pipelines)
+      for (const gpu::AsyncLoad& a : p.loads) async_[a.load] = &a;
+  }
 
   std::optional<CudaKernel> run() {
     int before = diags_.error_count();
-    if (opt_.num_warps < 1 || opt_.num_warps > 32 || (opt_.num_warps & (opt_.num_warps - 1))) {
-      diags_.error(fn_.loc, "num_warps must be a power of two between 1 and 32");
-      return std::nullopt;
-    }
     std::string params;
     for (size_t i = 0; i < fn_.args.size(); ++i) {
       const Value* a = fn_.args[i];
@@ -342,32 +211,42 @@ class CudaGen {
     indent_ = 1;
     line("extern __shared__ __align__(16) char smem[];");
     line("const int tid = threadIdx.x;");
-    plan_mma_accumulators();
+    if (!m_.pipelines.empty()) {
+      // Pipeline buffers start 1024-byte aligned (swizzle atoms) after the scratch space.
+      line("const unsigned pipe_smem = (tc_smem_addr(smem) + " + std::string(kPipeBase) + " + 1023u) & ~1023u;");
+    }
     emit_region(fn_.body);
     if (diags_.error_count() != before) return std::nullopt;
 
     std::ostringstream src;
-    src << "// tilec: kernel '" << fn_.name << "', " << threads_ << " threads per program (num_warps=" << opt_.num_warps
-        << "), sm_" << opt_.arch << ".\n";
+    src << "// tilec: kernel '" << fn_.name << "', " << threads_ << " threads per program (num_warps=" << m_.num_warps
+        << "), sm_" << target_.arch << target_.name_suffix << ".\n";
     if (!fn_.constexprs.empty()) {
       src << "// constexprs:";
       for (const auto& [n, v] : fn_.constexprs) src << " " << n << "=" << v;
       src << "\n";
     }
-    src << "// num_stages is not used yet: dot operands are staged through shared memory once per tl.dot, without pipelining.\n";
-    src << kPrelude;
-    if (!mma_dot_.empty()) src << kLdmatrixPrelude;
+    src << "#include <cuda_fp16.h>\n#include <cuda_bf16.h>\n#include \"tilec_cuda.h\"\n\n";
     src << "extern \"C\" __global__ void __launch_bounds__(" << threads_ << ") " << fn_.name << "(" << params << ") {\n";
-    src << body_.str() << "}\n";
+    std::string body = body_.str();
+    int64_t scratch = pipe_scratch_;
+    int64_t pipe = 0;
+    for (const auto& [loop, p] : m_.pipelines) pipe = std::max(pipe, p.smem_bytes);
+    for (size_t at = body.find(kPipeBase); at != std::string::npos; at = body.find(kPipeBase))
+      body.replace(at, std::string(kPipeBase).size(), std::to_string(scratch) + "u");
+    src << body << "}\n";
     CudaKernel k;
     k.source = src.str();
     k.entry = fn_.name;
-    k.threads = threads_;
-    k.shared_bytes = static_cast<int>(smem_);
+    k.threads = static_cast<int>(threads_);
+    k.shared_bytes = static_cast<int>(std::max(smem_, pipe ? align16(scratch) + 1024 + pipe : 0));
+    k.arch_specific = *target_.name_suffix != 0;
     return k;
   }
 
  private:
+  static constexpr const char* kPipeBase = "TILEC_PIPE_BASE";
+
   // ---- output -------------------------------------------------------------------------------
   void line(const std::string& s) { body_ << std::string(2 * indent_, ' ') << s << "\n"; }
   void open(const std::string& s) { line(s + " {"); ++indent_; }
@@ -379,16 +258,7 @@ class CudaGen {
 
   void fail(const Op& op, const std::string& msg) { diags_.error(op.loc, "CUDA backend: " + msg); }
 
-  Layout layout(int64_t n) const {
-    Layout l;
-    l.n = n;
-    l.threads = threads_;
-    l.v = std::min<int64_t>(target_.vec_elems, std::max<int64_t>(1, n / threads_));
-    l.iters = std::max<int64_t>(1, n / (threads_ * l.v));
-    l.regs = l.iters * l.v;
-    l.guard = n < threads_ * l.v;
-    return l;
-  }
+  Layout layout(int64_t n) const { return Layout(gpu::blocked_layout(n, threads_, m_.vec_elems).blocked); }
   Layout layout(const Value* v) const { return layout(v->type.is_tile() ? v->type.numel() : 1); }
 
   const std::string& name(const Value* v) {
@@ -428,7 +298,10 @@ class CudaGen {
     line(name(v) + "[i] = " + expr() + ";");
     close();
   }
-  void need_smem(int64_t bytes) { smem_ = std::max(smem_, align16(bytes)); }
+  void need_smem(int64_t bytes) {
+    smem_ = std::max(smem_, align16(bytes));
+    if (in_pipeline_) pipe_scratch_ = std::max(pipe_scratch_, align16(bytes));
+  }
 
   void loc_comment(const Op& op) {
     if (!op.loc.file || op.loc.line <= 0) return;
@@ -491,6 +364,8 @@ class CudaGen {
 
   void emit_for(const Op& op) {
     const Region& body = op.regions.at(0);
+    auto pit = m_.pipelines.find(&op);
+    const gpu::LoopPipeline* pipe = pit == m_.pipelines.end() ? nullptr : &pit->second;
     std::vector<std::string> vars;
     std::vector<const MmaAcc*> frags(op.results.size(), nullptr);
     for (size_t i = 0; i < op.results.size(); ++i) {
@@ -508,12 +383,42 @@ class CudaGen {
     }
     const Value* iv = body.args.at(0);
     const Value* step = op.operands[2];
-    std::string cond = name(iv) + " < " + name(op.operands[1]);
-    bool known = step->def && step->def->kind == OpKind::Constant;
-    if (known && step->def->ival < 0) cond = name(iv) + " > " + name(op.operands[1]);
-    if (!known) cond = "(" + name(step) + " > 0 ? " + name(iv) + " < " + name(op.operands[1]) + " : " + name(iv) + " > " + name(op.operands[1]) + ")";
-    open("for (" + ctype(iv->type) + " " + name(iv) + " = " + name(op.operands[0]) + "; " + cond + "; " + name(iv) + " += " + name(step) + ")");
+    if (pipe) {
+      open("");
+      line("// software pipeline: " + std::to_string(pipe->stages) + " stages, cp.async copies " + std::to_string(pipe->distance) +
+           " iterations ahead" + (pipe->async_mma ? ", issued while the iteration's wgmma runs" : ""));
+      ++in_pipeline_;
+      line(ctype(iv->type) + " pf_iv = " + name(op.operands[0]) + ";");
+      for (size_t c : pipe->carried) {
+        const Value* r = op.results.at(c);
+        std::string n = "pf_" + name(r);
+        line(ctype(r->type) + " " + n + (r->type.is_tile() ? "[" + std::to_string(layout(r).regs) + "]" : "") + ";");
+        assign(n, op.operands.at(c + 3));
+      }
+      line("int pipe_read = 0, pipe_write = 0;");
+      line("#pragma unroll 1");
+      open("for (int pf_s = 0; pf_s < " + std::to_string(pipe->distance) + "; ++pf_s)");
+      emit_pipeline_issue(op, *pipe);
+      close();
+    }
+    open("for (" + ctype(iv->type) + " " + name(iv) + " = " + name(op.operands[0]) + "; " + loop_cond(op, name(iv)) + "; " + name(iv) +
+         " += " + name(step) + ")");
+    if (pipe) {
+      line("tc_cp_async_wait<" + std::to_string(pipe->distance - 1) + ">();  // this iteration's stage has landed");
+      if (m_.dots.at(pipe->dot).kind == DotLowering::Wgmma) line("tc_fence_proxy_async();");
+      line("__syncthreads();  // ... for every thread, and no thread still reads the stage refilled next");
+      if (!pipe->async_mma) emit_pipeline_issue(op, *pipe);
+    }
     emit_region(body);
+    if (pipe) {
+      if (pipe->async_mma) {
+        emit_pipeline_issue(op, *pipe);
+        const MmaAcc& acc = *mma_dot_.at(pipe->dot);
+        line("tc_wgmma_wait<0>();");
+        line("tc_fence_operand(" + acc.frag + ");  // the accumulator is final only after the wait");
+      }
+      line("pipe_read = pipe_read + 1 == " + std::to_string(pipe->stages) + " ? 0 : pipe_read + 1;");
+    }
     if (const Op* y = terminator(body, OpKind::Yield)) {
       std::vector<Value*> ys;
       for (size_t i = 0; i < y->operands.size(); ++i)
@@ -521,6 +426,12 @@ class CudaGen {
       assign_all(vars, ys);
     }
     close();
+    if (pipe) {
+      line("tc_cp_async_wait<0>();");
+      line("__syncthreads();");
+      --in_pipeline_;
+      close();
+    }
     for (size_t i = 0; i < frags.size(); ++i)
       if (frags[i]) emit_frag_to_flat(*frags[i], op.results[i]);
   }
@@ -637,10 +548,65 @@ class CudaGen {
     return s;
   }
 
+  // Row-major index into a broadcast's source of the result element at flat index `e`.
+  static std::string broadcast_index_expr(const Type& src, const Type& dst, const std::string& e) {
+    std::vector<int64_t> ds = dst.shape, ss = src.shape, dst_st = strides(ds), src_st = strides(ss);
+    std::string s;
+    for (size_t d = 0; d < ds.size(); ++d)
+      if (ss[d] != 1) s += (s.empty() ? "" : " + ") + ("((" + e + ") / " + std::to_string(dst_st[d]) + ") % " + std::to_string(ds[d]) + " * " + std::to_string(src_st[d]));
+    return s.empty() ? std::string("0") : s;
+  }
+
+  // Element `idx` (row-major) of an index chain (gpu::is_index_chain), recomputed from scratch.
+  std::string remat(const Value* v, const std::string& idx) {
+    if (!v->type.is_tile()) return name(v);
+    const Op& op = *v->def;
+    // Parenthesized: the expression printers combine operands as if they were names.
+    auto arg = [&](size_t i) { return "(" + remat(op.operands[i], idx) + ")"; };
+    switch (op.kind) {
+      case OpKind::Constant: return const_literal(v->type.dtype, op);
+      case OpKind::Arange: return "static_cast<int>(" + std::to_string(op.ints.at(0)) + " + (" + idx + "))";
+      case OpKind::Splat: return name(op.operands[0]);
+      case OpKind::ExpandDims:
+      case OpKind::Hint: return arg(0);
+      case OpKind::Broadcast: return remat(op.operands[0], "(" + broadcast_index_expr(op.operands[0]->type, v->type, idx) + ")");
+      case OpKind::Cast: return cast_expr(op.operands[0]->type.dtype, v->type.dtype, arg(0));
+      case OpKind::Binary: return binary_expr(op, arg(0), arg(1));
+      case OpKind::Compare: return cmp_expr(op, arg(0), arg(1));
+      case OpKind::Unary: return unary_expr(op, arg(0));
+      case OpKind::Select: return "(" + arg(0) + " ? " + arg(1) + " : " + arg(2) + ")";
+      case OpKind::AddPtr: return "(" + arg(0) + " + " + arg(1) + ")";
+      case OpKind::Fma:
+      case OpKind::ProgramId:
+      case OpKind::NumPrograms:
+      case OpKind::Reshape:
+      case OpKind::Permute:
+      case OpKind::Load:
+      case OpKind::Store:
+      case OpKind::Reduce:
+      case OpKind::Scan:
+      case OpKind::Dot:
+      case OpKind::AtomicRMW:
+      case OpKind::AtomicCAS:
+      case OpKind::Assert:
+      case OpKind::For:
+      case OpKind::If:
+      case OpKind::While:
+      case OpKind::Yield:
+      case OpKind::Condition: break;
+    }
+    fail(op, "internal: rematerialized a value that is not an index chain");
+    return "0";
+  }
+
   void emit_broadcast(const Op& op) {
     const Value *src = op.operands[0], *dst = op.result();
     if (!src->type.is_tile()) {
       define(dst, [&] { return name(src); });
+      return;
+    }
+    if (m_.remat.count(&op)) {
+      define(dst, [&] { return remat(src, broadcast_index_expr(src->type, dst->type, "e")); }, true);
       return;
     }
     std::vector<int64_t> ds = dst->type.shape, ss = src->type.shape, dst_st = strides(ds), src_st = strides(ss);
@@ -877,7 +843,7 @@ class CudaGen {
     std::string fn;
     if (cas) fn = "tc_atomic_cas";
     else switch (op.atomic) {
-      case AtomicKind::Add: fn = "tc_atomic_add"; wide = wide || t == DType::F16 || (t == DType::BF16 && opt_.arch >= 80); break;
+      case AtomicKind::Add: fn = "tc_atomic_add"; wide = wide || t == DType::F16 || (t == DType::BF16 && target_.arch >= 80); break;
       case AtomicKind::Max: fn = "tc_atomic_max"; break;
       case AtomicKind::Min: fn = "tc_atomic_min"; break;
       case AtomicKind::Xchg: fn = "tc_atomic_xchg"; break;
@@ -992,7 +958,7 @@ class CudaGen {
       if (arg) line("const int oi = __shfl_xor_sync(0xffffffffu, " + idx + ", 16 >> s);");
       line(arg ? combine_arg(op.reduce, acc, idx, "o", "oi") : combine(op.reduce, ct, acc, "o"));
       close();
-      int w = opt_.num_warps;
+      int w = m_.num_warps;
       if (w > 1) {
         int64_t vbytes = align16(w * 8);
         need_smem(vbytes + w * 4);
@@ -1084,8 +1050,8 @@ class CudaGen {
     const Value *a = op.operands[0], *b = op.operands[1], *c = op.operands[2], *res = op.result();
     int64_t m = a->type.shape.at(0), kd = a->type.shape.at(1), n = b->type.shape.at(1);
     DType ta = a->type.dtype, tc = c->type.dtype;
-    bool f16 = is_half(ta) && tc == DType::F32 && target_.mma && m % 16 == 0 && n % 8 == 0 && kd % 16 == 0;
-    bool tf32 = ta == DType::F32 && tc == DType::F32 && op.precision == DotPrecision::TF32 && target_.mma && m % 16 == 0 && n % 8 == 0 && kd % 8 == 0;
+    bool staged = m_.dots.at(&op).kind == DotLowering::MmaStaged;
+    bool f16 = staged && is_half(ta), tf32 = staged && ta == DType::F32;
     if (a->type.is_ptr || b->type.is_ptr || b->type.dtype != ta) {
       fail(op, "tl.dot needs two numeric operands of one dtype");
       return;
@@ -1134,11 +1100,11 @@ class CudaGen {
     store_matrix(c, "sc", "(e / " + N + ") * " + LDC + " + e % " + N, "");
     line("__syncthreads();");
     int64_t mt = m / 16, nt = n / 8, g = nt;
-    while (g > 1 && (g > target_.mma_group || mt * (nt / g) < opt_.num_warps)) g /= 2;
+    while (g > 1 && (g > target_.mma_group || mt * (nt / g) < m_.num_warps)) g /= 2;
     int64_t ng = nt / g;
     std::string G = std::to_string(g);
     line("const int warp = tid >> 5, g = (tid & 31) >> 2, t4 = tid & 3;");
-    open("for (int w = warp; w < " + std::to_string(mt * ng) + "; w += " + std::to_string(opt_.num_warps) + ")");
+    open("for (int w = warp; w < " + std::to_string(mt * ng) + "; w += " + std::to_string(m_.num_warps) + ")");
     line("const int m0 = (w / " + std::to_string(ng) + ") * 16, n0 = (w % " + std::to_string(ng) + ") * " + std::to_string(g * 8) + ";");
     line("float acc[" + G + "][4];");
     unroll(g, "q");
@@ -1183,104 +1149,43 @@ class CudaGen {
   }
 
   // ---- register-resident dot accumulators -----------------------------------------------------
-  // Layout assignment before emission: a For-carried fp32 tile whose only use is one tensor-core
-  // Dot in the loop body (as its accumulator, or `acc + dot(a, b, 0)`), and whose yield is that
-  // result, lives in mma fragment registers (MmaPlan) from the loop entry to the loop exit.
   static bool is_float_zero(const Value* v) {
     return v->def && v->def->kind == OpKind::Constant && is_float(v->type.dtype) && v->def->fval == 0.0;
   }
 
-  std::optional<MmaPlan> dot_mma_plan(const Op& d) {
-    if (!target_.mma || !target_.ldmatrix || d.operands.size() < 3) return std::nullopt;
-    const Value *a = d.operands[0], *b = d.operands[1], *c = d.operands[2], *r = d.result();
-    if (a->type.is_ptr || b->type.is_ptr || c->type.is_ptr || a->type.shape.size() != 2 || b->type.shape.size() != 2 ||
-        r->type.shape.size() != 2)
-      return std::nullopt;
-    if (!is_half(a->type.dtype) || b->type.dtype != a->type.dtype || c->type.dtype != DType::F32 || r->type.dtype != DType::F32)
-      return std::nullopt;
-    int64_t m = a->type.shape[0], kd = a->type.shape[1], n = b->type.shape[1];
-    if (b->type.shape[0] != kd || r->type.shape[0] != m || r->type.shape[1] != n || kd % 16) return std::nullopt;
-    return mma_plan(m, n, opt_.num_warps, target_, threads_);
-  }
-
-  void plan_mma_accumulators() {
-    if (!target_.mma || !target_.ldmatrix) return;
-    std::unordered_map<const Value*, int> uses;
-    std::function<void(const Region&)> count = [&](const Region& r) {
-      for (const Op* o : r.ops) {
-        for (const Value* v : o->operands) ++uses[v];
-        for (const Region& sub : o->regions) count(sub);
-      }
-    };
-    count(fn_.body);
-    std::function<void(const Region&)> visit = [&](const Region& r) {
-      for (const Op* o : r.ops) {
-        for (const Region& sub : o->regions) visit(sub);
-        if (o->kind != OpKind::For || o->regions.size() != 1) continue;
-        const Region& body = o->regions[0];
-        const Op* y = terminator(body, OpKind::Yield);
-        if (!y) continue;
-        auto in_body = [&](const Op* x) { return std::find(body.ops.begin(), body.ops.end(), x) != body.ops.end(); };
-        for (size_t i = 0; i < o->results.size(); ++i) {
-          if (i + 1 >= body.args.size() || i >= y->operands.size() || i + 3 >= o->operands.size()) break;
-          const Value *arg = body.args[i + 1], *out = y->operands[i];
-          if (uses[arg] != 1 || uses[out] != 1 || !out->def || !in_body(out->def)) continue;
-          const Op *dot = out->def, *add = nullptr;
-          if (dot->kind == OpKind::Binary && dot->binary == BinaryKind::Add && out->type.dtype == DType::F32) {
-            const Value* other = dot->operands[0] == arg ? dot->operands[1] : dot->operands[1] == arg ? dot->operands[0] : nullptr;
-            if (!other || other == arg || !other->def || other->def->kind != OpKind::Dot || uses[other] != 1) continue;
-            add = dot;
-            dot = other->def;
-            if (!in_body(dot) || !is_float_zero(dot->operands[2]) || other->type.shape != out->type.shape) continue;
-          } else if (dot->kind != OpKind::Dot || dot->operands[2] != arg) {
-            continue;
-          }
-          std::optional<MmaPlan> plan = dot_mma_plan(*dot);
-          if (!plan || mma_dot_.count(dot)) continue;
-          MmaAcc& acc = mma_carried_[o->results[i]];
-          acc.plan = *plan;
-          acc.frag = name(o->results[i]) + "_frag";
-          names_[arg] = acc.frag;
-          names_[out] = acc.frag;
-          names_[dot->result()] = acc.frag;
-          mma_dot_[dot] = &acc;
-          if (add) mma_add_.insert(add);
-        }
-      }
-    };
-    visit(fn_.body);
-  }
-
-  // Declares lane-dependent `fr`, `fc`: row and column of fragment register 0 of tile 0.
-  void frag_origin(const MmaPlan& p) {
+  // Opens unrolled loops over every fragment register [fi][fj], declaring its `row` and `col`.
+  void frag_loops(const MmaAcc& acc) {
+    const MmaLayout& l = acc.layout;
     line("const int warp = tid >> 5, lane = tid & 31;");
-    line("const int fr = (warp / " + std::to_string(p.wn) + ") * " + std::to_string(p.mtw * 16) + " + (lane >> 2);");
-    line("const int fc = (warp % " + std::to_string(p.wn) + ") * " + std::to_string(p.ntw * 8) + " + 2 * (lane & 3);");
+    unroll(l.outer(), "fi");
+    unroll(l.inner(), "fj");
+    line("const int row = " + gpu::mma_row_expr(l, "warp", "lane", "fi", "fj") + ";");
+    line("const int col = " + gpu::mma_col_expr(l, "warp", "lane", "fi", "fj") + ";");
   }
 
   // Moves every fragment register to or from sc[row * ldc + col].
   void frag_smem(const MmaAcc& acc, int64_t ldc, bool to_smem) {
-    const MmaPlan& p = acc.plan;
-    frag_origin(p);
-    unroll(p.tiles(), "t");
-    line("const int row = fr + (t / " + std::to_string(p.ntw) + ") * 16, col = fc + (t % " + std::to_string(p.ntw) + ") * 8;");
-    std::string LDC = std::to_string(ldc);
-    std::string at[4] = {"sc[row * " + LDC + " + col]", "sc[row * " + LDC + " + col + 1]", "sc[(row + 8) * " + LDC + " + col]",
-                         "sc[(row + 8) * " + LDC + " + col + 1]"};
-    for (int r = 0; r < 4; ++r) {
-      std::string f = acc.frag + "[t][" + std::to_string(r) + "]";
-      line(to_smem ? at[r] + " = " + f + ";" : f + " = " + at[r] + ";");
-    }
+    frag_loops(acc);
+    std::string at = "sc[row * " + std::to_string(ldc) + " + col]", f = acc.frag + "[fi][fj]";
+    line(to_smem ? at + " = " + f + ";" : f + " = " + at + ";");
+    close();
     close();
   }
 
+  std::string frag_decl(const MmaAcc& acc) {
+    return "float " + acc.frag + "[" + std::to_string(acc.layout.outer()) + "][" + std::to_string(acc.layout.inner()) + "];";
+  }
+
   void emit_frag_init(const MmaAcc& acc, const Value* init) {
-    const MmaPlan& p = acc.plan;
-    line("float " + acc.frag + "[" + std::to_string(p.tiles()) + "][4];");
-    if (is_float_zero(init) || (init->def && init->def->kind == OpKind::Constant && is_float(init->type.dtype))) {
+    const MmaLayout& p = acc.layout;
+    line("// accumulator in registers: " + gpu::Layout{gpu::LayoutKind::Mma, {}, p, {}}.str());
+    line(frag_decl(acc));
+    if (init->def && init->def->kind == OpKind::Constant && is_float(init->type.dtype)) {
       std::string lit = const_literal(DType::F32, *init->def);
-      unroll(p.tiles(), "t");
-      line(acc.frag + "[t][0] = " + acc.frag + "[t][1] = " + acc.frag + "[t][2] = " + acc.frag + "[t][3] = " + lit + ";");
+      unroll(p.outer(), "fi");
+      unroll(p.inner(), "fj");
+      line(acc.frag + "[fi][fj] = " + lit + ";");
+      close();
       close();
       return;
     }
@@ -1301,11 +1206,12 @@ class CudaGen {
   }
 
   void emit_frag_to_flat(const MmaAcc& acc, const Value* res) {
-    const MmaPlan& p = acc.plan;
+    const MmaLayout& p = acc.layout;
     int64_t ldc = p.n + 4;
     need_smem(p.m * ldc * 4);
     declare(res);
     open("");
+    line("// convert_layout " + gpu::Layout{gpu::LayoutKind::Mma, {}, p, {}}.str() + " -> " + m_.layout(res).str() + " through shared memory");
     line("float* sc = reinterpret_cast<float*>(smem);");
     frag_smem(acc, ldc, true);
     line("__syncthreads();");
@@ -1339,45 +1245,65 @@ class CudaGen {
     store_matrix(v, s, "(e / " + C + ") * " + LD + " + e % " + C, "");
   }
 
+  // The pipeline buffer that a dot operand was copied to, or null when it is in registers.
+  const gpu::AsyncLoad* async_operand(const Value* v) const {
+    if (!v->def) return nullptr;
+    auto it = async_.find(v->def);
+    return it == async_.end() ? nullptr : it->second;
+  }
+
+  std::string stage_addr(const gpu::AsyncLoad& a, const std::string& stage) {
+    return "pipe_smem + " + std::to_string(a.offset) + "u + " + stage + " * " + std::to_string(a.smem.shared.stage_bytes()) + "u";
+  }
+
   // A [m][k] and B [k][n] row-major in shared memory with rows padded to an odd number of 16-byte
-  // chunks (conflict-free ldmatrix); each warp loads its A rows with ldmatrix.x4 and its B columns
-  // with ldmatrix.x4.trans once per k16 step and issues mtw * ntw mma.sync into its registers.
+  // chunks (conflict-free ldmatrix): staged here from registers, or already there from cp.async.
+  // Each warp loads its A rows with ldmatrix.x4 and its B columns with ldmatrix.x4.trans once per
+  // k16 step and issues one mma.sync per fragment tile into its registers.
   void emit_dot_mma(const Op& op, const MmaAcc& acc) {
     const Value *a = op.operands[0], *b = op.operands[1];
-    const MmaPlan& p = acc.plan;
+    const MmaLayout& p = acc.layout;
     int64_t m = p.m, n = p.n, kd = a->type.shape.at(1);
     int64_t lda = (kd / 8) % 2 ? kd : kd + 8, ldb = (n / 8) % 2 ? n : n + 8;
-    int64_t off_b = align16(m * lda * 2);
-    need_smem(off_b + kd * ldb * 2);
+    int64_t mtw = m / p.warps_m / 16, ntw = n / p.warps_n / 8;
     std::string in = ctype(a->type.dtype), LDA = std::to_string(lda), LDB = std::to_string(ldb);
-    std::string MTW = std::to_string(p.mtw), NTW = std::to_string(p.ntw);
+    std::string MTW = std::to_string(mtw), NTW = std::to_string(ntw);
+    const gpu::AsyncLoad *pa = async_operand(a), *pb = async_operand(b);
     open("");
-    line(in + "* sa = reinterpret_cast<" + in + "*>(smem);");
-    line(in + "* sb = reinterpret_cast<" + in + "*>(smem + " + std::to_string(off_b) + ");");
-    stage_rows(a, "sa", kd, lda);
-    stage_rows(b, "sb", n, ldb);
-    line("__syncthreads();");
+    if (pa && pb) {
+      line("// operands in the pipeline's shared memory (stage pipe_read)");
+      line(in + "* sa = reinterpret_cast<" + in + "*>(smem + (" + stage_addr(*pa, "pipe_read") + " - tc_smem_addr(smem)));");
+      line(in + "* sb = reinterpret_cast<" + in + "*>(smem + (" + stage_addr(*pb, "pipe_read") + " - tc_smem_addr(smem)));");
+    } else {
+      int64_t off_b = align16(m * lda * 2);
+      need_smem(off_b + kd * ldb * 2);
+      line(in + "* sa = reinterpret_cast<" + in + "*>(smem);");
+      line(in + "* sb = reinterpret_cast<" + in + "*>(smem + " + std::to_string(off_b) + ");");
+      stage_rows(a, "sa", kd, lda);
+      stage_rows(b, "sb", n, ldb);
+      line("__syncthreads();");
+    }
     line("const int warp = tid >> 5, lane = tid & 31;");
-    line("const int wr = (warp / " + std::to_string(p.wn) + ") * " + std::to_string(p.mtw * 16) + ", wc = (warp % " +
-         std::to_string(p.wn) + ") * " + std::to_string(p.ntw * 8) + ";");
+    line("const int wr = (warp / " + std::to_string(p.warps_n) + ") * " + std::to_string(m / p.warps_m) + ", wc = (warp % " +
+         std::to_string(p.warps_n) + ") * " + std::to_string(n / p.warps_n) + ";");
     line("#pragma unroll");
     open("for (int k0 = 0; k0 < " + std::to_string(kd) + "; k0 += 16)");
     line("unsigned af[" + MTW + "][4], bf[" + NTW + "][2];");
-    unroll(p.mtw, "mi");
+    unroll(mtw, "mi");
     line("tc_ldsm_x4(af[mi][0], af[mi][1], af[mi][2], af[mi][3], &sa[(wr + mi * 16 + (lane & 15)) * " + LDA + " + k0 + (lane >> 4) * 8]);");
     close();
-    if (p.ntw >= 2) {
+    if (ntw >= 2) {
       line("#pragma unroll");
       open("for (int ni = 0; ni + 1 < " + NTW + "; ni += 2)");
       line("tc_ldsm_x4_trans(bf[ni][0], bf[ni][1], bf[ni + 1][0], bf[ni + 1][1], &sb[(k0 + (lane & 15)) * " + LDB +
            " + wc + ni * 8 + (lane >> 4) * 8]);");
       close();
     }
-    if (p.ntw % 2)
-      line("tc_ldsm_x2_trans(bf[" + std::to_string(p.ntw - 1) + "][0], bf[" + std::to_string(p.ntw - 1) + "][1], &sb[(k0 + (lane & 15)) * " +
-           LDB + " + wc + " + std::to_string((p.ntw - 1) * 8) + "]);");
-    unroll(p.mtw, "mi");
-    unroll(p.ntw, "ni");
+    if (ntw % 2)
+      line("tc_ldsm_x2_trans(bf[" + std::to_string(ntw - 1) + "][0], bf[" + std::to_string(ntw - 1) + "][1], &sb[(k0 + (lane & 15)) * " +
+           LDB + " + wc + " + std::to_string((ntw - 1) * 8) + "]);");
+    unroll(mtw, "mi");
+    unroll(ntw, "ni");
     std::string f = acc.frag + "[mi * " + NTW + " + ni]";
     std::string shape = std::string("m16n8k16.row.col.f32.") + (a->type.dtype == DType::F16 ? "f16.f16" : "bf16.bf16") + ".f32";
     line("asm volatile(\"mma.sync.aligned." + shape + " {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\"");
@@ -1386,8 +1312,114 @@ class CudaGen {
     close();
     close();
     close();
-    line("__syncthreads();");
+    if (!pa || !pb) line("__syncthreads();");
     close();
+  }
+
+  // wgmma over the current pipeline stage: A [m][k] K-major and B [k][n] N-major, both in 128-byte
+  // swizzled atoms; each warpgroup issues m64nNk16 per 64 of its rows and 16 of k, then waits.
+  void emit_dot_wgmma(const Op& op, const MmaAcc& acc) {
+    const Value *a = op.operands[0], *b = op.operands[1];
+    const gpu::AsyncLoad *pa = async_operand(a), *pb = async_operand(b);
+    if (!pa || !pb) {
+      fail(op, "internal: a wgmma dot without pipelined operands");
+      return;
+    }
+    const MmaLayout& p = acc.layout;
+    bool pipelined = false;  // then the loop waits after issuing the next copies
+    for (const auto& [loop, pl] : m_.pipelines) pipelined = pipelined || (pl.dot == &op && pl.async_mma);
+    const gpu::SharedLayout &la = pa->smem.shared, &lb = pb->smem.shared;
+    int64_t kd = a->type.shape.at(1), es = la.elem_bytes;
+    int64_t a_atoms = la.cols * es / 128, b_atoms = lb.cols * es / 128, rows_per_group = p.m / (p.warps_m / 4);
+    open("");
+    line("const unsigned sa = " + stage_addr(*pa, "pipe_read") + ", sb = " + stage_addr(*pb, "pipe_read") + ";");
+    line("const unsigned wg_rows = (tid >> 7) * " + std::to_string(rows_per_group) + "u;");
+    line("tc_fence_operand(" + acc.frag + ");");
+    line("tc_wgmma_fence();");
+    line("#pragma unroll");
+    open("for (int ks = 0; ks < " + std::to_string(kd / 16) + "; ++ks)");
+    line("const unsigned long long db = tc_wgmma_desc(sb + ks * " + std::to_string(2 * b_atoms * 1024) + "u, 1024u, " +
+         std::to_string(b_atoms * 1024) + "u);");
+    unroll(p.outer(), "mi");
+    line("const unsigned a_row = wg_rows + mi * 64u;");
+    line("const unsigned a_at = sa + (a_row / 8u * " + std::to_string(a_atoms) + "u + (ks * 16u) / " + std::to_string(128 / es) +
+         "u) * 1024u + ((ks * 16u) % " + std::to_string(128 / es) + "u) * " + std::to_string(es) + "u;");
+    line("tc_wgmma<" + std::to_string(p.n) + ", " + ctype(a->type.dtype) + ", 1>(" + acc.frag + "[mi], tc_wgmma_desc(a_at, 16u, " +
+         std::to_string(a_atoms * 1024) + "u), db);");
+    close();
+    close();
+    line("tc_wgmma_commit();");
+    if (!pipelined) {
+      line("tc_wgmma_wait<0>();");
+      line("tc_fence_operand(" + acc.frag + ");");
+    }
+    close();
+  }
+
+  // ---- software pipeline ----------------------------------------------------------------------
+  // Issues iteration `pf_iv`'s async copies into stage `pipe_write`: the address slice is re-run
+  // with the prefetch copies of the induction variable and of the loop-carried values it reads.
+  void emit_pipeline_issue(const Op& loop, const gpu::LoopPipeline& p) {
+    const Region& body = loop.regions.at(0);
+    std::unordered_map<const Value*, std::string> saved;
+    auto rename = [&](const Value* v, const std::string& n) {
+      auto it = names_.find(v);
+      saved.emplace(v, it == names_.end() ? std::string() : it->second);
+      names_[v] = n;
+    };
+    rename(body.args.at(0), "pf_iv");
+    for (size_t c : p.carried) rename(body.args.at(c + 1), "pf_" + name(loop.results.at(c)));
+    for (const Op* op : p.slice)
+      for (const Value* r : op->results) rename(r, "pf_" + name(r));
+    open("if (" + loop_cond(loop, "pf_iv") + ")");
+    for (const Op* op : p.slice) emit_op(*op);
+    for (const gpu::AsyncLoad& a : p.loads) emit_async_copy(a);
+    std::vector<std::string> dsts;
+    std::vector<Value*> srcs;
+    const Op* y = body.ops.back();
+    for (size_t c : p.carried) {
+      dsts.push_back(names_[body.args.at(c + 1)]);
+      srcs.push_back(y->operands.at(c));
+    }
+    assign_all(dsts, srcs);
+    close();
+    line("tc_cp_async_commit();");
+    line("pf_iv += " + name(loop.operands[2]) + ";");
+    line("pipe_write = pipe_write + 1 == " + std::to_string(p.stages) + " ? 0 : pipe_write + 1;");
+    for (const auto& [v, n] : saved) {
+      if (n.empty()) names_.erase(v);
+      else names_[v] = n;
+    }
+  }
+
+  // 16-byte cp.async per chunk of each thread's V-groups; a masked-off chunk is zero-filled.
+  void emit_async_copy(const gpu::AsyncLoad& a) {
+    const Value* ptr = a.load->operands[0];
+    const Value* mask = a.load->has_mask ? a.load->operands[1] : nullptr;
+    const gpu::SharedLayout& s = a.smem.shared;
+    Layout l = layout(ptr);
+    int64_t chunk = 16 / s.elem_bytes;
+    open("");
+    line("// cp.async " + name(a.load->result()) + " -> " + a.smem.str());
+    line("const unsigned dst = " + stage_addr(a, "pipe_write") + ";");
+    unroll(l.iters, "k");
+    line("const int e = k * " + std::to_string(l.threads * l.v) + " + tid * " + std::to_string(l.v) + ";");
+    line("const int row = e / " + std::to_string(s.cols) + ", col0 = e % " + std::to_string(s.cols) + ";");
+    unroll(l.v / chunk, "q");
+    std::string slot = "k * " + std::to_string(l.v) + " + q * " + std::to_string(chunk);
+    line("tc_cp_async16(dst + " + gpu::shared_offset_expr(s, "row", "col0 + q * " + std::to_string(chunk)) + ", " + el(ptr, slot) +
+         ", " + (mask ? (mask->type.is_tile() ? el(mask, slot) : name(mask)) : std::string("true")) + ");");
+    close();
+    close();
+    close();
+  }
+
+  std::string loop_cond(const Op& op, const std::string& iv) {
+    const Value* step = op.operands[2];
+    bool known = step->def && step->def->kind == OpKind::Constant;
+    if (known && step->def->ival < 0) return iv + " > " + name(op.operands[1]);
+    if (known) return iv + " < " + name(op.operands[1]);
+    return "(" + name(step) + " > 0 ? " + iv + " < " + name(op.operands[1]) + " : " + iv + " > " + name(op.operands[1]) + ")";
   }
 
   // ---- dispatch -----------------------------------------------------------------------------
@@ -1453,14 +1485,18 @@ class CudaGen {
         define(res, [&] { return "(" + el(op.operands[0]) + " ? " + el(op.operands[1]) + " : " + el(op.operands[2]) + ")"; });
         break;
       case OpKind::AddPtr: define(res, [&] { return el(op.operands[0]) + " + " + el(op.operands[1]); }); break;
-      case OpKind::Load: emit_load(op); break;
+      case OpKind::Load:
+        if (async_.count(&op)) line("// " + name(res) + " is in the software pipeline's shared memory (cp.async)");
+        else emit_load(op);
+        break;
       case OpKind::Store: emit_store(op); break;
       case OpKind::Reduce: emit_reduce(op); break;
       case OpKind::Scan: emit_scan(op); break;
       case OpKind::Dot: {
         auto it = mma_dot_.find(&op);
-        if (it != mma_dot_.end()) emit_dot_mma(op, *it->second);
-        else emit_dot(op);
+        if (it == mma_dot_.end()) emit_dot(op);
+        else if (m_.dots.at(&op).kind == DotLowering::Wgmma) emit_dot_wgmma(op, *it->second);
+        else emit_dot_mma(op, *it->second);
         break;
       }
       case OpKind::AtomicRMW:
@@ -1478,13 +1514,16 @@ class CudaGen {
   std::unordered_map<const Value*, MmaAcc> mma_carried_;  // For result -> its register accumulator
   std::unordered_map<const Op*, const MmaAcc*> mma_dot_;   // Dot accumulating into one
   std::unordered_set<const Op*> mma_add_;                  // `acc + dot` folded into that dot
+  std::unordered_map<const Op*, const gpu::AsyncLoad*> async_;  // loads moved by cp.async
 
   const Function& fn_;
-  const CudaOptions& opt_;
+  const GpuModule& m_;
   Diagnostics& diags_;
-  CudaTarget target_;
+  const gpu::GpuTarget& target_;
   int64_t threads_;
-  AxisAnalysis axis_;
+  const AxisAnalysis& axis_;
+  int in_pipeline_ = 0;        // > 0 while pipeline buffers may hold copies in flight
+  int64_t pipe_scratch_ = 0;   // scratch used meanwhile: the buffers start after it
   std::ostringstream body_;
   int indent_ = 1;
   int64_t smem_ = 0;
@@ -1496,7 +1535,9 @@ class CudaGen {
 }  // namespace
 
 std::optional<CudaKernel> generate_cuda(const Function& fn, const CudaOptions& options, Diagnostics& diags) {
-  return CudaGen(fn, options, diags).run();
+  std::optional<gpu::GpuModule> m = gpu::lower_to_gpu(fn, options.arch, options.num_warps, options.num_stages, diags);
+  if (!m) return std::nullopt;
+  return CudaGen(*m, diags).run();
 }
 
 }  // namespace tilec

@@ -19,7 +19,11 @@ struct CudaKernel {
   std::string entry;         // the __global__ function's name
   int threads = 128;         // blockDim.x
   int shared_bytes = 0;      // dynamic shared memory the launch must provide
+  bool arch_specific = false;  // uses sm_90a-only instructions (wgmma): compile for sm_XYa
 };
+
+// Text of runtime/cuda/tilec_cuda.h, which every generated kernel includes as "tilec_cuda.h".
+const std::string& cuda_runtime_header();
 
 std::optional<CudaKernel> generate_cuda(const Function& fn, const CudaOptions& options, Diagnostics& diags);
 

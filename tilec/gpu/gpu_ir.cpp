@@ -1,0 +1,50 @@
+// Input: a GpuModule. Output: its printed form -- the tile IR with each tile value's layout after
+// its type and each dot's lowering and each loop's pipeline beside the op (`tilec dump --emit gpu-ir`).
+#include "tilec/gpu/gpu_ir.h"
+
+namespace tilec::gpu {
+
+const char* dot_lowering_name(DotLowering k) {
+  switch (k) {
+    case DotLowering::Fma: return "fma";
+    case DotLowering::MmaStaged: return "mma_staged";
+    case DotLowering::MmaSync: return "mma_sync";
+    case DotLowering::Wgmma: return "wgmma";
+  }
+  return "?";
+}
+
+Layout GpuModule::layout(const Value* v) const {
+  auto it = layouts.find(v);
+  if (it != layouts.end()) return it->second;
+  return blocked_layout(v->type.is_tile() ? v->type.numel() : 1, threads(), vec_elems);
+}
+
+std::string print_gpu_ir(const GpuModule& m) {
+  std::unordered_map<const Op*, const AsyncLoad*> async;
+  for (const auto& [loop, p] : m.pipelines)
+    for (const AsyncLoad& a : p.loads) async[a.load] = &a;
+  IrAnnotations notes;
+  notes.value = [&](const Value& v) { return v.type.is_tile() ? m.layout(&v).str() : std::string(); };
+  notes.op = [&](const Op& op) -> std::string {
+    if (auto it = m.dots.find(&op); it != m.dots.end()) {
+      std::string s = std::string("{lowering = ") + dot_lowering_name(it->second.kind);
+      if (it->second.carried) s += ", accumulator in registers " + it->second.acc.str();
+      if (it->second.fused_add) s += ", fused add";
+      return s + "}";
+    }
+    if (auto it = m.pipelines.find(&op); it != m.pipelines.end())
+      return "{pipeline = " + std::to_string(it->second.stages) + " stages, cp.async " + std::to_string(it->second.distance) +
+             " ahead" + (it->second.async_mma ? ", async wgmma" : "") + ", " + std::to_string(it->second.smem_bytes) +
+             " bytes shared}";
+    if (m.remat.count(&op)) return "{remat}";
+    if (auto it = async.find(&op); it != async.end())
+      return "{async_copy -> " + it->second->smem.str() + " at " + std::to_string(it->second->offset) + "}";
+    return "";
+  };
+  std::string head = "// gpu-ir: sm_" + std::to_string(m.target.arch) + m.target.name_suffix + ", num_warps=" +
+                     std::to_string(m.num_warps) + ", num_stages=" + std::to_string(m.num_stages) + "\n";
+  return head + print_ir(*m.fn, &notes);
+}
+
+}  // namespace tilec::gpu

@@ -1,0 +1,86 @@
+// Input: none (definitions). Output: gpu-ir -- the optimized tile IR plus every GPU decision about
+// it: a layout per tile value, a lowering per dot, a software pipeline per loop; printable.
+#pragma once
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "tilec/codegen/axis_info.h"
+#include "tilec/gpu/layout.h"
+#include "tilec/gpu/target.h"
+#include "tilec/ir.h"
+
+namespace tilec::gpu {
+
+enum class DotLowering {
+  Fma,        // both operands through shared memory, one FMA chain per output element
+  MmaStaged,  // mma.sync on operands and accumulator staged through shared memory per dot
+  MmaSync,    // loop-carried accumulator in mma.sync registers, ldmatrix operand loads
+  Wgmma,      // loop-carried accumulator in wgmma registers, operands from swizzled shared memory
+};
+const char* dot_lowering_name(DotLowering k);
+
+struct DotPlan {
+  DotLowering kind = DotLowering::Fma;
+  Layout acc;                       // Mma layout of the accumulator (MmaSync, Wgmma)
+  const Op* fused_add = nullptr;    // `acc + dot(a, b)` folded into the dot's accumulation
+  const Value* carried = nullptr;   // the For result whose registers the accumulator lives in
+  std::vector<const Value*> acc_values;  // every value held in those registers
+};
+
+// A load whose tile goes straight to shared memory with cp.async, `stages` iterations ahead.
+struct AsyncLoad {
+  const Op* load = nullptr;
+  int operand = 0;        // 0: the dot's A, 1: its B
+  Layout smem;            // Shared layout, all stages
+  int64_t offset = 0;     // byte offset of stage 0 in the program's shared memory
+};
+
+struct LoopPipeline {
+  int stages = 2;
+  int distance = 1;         // iterations whose copies are in flight ahead of the one computing
+  bool async_mma = false;   // wgmma: issued before the next copies, waited for at the iteration's end
+  const Op* dot = nullptr;
+  std::vector<AsyncLoad> loads;
+  std::vector<const Op*> slice;       // body ops computing the loads' pointers and masks, in order
+  std::vector<size_t> carried;        // loop-carried args (index into results) the slice advances
+  int64_t smem_bytes = 0;
+};
+
+struct GpuModule {
+  const Function* fn = nullptr;
+  GpuTarget target;
+  int num_warps = 4;
+  int num_stages = 3;
+  int64_t vec_elems = 4;   // V of every blocked layout (elements per thread per contiguous group)
+  std::unique_ptr<AxisAnalysis> axis;
+  std::unordered_map<const Value*, Layout> layouts;
+  std::unordered_map<const Op*, DotPlan> dots;
+  std::unordered_map<const Op*, LoopPipeline> pipelines;   // keyed by the For op
+  std::unordered_set<const Op*> remat;   // broadcasts whose index chain is recomputed in the result's layout
+
+  int64_t threads() const { return 32 * int64_t{num_warps}; }
+  Layout layout(const Value* v) const;  // blocked by element count unless a pass set another
+};
+
+std::string print_gpu_ir(const GpuModule& m);
+
+// A tile computable at any element from its index alone: aranges, constants and scalars combined
+// elementwise, expanded and broadcast (no loads, no cross-element ops); depth-limited.
+bool is_index_chain(const Value* v, int depth = 0);
+
+// The stages, in order (gpu/passes.cpp).
+void assign_layouts(GpuModule& m);
+void accelerate_dot(GpuModule& m);
+void pipeline_loops(GpuModule& m);
+// wgmma needs its operands in swizzled shared memory: a dot whose loop is not pipelined falls
+// back to mma.sync registers (or a staged dot).
+void demote_wgmma(GpuModule& m, const Op* dot);
+
+// Runs every stage; nullopt (with a diagnostic) on an unsupported option.
+std::optional<GpuModule> lower_to_gpu(const Function& fn, int arch, int num_warps, int num_stages, Diagnostics& diags);
+
+}  // namespace tilec::gpu

@@ -1,0 +1,100 @@
+// Input: layout parameters. Output: printed forms (#blocked<...>, #mma<...>, #shared<...>) and the
+// element maps the CUDA printer spells out; the numeric and C-expression maps are one formula each.
+#include "tilec/gpu/layout.h"
+
+#include <algorithm>
+
+namespace tilec::gpu {
+namespace {
+
+std::string s(int64_t v) { return std::to_string(v); }
+
+int64_t groups(const MmaLayout& l) { return l.warps_m / 4; }
+
+}  // namespace
+
+int64_t MmaLayout::outer() const { return version == 3 ? m / groups(*this) / 64 : (m / warps_m / 16) * (n / warps_n / 8); }
+int64_t MmaLayout::inner() const { return version == 3 ? n / 2 : 4; }
+
+int64_t SharedLayout::stage_bytes() const {
+  int64_t b = swizzle ? rows * cols * elem_bytes : rows * (cols + pad) * elem_bytes;
+  return (b + 1023) / 1024 * 1024;  // each stage starts 1024-byte aligned (swizzle atoms, descriptors)
+}
+
+Layout blocked_layout(int64_t numel, int64_t threads, int64_t vec) {
+  Layout l;
+  l.kind = LayoutKind::Blocked;
+  BlockedLayout& b = l.blocked;
+  b.numel = numel;
+  b.threads = threads;
+  b.vec = std::min<int64_t>(vec, std::max<int64_t>(1, numel / threads));
+  b.reps = std::max<int64_t>(1, numel / (threads * b.vec));
+  b.guard = numel < threads * b.vec;
+  return l;
+}
+
+std::string Layout::str() const {
+  switch (kind) {
+    case LayoutKind::Blocked:
+      return "#blocked<vec=" + s(blocked.vec) + ", threads=" + s(blocked.threads) + ", reps=" + s(blocked.reps) +
+             (blocked.guard ? ", guarded" : "") + ">";
+    case LayoutKind::Mma:
+      if (mma.version == 3)
+        return "#mma<v3, wgmma m64n" + s(mma.n) + "k16, warpgroups=" + s(groups(mma)) + ", blocks=" + s(mma.outer()) + ">";
+      return "#mma<v2, mma.sync m16n8k16, warps=[" + s(mma.warps_m) + "," + s(mma.warps_n) + "], tiles=" + s(mma.outer()) + ">";
+    case LayoutKind::Shared:
+      return "#shared<[" + s(shared.rows) + "," + s(shared.cols) + "] x " + s(shared.stages) + " stages, " +
+             (shared.swizzle ? "swizzle=" + s(shared.swizzle) + "B" : "pad=" + s(shared.pad)) + ">";
+  }
+  return "#?";
+}
+
+Coord mma_coord(const MmaLayout& l, int64_t warp, int64_t lane, int64_t i, int64_t j) {
+  if (l.version == 3) {
+    int64_t rows_per_group = l.m / groups(l);
+    return {(warp / 4) * rows_per_group + i * 64 + (warp % 4) * 16 + lane / 4 + 8 * ((j % 4) / 2), (j / 4) * 8 + 2 * (lane % 4) + j % 2};
+  }
+  int64_t tiles_n = l.n / l.warps_n / 8;
+  int64_t wr = (warp / l.warps_n) * (l.m / l.warps_m), wc = (warp % l.warps_n) * (l.n / l.warps_n);
+  return {wr + (i / tiles_n) * 16 + lane / 4 + 8 * (j / 2), wc + (i % tiles_n) * 8 + 2 * (lane % 4) + j % 2};
+}
+
+std::string mma_row_expr(const MmaLayout& l, const std::string& warp, const std::string& lane, const std::string& i,
+                         const std::string& j) {
+  if (l.version == 3)
+    return "((" + warp + ") / 4 * " + s(l.m / groups(l)) + " + (" + i + ") * 64 + (" + warp + ") % 4 * 16 + (" + lane +
+           ") / 4 + 8 * (((" + j + ") % 4) / 2))";
+  int64_t tiles_n = l.n / l.warps_n / 8;
+  return "((" + warp + ") / " + s(l.warps_n) + " * " + s(l.m / l.warps_m) + " + (" + i + ") / " + s(tiles_n) + " * 16 + (" +
+         lane + ") / 4 + 8 * ((" + j + ") / 2))";
+}
+
+std::string mma_col_expr(const MmaLayout& l, const std::string& warp, const std::string& lane, const std::string& i,
+                         const std::string& j) {
+  if (l.version == 3) return "((" + j + ") / 4 * 8 + 2 * ((" + lane + ") % 4) + (" + j + ") % 2)";
+  int64_t tiles_n = l.n / l.warps_n / 8;
+  return "((" + warp + ") % " + s(l.warps_n) + " * " + s(l.n / l.warps_n) + " + (" + i + ") % " + s(tiles_n) + " * 8 + 2 * ((" +
+         lane + ") % 4) + (" + j + ") % 2)";
+}
+
+// Swizzled: 1024-byte atoms of 8 rows x 128 bytes, row-major over atoms; inside an atom the
+// 16-byte chunk c of row r sits at chunk c ^ r (the wgmma 128-byte swizzle, bank-conflict free).
+int64_t shared_offset(const SharedLayout& l, int64_t row, int64_t col) {
+  int64_t es = l.elem_bytes;
+  if (!l.swizzle) return (row * (l.cols + l.pad) + col) * es;
+  int64_t atom_cols = 128 / es, atoms_per_row = l.cols / atom_cols;
+  int64_t atom = (row / 8) * atoms_per_row + col / atom_cols;
+  int64_t chunk = ((col % atom_cols) * es / 16) ^ (row % 8);
+  return atom * 1024 + (row % 8) * 128 + chunk * 16 + (col * es) % 16;
+}
+
+std::string shared_offset_expr(const SharedLayout& l, const std::string& row, const std::string& col) {
+  int64_t es = l.elem_bytes;
+  if (!l.swizzle) return "((" + row + ") * " + s(l.cols + l.pad) + " + (" + col + ")) * " + s(es);
+  int64_t atom_cols = 128 / es, atoms_per_row = l.cols / atom_cols;
+  return "((((" + row + ") / 8 * " + s(atoms_per_row) + " + (" + col + ") / " + s(atom_cols) + ") * 1024) + ((" + row +
+         ") % 8) * 128 + (((((" + col + ") % " + s(atom_cols) + ") * " + s(es) + ") / 16) ^ ((" + row + ") % 8)) * 16 + ((" +
+         col + ") * " + s(es) + ") % 16)";
+}
+
+}  // namespace tilec::gpu

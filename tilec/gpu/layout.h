@@ -1,0 +1,66 @@
+// Input: none (definitions). Output: the layouts of gpu-ir -- which thread holds which tile element
+// (blocked, mma accumulator) or where shared memory keeps it -- with printers and element maps.
+#pragma once
+#include <cstdint>
+#include <string>
+
+namespace tilec::gpu {
+
+enum class LayoutKind {
+  Blocked,  // thread t holds elements k*T*V + t*V + j (k < reps, j < V): contiguous V-groups
+  Mma,      // tensor-core accumulator fragments (mma.sync m16n8 tiles or wgmma m64nN blocks)
+  Shared,   // a [rows][cols] tile in shared memory, `stages` copies, padded or 128-byte swizzled
+};
+
+struct BlockedLayout {
+  int64_t numel = 1, threads = 1, vec = 1, reps = 1;
+  bool guard = false;  // some slots hold no element (numel < threads * vec)
+  int64_t regs() const { return reps * vec; }
+};
+
+// version 2 (mma.sync): warp w = (wm_i, wn_i) = (w / warps_n, w % warps_n) owns the contiguous
+// (m / warps_m) x (n / warps_n) sub-tile; its fragment t = mi * tiles_n + ni, register r holds
+// row mi*16 + lane/4 + 8*(r/2), col ni*8 + 2*(lane%4) + r%2 of it.  Registers: [tiles][4].
+// version 3 (wgmma): warpgroup g = w / 4 owns rows [g * m/groups, ...); its m64 block mi, register
+// j holds row mi*64 + (w%4)*16 + lane/4 + 8*((j%4)/2), col (j/4)*8 + 2*(lane%4) + j%2.
+// Registers: [blocks][n / 2].
+struct MmaLayout {
+  int version = 2;
+  int64_t m = 0, n = 0, warps_m = 1, warps_n = 1;
+  int64_t outer() const;  // first register-array extent
+  int64_t inner() const;  // second register-array extent
+};
+
+struct SharedLayout {
+  int64_t rows = 0, cols = 0, elem_bytes = 2, stages = 1;
+  int swizzle = 0;   // 0: rows padded by `pad` elements; 128: 8 x 128-byte atoms, 16-byte chunks XOR row%8
+  int64_t pad = 0;
+  int64_t stage_bytes() const;
+};
+
+struct Layout {
+  LayoutKind kind = LayoutKind::Blocked;
+  BlockedLayout blocked;
+  MmaLayout mma;
+  SharedLayout shared;
+  std::string str() const;
+};
+
+Layout blocked_layout(int64_t numel, int64_t threads, int64_t vec);
+
+struct Coord {
+  int64_t row = 0, col = 0;
+};
+// Element held by (warp, lane) in register [i][j] of an mma layout.
+Coord mma_coord(const MmaLayout& l, int64_t warp, int64_t lane, int64_t i, int64_t j);
+// The same map as C expressions over the names of warp, lane, i and j.
+std::string mma_row_expr(const MmaLayout& l, const std::string& warp, const std::string& lane, const std::string& i,
+                         const std::string& j);
+std::string mma_col_expr(const MmaLayout& l, const std::string& warp, const std::string& lane, const std::string& i,
+                         const std::string& j);
+
+// Byte offset of element (row, col) inside one stage of a shared layout, as a number and as C.
+int64_t shared_offset(const SharedLayout& l, int64_t row, int64_t col);
+std::string shared_offset_expr(const SharedLayout& l, const std::string& row, const std::string& col);
+
+}  // namespace tilec::gpu
