@@ -11,3 +11,9 @@ SEEDS = range(40)
 def test_random_kernel_agrees_with_numpy(seed):
     report = difftest.run_seed(seed)
     assert report is None, report
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_random_kernel_agrees_in_debug_mode(seed):
+    report = difftest.run_seed(seed, debug=True)
+    assert report is None, report
