@@ -1,5 +1,5 @@
-// Input: keys, artifact bytes and metadata. Output: cache entries on disk; a file only ever
-// appears under its final name fully written and flushed, and meta.json is renamed in last.
+// Input: keys, artifact bytes and metadata. Output: cache entries on disk; an entry only ever
+// appears under its final name whole (files flushed, folder renamed in), and lookups check sizes and hashes.
 #include "jit/cache.h"
 
 #include <fcntl.h>
@@ -15,6 +15,8 @@
 #include <functional>
 #include <sstream>
 #include <thread>
+
+#include "jit/sha256.h"
 
 namespace tilec {
 
@@ -140,16 +142,69 @@ std::string KernelCache::artifact_path(const std::string& key, const std::string
   return entry_dir(key) + "/" + name;
 }
 
-std::optional<nlohmann::json> KernelCache::lookup(const std::string& key) const {
-  if (!valid_key(key)) return std::nullopt;
+CacheLookup KernelCache::find(const std::string& key) const {
+  CacheLookup out;
+  if (!valid_key(key)) return out;
   std::ifstream in(artifact_path(key, kMetaName), std::ios::binary);
-  if (!in) return std::nullopt;
+  if (!in) return out;
   std::ostringstream text;
   text << in.rdbuf();
-  // A corrupt meta.json (e.g. edited by hand) reads as a miss; the next store rewrites it.
+  // A corrupt meta.json (e.g. edited by hand) or one without artifact records reads as a miss;
+  // the next store replaces the entry.
   nlohmann::json meta = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
-  if (meta.is_discarded()) return std::nullopt;
-  return meta;
+  if (meta.is_discarded() || !meta.is_object() || !meta.contains("artifacts") || !meta["artifacts"].is_object())
+    return out;
+  for (const auto& [name, rec] : meta["artifacts"].items()) {
+    if (!valid_file_name(name) || !rec.is_object() || !rec.contains("size") || !rec.contains("sha256")) return out;
+    out.status = CacheLookup::Status::Damaged;
+    std::ifstream f(artifact_path(key, name), std::ios::binary);
+    if (!f) {
+      out.problem = name + " is missing";
+      return out;
+    }
+    std::ostringstream bytes;
+    bytes << f.rdbuf();
+    std::string data = bytes.str();
+    uint64_t want = rec["size"].is_number_unsigned() ? rec["size"].get<uint64_t>() : ~uint64_t{0};
+    if (data.size() != want) {
+      out.problem = name + " is " + std::to_string(data.size()) + " bytes, meta.json records " + rec["size"].dump();
+      return out;
+    }
+    if (!rec["sha256"].is_string() || sha256_hex(data) != rec["sha256"].get<std::string>()) {
+      out.problem = name + " does not match the SHA-256 that meta.json records";
+      return out;
+    }
+  }
+  out.status = CacheLookup::Status::Hit;
+  out.meta = std::move(meta);
+  return out;
+}
+
+std::optional<nlohmann::json> KernelCache::lookup(const std::string& key) const {
+  CacheLookup r = find(key);
+  switch (r.status) {
+    case CacheLookup::Status::Hit: return std::move(r.meta);
+    case CacheLookup::Status::Miss:
+    case CacheLookup::Status::Damaged: return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+void KernelCache::remove(const std::string& key) const {
+  if (!valid_key(key)) return;
+  std::string dir = entry_dir(key);
+  std::string aside = temp_name_for(dir) + ".del";
+  std::error_code ec;
+  if (::rename(dir.c_str(), aside.c_str()) == 0) std::filesystem::remove_all(aside, ec);
+}
+
+bool KernelCache::writable(std::string* error) const {
+  if (!make_dirs(root_, error)) return false;
+  if (::access(root_.c_str(), W_OK | X_OK) != 0) {
+    *error = sys_error("cannot write to", root_, errno);
+    return false;
+  }
+  return true;
 }
 
 bool KernelCache::store(const std::string& key,
@@ -168,12 +223,46 @@ bool KernelCache::store(const std::string& key,
     }
   }
   std::string dir = entry_dir(key);
-  if (!make_dirs(dir, error)) return false;
-  for (const auto& [name, bytes] : files)
-    if (!write_file_atomic(dir + "/" + name, bytes, error)) return false;
+  if (!make_dirs(root_ + "/" + key.substr(0, 2), error)) return false;
+  std::string tmp = temp_name_for(dir);
+  if (::mkdir(tmp.c_str(), 0755) != 0) {
+    *error = sys_error("cannot create directory", tmp, errno);
+    return false;
+  }
+  std::error_code ec;
+  nlohmann::json full = meta;
+  full["artifacts"] = nlohmann::json::object();
+  for (const auto& [name, bytes] : files) {
+    if (!write_file_atomic(tmp + "/" + name, bytes, error)) {
+      std::filesystem::remove_all(tmp, ec);
+      return false;
+    }
+    full["artifacts"][name] = {{"size", bytes.size()}, {"sha256", sha256_hex(bytes)}};
+  }
   // Replacing bad UTF-8 keeps dump() from throwing on odd kernel names.
-  std::string meta_text = meta.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
-  return write_file_atomic(dir + "/" + kMetaName, meta_text, error);
+  std::string meta_text = full.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (!write_file_atomic(tmp + "/" + kMetaName, meta_text, error)) {
+    std::filesystem::remove_all(tmp, ec);
+    return false;
+  }
+  // rename() will not replace a non-empty folder: the first complete entry stays. One that is
+  // incomplete or damaged is removed and the rename tried again.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    if (::rename(tmp.c_str(), dir.c_str()) == 0) return true;
+    int err = errno;
+    if (err != EEXIST && err != ENOTEMPTY) {
+      *error = sys_error("cannot rename '" + tmp + "' to", dir, err);
+      break;
+    }
+    if (find(key).status == CacheLookup::Status::Hit) {
+      std::filesystem::remove_all(tmp, ec);
+      return true;
+    }
+    remove(key);
+    *error = "cannot replace the damaged cache entry '" + dir + "'";
+  }
+  std::filesystem::remove_all(tmp, ec);
+  return false;
 }
 
 }  // namespace tilec

@@ -5,10 +5,13 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "jit/cache.h"
@@ -77,53 +80,130 @@ std::string runtime_headers_digest() {
   return digest;
 }
 
+// One line on stderr: the cache heals itself, the user only learns that it happened.
+void warn(const std::string& message) { std::fprintf(stderr, "tilec: warning: %s\n", message.c_str()); }
+
+// False when the cache root cannot be written: kernels are then compiled in memory, said once per root.
+bool cache_usable(const KernelCache& cache) {
+  std::string error;
+  if (cache.writable(&error)) return true;
+  static std::mutex mu;
+  static std::set<std::string> warned;
+  std::lock_guard<std::mutex> lock(mu);
+  if (warned.insert(cache.root()).second)
+    warn("the kernel cache " + cache.root() + " is not writable (" + error +
+         "); kernels are compiled in memory and not cached (set TILEC_CACHE_DIR to a writable folder)");
+  return false;
+}
+
+// The entry's metadata on a hit; a damaged entry is removed (with a warning) and reads as a miss.
+std::optional<nlohmann::json> lookup_healing(KernelCache& cache, const std::string& key) {
+  CacheLookup r = cache.find(key);
+  switch (r.status) {
+    case CacheLookup::Status::Hit: return std::move(r.meta);
+    case CacheLookup::Status::Miss: return std::nullopt;
+    case CacheLookup::Status::Damaged:
+      warn("damaged kernel cache entry " + cache.entry_dir(key) + " (" + r.problem + "): removed, recompiling");
+      cache.remove(key);
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+// A fresh private folder under the temp dir, for builds that are not cached.
+std::string private_build_dir(std::string* error) {
+  std::error_code ec;
+  std::filesystem::path tmp = std::filesystem::temp_directory_path(ec);
+  std::string pattern = (ec ? std::string("/tmp") : tmp.string()) + "/tilec-build-XXXXXX";
+  if (!::mkdtemp(pattern.data())) {
+    *error = "cannot create a build folder " + pattern + ": " + std::strerror(errno);
+    return {};
+  }
+  return pattern;
+}
+
+bool load_cpu(CompiledKernel& k, const std::string& so_path, std::string* error) {
+  k.library = SharedLibrary::open(so_path, error);
+  if (!k.library) return false;
+  k.cpu_entry = reinterpret_cast<CompiledKernel::CpuEntry>(k.library->symbol(kCppEntrySymbol, error));
+  if (k.cpu_entry) k.cpu_assert_failed = reinterpret_cast<int (*)()>(k.library->symbol("tilec_assert_failed", error));
+  if (k.cpu_assert_failed)
+    k.cpu_assert_message = reinterpret_cast<int (*)(char*, int)>(k.library->symbol("tilec_assert_message", error));
+  if (k.cpu_entry && k.cpu_assert_failed && k.cpu_assert_message) return true;
+  k.library.reset();
+  return false;
+}
+
 bool compile_cpu(CompiledKernel& k, const std::string& source, const Function& fn, Diagnostics& diags) {
-  const HostCompiler& cc = host_compiler(include_dir_storage());
+  HostCompiler cc = host_compiler(include_dir_storage());
+  // Debug builds compare i32 arithmetic with its i64 twin; -fwrapv keeps the compiler from
+  // assuming that signed overflow never happens and folding those checks away.
+  if (k.debug) cc.flags.push_back("-fwrapv");
   std::string flags;
   for (const std::string& f : cc.flags) flags += f + " ";
   k.cache_key = key_for({TILEC_VERSION, "cpu", source, cc.command, cc.version, flags, cpu_isa_description(),
-                         runtime_headers_digest()});
+                         runtime_headers_digest(), k.debug ? "debug" : "release"});
   KernelCache cache(default_cache_root());
-  k.cache_dir = cache.entry_dir(k.cache_key);
-  std::string so_path = cache.artifact_path(k.cache_key, "kernel.so");
-  if (always_compile() || !cache.lookup(k.cache_key) || !std::filesystem::exists(so_path)) {
-    // Built in a private folder, then stored whole; a failed build's source stays there for the user.
-    std::string work = cache.root() + "/build/" + k.cache_key.substr(0, 16) + "-" + std::to_string(getpid());
+  bool use_cache = cache_usable(cache);
+  k.cache_dir = use_cache ? cache.entry_dir(k.cache_key) : "";
+  // A cached .so that fails to load (damaged in a way its hash did not show) is removed and
+  // rebuilt once; a fresh build that fails to load is an error.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    bool hit = use_cache && !always_compile() && lookup_healing(cache, k.cache_key);
+    std::string so_path = cache.artifact_path(k.cache_key, "kernel.so");
+    std::string error, work;
+    if (!hit) {
+      // Built in a private folder, then stored whole; a failed build's source stays there for the user.
+      if (use_cache) {
+        // pid + counter: two threads of one process may compile the same kernel at once.
+        static std::atomic<uint64_t> builds{0};
+        work = cache.root() + "/build/" + k.cache_key.substr(0, 16) + "-" + std::to_string(getpid()) + "-" +
+               std::to_string(builds.fetch_add(1));
+        std::error_code ec;
+        std::filesystem::create_directories(work, ec);
+      } else {
+        work = private_build_dir(&error);
+        if (work.empty()) {
+          diags.error(fn.loc, error);
+          return false;
+        }
+      }
+      std::string cpp_path = work + "/" + fn.name + ".cpp";
+      if (!write_file(cpp_path, source)) {
+        diags.error(fn.loc, "cannot write the generated C++ to " + cpp_path + " (set TILEC_CACHE_DIR to a writable folder)");
+        return false;
+      }
+      CompileOutcome out = compile_shared_object(cc, cpp_path, work + "/kernel.so");
+      if (!out.ok) {
+        diags.error(fn.loc, "the host C++ compiler failed on the generated code for '" + fn.name + "'\n  source: " +
+                                cpp_path + "\n  command: " + out.command + "\n" + out.log);
+        return false;
+      }
+      std::string so_bytes;
+      read_file(work + "/kernel.so", &so_bytes);
+      nlohmann::json meta = {{"kernel", fn.name}, {"backend", "cpu"}, {"compiler", cc.command},
+                             {"compiler_version", cc.version}, {"flags", flags}, {"isa", cpu_isa_description()},
+                             {"debug", k.debug}, {"tilec_version", TILEC_VERSION}};
+      if (!use_cache || !cache.store(k.cache_key, {{"kernel.cpp", source}, {"kernel.so", so_bytes}}, meta, &error)) {
+        if (use_cache) warn("cannot store the compiled kernel in the cache (" + error + "); it is used from memory");
+        so_path = work + "/kernel.so";
+        k.cache_dir.clear();
+      }
+    }
+    bool loaded = load_cpu(k, so_path, &error);
+    // The loaded library stays mapped after its build folder is deleted.
     std::error_code ec;
-    std::filesystem::create_directories(work, ec);
-    std::string cpp_path = work + "/" + fn.name + ".cpp";
-    if (ec || !write_file(cpp_path, source)) {
-      diags.error(fn.loc, "cannot write the generated C++ to " + cpp_path + " (set TILEC_CACHE_DIR to a writable folder)");
-      return false;
+    if (!work.empty()) std::filesystem::remove_all(work, ec);
+    if (loaded) return true;
+    if (hit && attempt == 0) {
+      warn("cannot load the cached kernel " + so_path + " (" + error + "): removed, recompiling");
+      cache.remove(k.cache_key);
+      continue;
     }
-    CompileOutcome out = compile_shared_object(cc, cpp_path, work + "/kernel.so");
-    if (!out.ok) {
-      diags.error(fn.loc, "the host C++ compiler failed on the generated code for '" + fn.name + "'\n  source: " +
-                              cpp_path + "\n  command: " + out.command + "\n" + out.log);
-      return false;
-    }
-    std::string so_bytes;
-    read_file(work + "/kernel.so", &so_bytes);
-    nlohmann::json meta = {{"kernel", fn.name}, {"backend", "cpu"}, {"compiler", cc.command},
-                           {"compiler_version", cc.version}, {"flags", flags}, {"isa", cpu_isa_description()},
-                           {"tilec_version", TILEC_VERSION}};
-    std::string error;
-    if (!cache.store(k.cache_key, {{"kernel.cpp", source}, {"kernel.so", so_bytes}}, meta, &error)) {
-      diags.error(fn.loc, "cannot store the compiled kernel in the cache: " + error);
-      return false;
-    }
-    std::filesystem::remove_all(work, ec);
-  }
-  std::string error;
-  k.library = SharedLibrary::open(so_path, &error);
-  if (k.library) k.cpu_entry = reinterpret_cast<CompiledKernel::CpuEntry>(k.library->symbol(kCppEntrySymbol, &error));
-  if (k.cpu_entry)
-    k.cpu_assert_failed = reinterpret_cast<int (*)()>(k.library->symbol("tilec_assert_failed", &error));
-  if (!k.cpu_entry || !k.cpu_assert_failed) {
     diags.error(fn.loc, "cannot load the compiled kernel " + so_path + ": " + error);
     return false;
   }
-  return true;
+  return false;
 }
 
 bool compile_cuda(CompiledKernel& k, const CudaKernel& cu, const KernelOptions& options, const Function& fn,
@@ -142,22 +222,25 @@ bool compile_cuda(CompiledKernel& k, const CudaKernel& cu, const KernelOptions& 
   }
   std::string suffix = cu.arch_specific && !use_ptx ? "a" : "";
   k.cache_key = key_for({TILEC_VERSION, "cuda", cu.source, cuda_runtime_header(), nvrtc->version(), std::to_string(arch) + suffix,
-                         use_ptx ? "ptx" : "cubin"});
+                         use_ptx ? "ptx" : "cubin", k.debug ? "debug" : "release"});
   KernelCache cache(default_cache_root());
-  k.cache_dir = cache.entry_dir(k.cache_key);
+  bool use_cache = cache_usable(cache);
+  k.cache_dir = use_cache ? cache.entry_dir(k.cache_key) : "";
   std::string artifact = use_ptx ? "kernel.ptx" : "kernel.cubin";
-  if (!always_compile() && cache.lookup(k.cache_key) && read_file(cache.artifact_path(k.cache_key, artifact), &k.image)) {
+  if (use_cache && !always_compile() && lookup_healing(cache, k.cache_key) &&
+      read_file(cache.artifact_path(k.cache_key, artifact), &k.image)) {
     if (use_ptx) k.asm_["ptx"] = k.image;
     else read_file(cache.artifact_path(k.cache_key, "kernel.ptx"), &k.asm_["ptx"]);
     return true;
   }
   NvrtcOutput out = nvrtc->compile(cu.source, fn.name + ".cu", arch, !use_ptx, {}, suffix);
   if (!out.ok) {
-    std::string cu_path = cache.root() + "/build/" + k.cache_key.substr(0, 16) + ".cu";
+    std::string dir = use_cache ? cache.root() + "/build" : private_build_dir(&error);
+    std::string cu_path = dir + "/" + k.cache_key.substr(0, 16) + ".cu";
     std::error_code ec;
-    std::filesystem::create_directories(cache.root() + "/build", ec);
+    std::filesystem::create_directories(dir, ec);
     write_file(cu_path, cu.source);
-    write_file(cache.root() + "/build/tilec_cuda.h", cuda_runtime_header());
+    write_file(dir + "/tilec_cuda.h", cuda_runtime_header());
     diags.error(fn.loc, "NVRTC failed to compile the generated CUDA C for '" + fn.name + "' (sm_" + std::to_string(arch) + suffix +
                             ")\n  source: " + cu_path + "\n  equivalent: " + nvcc_equivalent(cu_path, out.options, arch) +
                             "\n" + out.log);
@@ -177,10 +260,10 @@ bool compile_cuda(CompiledKernel& k, const CudaKernel& cu, const KernelOptions& 
   }
   nlohmann::json meta = {{"kernel", fn.name}, {"backend", "cuda"}, {"arch", arch}, {"ptx", use_ptx},
                          {"nvrtc", nvrtc->version()}, {"entry", cu.entry}, {"threads", cu.threads},
-                         {"shared_bytes", cu.shared_bytes}, {"tilec_version", TILEC_VERSION}};
-  if (!cache.store(k.cache_key, files, meta, &error)) {
-    diags.error(fn.loc, "cannot store the compiled kernel in the cache: " + error);
-    return false;
+                         {"shared_bytes", cu.shared_bytes}, {"debug", k.debug}, {"tilec_version", TILEC_VERSION}};
+  if (use_cache && !cache.store(k.cache_key, files, meta, &error)) {
+    warn("cannot store the compiled kernel in the cache (" + error + "); it is used from memory");
+    k.cache_dir.clear();
   }
   return true;
 }
@@ -222,6 +305,11 @@ bool check_cuda_archs(const Function& fn, const CudaOptions& base, Diagnostics& 
 void set_runtime_include_dir(const std::string& dir) { include_dir_storage() = dir; }
 const std::string& runtime_include_dir() { return include_dir_storage(); }
 
+bool debug_from_env() {
+  const char* v = std::getenv("TILEC_DEBUG");
+  return v && std::string(v) == "1";
+}
+
 std::shared_ptr<CompiledKernel> compile_kernel(const KernelSource& src, const KernelOptions& options,
                                                Diagnostics& diags) {
   std::unique_ptr<Function> fn = lower_to_ir(src, false, diags);
@@ -229,12 +317,29 @@ std::shared_ptr<CompiledKernel> compile_kernel(const KernelSource& src, const Ke
   auto k = std::make_shared<CompiledKernel>();
   k->backend = options.backend;
   k->name = fn->name;
+  k->debug = options.debug;
   k->asm_["ir"] = print_ir(*fn);
   optimize(*fn);
   if (!verify_ir(*fn, diags)) return nullptr;
+  k->params = fn->params;
+  k->constexprs = fn->constexprs;
+  k->num_user_args = fn->args.size();
+  ArgAccess access = analyze_arg_access(*fn);
+  k->arg_written = access.written;
+  for (const Loc& l : access.offset32) k->arg_offset32.push_back(l.file ? l.str() : std::string());
+  if (options.debug) {
+    insert_overflow_checks(*fn);
+    insert_bounds_checks(*fn);
+    if (!verify_ir(*fn, diags)) return nullptr;
+  }
   k->asm_["ir-opt"] = print_ir(*fn);
-  for (const Value* a : fn->args) k->arg_types.push_back(a->type);
-  k->metadata = {{"name", fn->name}, {"backend", backend_name(options.backend)}, {"signature", signature_str(src.signature)}};
+  for (size_t i = 0; i < fn->args.size(); ++i) {
+    k->arg_types.push_back(fn->args[i]->type);
+    k->arg_names.push_back(fn->arg_info[i].name);
+    k->arg_divisibility.push_back(fn->arg_info[i].divisibility);
+  }
+  k->metadata = {{"name", fn->name}, {"backend", backend_name(options.backend)}, {"signature", signature_str(src.signature)},
+                 {"debug", options.debug}};
   switch (options.backend) {
     case Backend::Cpu: {
       std::optional<std::string> cpp = generate_cpp(*fn, diags);
@@ -284,8 +389,10 @@ std::string launch_cpu(const CompiledKernel& kernel, const std::array<int32_t, 3
   CpuLaunch l{kernel.cpu_entry, args, grid.data()};
   int64_t total = int64_t{grid[0]} * grid[1] * grid[2];
   ThreadPool::instance().parallel_for(total, run_range, &l);
-  if (kernel.cpu_assert_failed() != before) return "device-side assertion failed in kernel '" + kernel.name + "' (see stderr)";
-  return {};
+  if (kernel.cpu_assert_failed() == before) return {};
+  char first[1024];
+  kernel.cpu_assert_message(first, sizeof first);
+  return "device-side assertion failed in kernel '" + kernel.name + "': " + first;
 }
 
 std::string launch_cuda(CompiledKernel& kernel, int device, const std::array<int32_t, 3>& grid, void* stream,

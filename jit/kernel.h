@@ -22,7 +22,11 @@ const char* backend_name(Backend b);
 struct KernelOptions {
   Backend backend = Backend::Cpu;
   CudaOptions cuda;  // cuda.arch is the device's sm_XY; PTX is used when NVRTC predates it
+  bool debug = false;  // bounds checks (passes/insert_bounds_checks.cpp); part of the cache key
 };
+
+// True when TILEC_DEBUG=1.
+bool debug_from_env();
 
 // Where generated C++ finds runtime/cpu/*.h; the Python package sets its installed copy.
 void set_runtime_include_dir(const std::string& dir);
@@ -32,7 +36,16 @@ class CompiledKernel {
  public:
   Backend backend = Backend::Cpu;
   std::string name;
-  std::vector<Type> arg_types;                 // runtime arguments, in order
+  bool debug = false;
+  std::vector<std::string> params;             // every parameter of the def, constexprs included
+  std::vector<std::pair<std::string, std::string>> constexprs;  // name, printed value
+  // Runtime arguments, in order; in debug mode followed by one i64 extent per pointer argument.
+  std::vector<Type> arg_types;
+  std::vector<std::string> arg_names;
+  std::vector<int> arg_divisibility;           // 16: aligned pointer / integer divisible by 16
+  size_t num_user_args = 0;                    // arguments the caller passes; the rest are extents
+  std::vector<bool> arg_written;               // pointer arguments stored to or atomically updated
+  std::vector<std::string> arg_offset32;       // "file:line:col" of a 32-bit offset from the argument, or ""
   std::map<std::string, std::string> asm_;     // "ir", "ir-opt", "cpp" or "cuda" (+ "ptx")
   nlohmann::json metadata;
   std::string cache_key;
@@ -42,7 +55,8 @@ class CompiledKernel {
   using CpuEntry = void (*)(void* const* args, const int32_t* grid, int64_t begin, int64_t end);
   std::unique_ptr<SharedLibrary> library;
   CpuEntry cpu_entry = nullptr;
-  int (*cpu_assert_failed)() = nullptr;        // nonzero once a device_assert failed
+  int (*cpu_assert_failed)() = nullptr;        // count of failed device assertions (and bounds checks)
+  int (*cpu_assert_message)(char* buf, int size) = nullptr;  // takes the first failure's text
 
   // CUDA
   std::string image;                           // cubin, or PTX text for a newer GPU than NVRTC knows
@@ -58,7 +72,8 @@ class CompiledKernel {
 std::shared_ptr<CompiledKernel> compile_kernel(const KernelSource& src, const KernelOptions& options,
                                                Diagnostics& diags);
 
-// args[i] points to runtime argument i's value. Returns an empty string or the error.
+// args[i] points to runtime argument i's value (extents included). Returns an empty string or the
+// error; a failed assertion or bounds check is an error with the first failure's text.
 std::string launch_cpu(const CompiledKernel& kernel, const std::array<int32_t, 3>& grid, void* const* args);
 std::string launch_cuda(CompiledKernel& kernel, int device, const std::array<int32_t, 3>& grid, void* stream,
                         void** args);

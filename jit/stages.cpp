@@ -5,27 +5,46 @@
 #include "jit/nvrtc.h"
 #include "tilec/codegen/cpp.h"
 #include "tilec/gpu/gpu_ir.h"
+#include "tilec/passes.h"
 
 namespace tilec {
 
+namespace {
+
+// The optimized IR that the backends start from, with the debug-mode checks when asked.
+std::unique_ptr<Function> backend_ir(const KernelSource& src, bool debug, Diagnostics& diags) {
+  std::unique_ptr<Function> fn = lower_to_ir(src, true, diags);
+  if (!fn || !debug) return fn;
+  insert_overflow_checks(*fn);
+  insert_bounds_checks(*fn);
+  if (!verify_ir(*fn, diags)) return nullptr;
+  return fn;
+}
+
+}  // namespace
+
 std::optional<std::string> emit_stage(const KernelSource& src, Stage stage, const TargetOptions& target,
-                                      Diagnostics& diags) {
+                                      Diagnostics& diags, bool debug) {
   switch (stage) {
     case Stage::Tokens:
     case Stage::Ast: return dump_front(src, stage, diags);
-    case Stage::Ir:
+    case Stage::Ir: {
+      std::unique_ptr<Function> fn = lower_to_ir(src, false, diags);
+      if (!fn) return std::nullopt;
+      return print_ir(*fn);
+    }
     case Stage::IrOpt: {
-      std::unique_ptr<Function> fn = lower_to_ir(src, stage == Stage::IrOpt, diags);
+      std::unique_ptr<Function> fn = backend_ir(src, debug, diags);
       if (!fn) return std::nullopt;
       return print_ir(*fn);
     }
     case Stage::Cpp: {
-      std::unique_ptr<Function> fn = lower_to_ir(src, true, diags);
+      std::unique_ptr<Function> fn = backend_ir(src, debug, diags);
       if (!fn) return std::nullopt;
       return generate_cpp(*fn, diags);
     }
     case Stage::GpuIr: {
-      std::unique_ptr<Function> fn = lower_to_ir(src, true, diags);
+      std::unique_ptr<Function> fn = backend_ir(src, debug, diags);
       if (!fn) return std::nullopt;
       std::optional<gpu::GpuModule> m = gpu::lower_to_gpu(*fn, target.arch, target.num_warps, target.num_stages, diags);
       if (!m) return std::nullopt;
@@ -33,7 +52,7 @@ std::optional<std::string> emit_stage(const KernelSource& src, Stage stage, cons
     }
     case Stage::Cuda:
     case Stage::Ptx: {
-      std::unique_ptr<Function> fn = lower_to_ir(src, true, diags);
+      std::unique_ptr<Function> fn = backend_ir(src, debug, diags);
       if (!fn) return std::nullopt;
       std::optional<CudaKernel> k = generate_cuda(*fn, target, diags);
       if (!k) return std::nullopt;

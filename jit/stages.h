@@ -11,7 +11,9 @@ namespace tilec {
 
 using TargetOptions = CudaOptions;
 
+// debug: ir-opt and the backend stages include the debug-mode checks (insert_overflow_checks,
+// insert_bounds_checks), as TILEC_DEBUG=1 compiles them.
 std::optional<std::string> emit_stage(const KernelSource& src, Stage stage, const TargetOptions& target,
-                                      Diagnostics& diags);
+                                      Diagnostics& diags, bool debug = false);
 
 }  // namespace tilec

@@ -37,7 +37,8 @@ enum class OpKind {
   Dot,          // a (MxK), b (KxN), acc (MxN) -> acc's type; precision
   AtomicRMW,    // atomic; ptr, val [, mask] -> old values
   AtomicCAS,    // ptr, cmp, val -> old values
-  Assert,       // cond; str = message; traps where cond is false
+  Assert,       // cond [, ptr, base, extent]; str = message; traps where cond is false (a bounds
+                // check also reports ptr - base and extent, in elements)
   Barrier,      // no operands or results: every thread of the program reaches it before any passes (tl.debug_barrier)
   Hint,         // hint with ints = values per dim; result = operand (alignment facts for codegen)
   For,          // lb, ub, step, inits...; region 0 args = (iv, iters...); results = final iters; ival = num_stages (0: the launch's)
@@ -114,6 +115,7 @@ struct ArgInfo {
 struct Function {
   std::string name;
   Loc loc;
+  std::vector<std::string> params;  // every parameter of the def, in order, constexprs included
   std::vector<Value*> args;      // runtime arguments only (constexprs are folded away)
   std::vector<ArgInfo> arg_info; // parallel to args
   std::vector<std::pair<std::string, std::string>> constexprs;  // name, printed value

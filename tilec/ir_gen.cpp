@@ -296,6 +296,7 @@ class IrGen {
     std::set<std::string> params;
     for (const Param& p : def.params) {
       params.insert(p.name);
+      fn_->params.push_back(p.name);
       const ArgSpec* spec = sig_.find(p.name);
       bool constexpr_param = is_constexpr_annotation(p.annotation.get());
       if (constexpr_param || (spec && spec->kind == ArgKind::Constexpr)) {

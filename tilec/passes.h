@@ -1,7 +1,9 @@
 // Input: a verified Function. Output: the same Function rewritten in place by one pass; each pass
-// keeps the IR verifiable and never changes what the kernel stores.
+// keeps the IR verifiable, and only insert_bounds_checks changes what the kernel stores (never in bounds).
 #pragma once
+#include <set>
 #include <unordered_map>
+#include <vector>
 
 #include "tilec/ir.h"
 
@@ -11,6 +13,28 @@ void canonicalize_broadcasts(Function& fn);      // passes/canonicalize_broadcas
 void fold_constants(Function& fn);               // passes/fold_constants.cpp
 void eliminate_common_subexpressions(Function& fn);  // passes/cse.cpp
 void eliminate_dead_code(Function& fn);          // passes/dce.cpp
+
+// Debug mode (TILEC_DEBUG=1): appends one i64 argument per pointer argument, its buffer's extent
+// in elements, and guards every load, store and atomic: an access outside [base, base + extent)
+// is masked off and fails an assert naming the argument (passes/insert_bounds_checks.cpp).
+void insert_bounds_checks(Function& fn);
+// Debug mode: each i32 add/sub/mul feeding a pointer offset is checked against the same in i64
+// (passes/insert_overflow_checks.cpp).
+void insert_overflow_checks(Function& fn);
+
+// passes/pointer_args.cpp: for each pointer value, the indices (into fn.args) of the pointer
+// arguments it may point into.
+using PointerArgs = std::unordered_map<const Value*, std::set<int>>;
+PointerArgs pointer_args(const Function& fn);
+
+// Per runtime argument: whether the kernel stores or atomically updates through it, and where
+// (first) it is offset from directly by a 32-bit offset (Loc{} when never), which would wrap on a
+// tensor of 2^31 elements or more.
+struct ArgAccess {
+  std::vector<bool> written;
+  std::vector<Loc> offset32;
+};
+ArgAccess analyze_arg_access(const Function& fn);
 
 // The pipeline that --emit ir-opt and the backends run, in order.
 void optimize(Function& fn);

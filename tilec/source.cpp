@@ -30,11 +30,15 @@ std::string Loc::str() const {
 
 void Diagnostics::error(const Loc& loc, std::string message) {
   ++error_count_;
-  if (error_count_ <= kMaxErrors) list_.push_back({Severity::Error, loc, std::move(message)});
+  if (error_count_ > kMaxErrors) return;
+  list_.push_back({Severity::Error, loc, std::move(message), {}});
+  list_.back().text = render_diagnostic(list_.back());
 }
 
 void Diagnostics::note(const Loc& loc, std::string message) {
-  if (error_count_ <= kMaxErrors) list_.push_back({Severity::Note, loc, std::move(message)});
+  if (error_count_ > kMaxErrors) return;
+  list_.push_back({Severity::Note, loc, std::move(message), {}});
+  list_.back().text = render_diagnostic(list_.back());
 }
 
 std::string render_diagnostic(const Diagnostic& d) {
@@ -85,7 +89,7 @@ std::string quote_escaped(const std::string& s, char quote) {
 
 std::string Diagnostics::render() const {
   std::string out;
-  for (const Diagnostic& d : list_) out += render_diagnostic(d);
+  for (const Diagnostic& d : list_) out += d.text;
   if (error_count_ > kMaxErrors)
     out += std::to_string(error_count_ - kMaxErrors) + " more errors not shown\n";
   return out;

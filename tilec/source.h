@@ -35,10 +35,13 @@ struct Loc {
 
 enum class Severity { Error, Note };
 
+// `text` is rendered when the diagnostic is reported, because `loc.file` may be gone by the time
+// it is read (a caller compiling a temporary source); only `text` is safe to use after that.
 struct Diagnostic {
   Severity severity;
   Loc loc;
   std::string message;
+  std::string text;
 };
 
 // Collects diagnostics; stages report here and carry on where they can.

@@ -144,7 +144,11 @@ class Verifier {
       }
       case OpKind::AtomicRMW: expect_counts(op, 2 + op.has_mask, 2 + op.has_mask, 1); break;
       case OpKind::AtomicCAS: expect_counts(op, 3, 3, 1); break;
-      case OpKind::Assert: expect_counts(op, 1, 1, 0); break;
+      case OpKind::Assert:
+        expect_counts(op, 1, 4, 0);
+        if (op.operands.size() != 1 && (op.operands.size() != 4 || !op.operands[1]->type.is_ptr || !op.operands[2]->type.is_ptr))
+          fail(op, "needs a condition, or a condition, a pointer, its base and the base's extent");
+        break;
       case OpKind::Barrier: expect_counts(op, 0, 0, 0); break;
       case OpKind::Libdevice: {
         const LibdeviceFn* f = find_libdevice(op.str);

@@ -13,12 +13,13 @@ namespace {
 
 const char* kUsage =
     "usage: tilec dump FILE.py --kernel NAME [--signature SIG] [--constexpr NAME=VALUE]...\n"
-    "                  --emit tokens|ast|ir|ir-opt|cpp|gpu-ir|cuda|ptx [--arch sm_90] [--num-warps 4] [--num-stages 3]\n"
+    "                  --emit tokens|ast|ir|ir-opt|cpp|gpu-ir|cuda|ptx [--arch sm_90] [--num-warps 4] [--num-stages 3] [--debug]\n"
     "\n"
     "Prints one compiler stage of the kernel NAME defined in FILE.py.\n"
     "  --signature  runtime arguments, e.g. 'x_ptr:*fp32:16,n:i32' (':16' = 16-byte aligned / divisible by 16)\n"
     "  --constexpr  a tl.constexpr argument, e.g. BLOCK=1024 (repeatable)\n"
     "  --arch       GPU architecture for gpu-ir/cuda/ptx (default sm_90)\n"
+    "  --debug      from ir-opt on, include debug mode's bounds and overflow checks (TILEC_DEBUG=1)\n"
     "exit status: 0 success, 1 compile error (diagnostics on stderr), 2 bad usage\n";
 
 int usage_error(const std::string& msg) {
@@ -47,6 +48,7 @@ int main(int argc, char** argv) {
   std::string path, kernel, signature, emit;
   std::vector<std::string> constexprs;
   tilec::TargetOptions target;
+  bool debug = false;
   for (size_t i = 1; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto value = [&](std::string* out) {
@@ -64,6 +66,7 @@ int main(int argc, char** argv) {
     }
     else if (a == "--num-warps") { if (!value(&v) || !parse_int(v, &target.num_warps)) return usage_error("--num-warps needs a positive integer"); }
     else if (a == "--num-stages") { if (!value(&v) || !parse_int(v, &target.num_stages)) return usage_error("--num-stages needs a positive integer"); }
+    else if (a == "--debug") debug = true;
     else if (!a.empty() && a[0] == '-') return usage_error("unknown option '" + a + "'");
     else if (path.empty()) path = a;
     else return usage_error("unexpected argument '" + a + "'");
@@ -88,7 +91,7 @@ int main(int argc, char** argv) {
 
   tilec::KernelSource src{std::make_shared<tilec::SourceFile>(path, text.str()), kernel, *sig};
   tilec::Diagnostics diags;
-  std::optional<std::string> out = tilec::emit_stage(src, *stage, target, diags);
+  std::optional<std::string> out = tilec::emit_stage(src, *stage, target, diags, debug);
   std::fputs(diags.render().c_str(), stderr);
   if (!out) return 1;
   std::fputs(out->c_str(), stdout);

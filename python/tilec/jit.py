@@ -54,9 +54,10 @@ def _imported_helper_files(fn, path):
 class JITFunction:
     """A kernel: index it with a grid and call it, `kernel[grid](*args, **constexprs)`.
     do_not_specialize: names or indices of integer arguments that are not specialized on being
-    1 or divisible by 16 (one compiled kernel for all their values)."""
+    1 or divisible by 16 (one compiled kernel for all their values); debug: bounds-check every
+    load, store and atomic (as TILEC_DEBUG=1 does for every kernel)."""
 
-    def __init__(self, fn, do_not_specialize=()):
+    def __init__(self, fn, do_not_specialize=(), debug=False):
         self.fn = fn
         self.__name__ = fn.__name__
         self.__doc__ = fn.__doc__
@@ -80,7 +81,7 @@ class JITFunction:
         self.src = inspect.getsource(fn)
         imported = [(p, _module_text(f.fn)[1]) for p, f in _imported_helper_files(fn, path).items()]
         self._kernel = _C.JitKernel(path, text, fn.__name__, names, flags, defaults, has_default, no_specialize,
-                                    imported)
+                                    imported, bool(debug))
 
     def __getitem__(self, grid):
         return self._kernel[grid]
@@ -103,28 +104,27 @@ class JITFunction:
         return f"JITFunction({self.fn.__module__}:{self.__name__})"
 
 
-def jit(fn=None, *, do_not_specialize=(), debug=None, noinline=False, **options):
+def jit(fn=None, *, do_not_specialize=(), debug=False, noinline=False, **options):
     """Decorator: @tilec.jit, @tilec.jit(...) or tilec.jit(fn) turns a tile-language function into
-    a kernel. debug=True is accepted (device assertions are always checked); options tilec cannot
-    honour (debug=False, noinline=True, repr=, launch_metadata=, ...) raise, naming the option."""
+    a kernel. debug=True (or TILEC_DEBUG=1) bounds-checks every load, store and atomic; options
+    tilec cannot honour (noinline=True, repr=, launch_metadata=, ...) raise, naming the option."""
     if options:
         raise TypeError(f"tilec.jit() does not support the option(s) {', '.join(sorted(options))}")
-    if debug is False:
-        raise ValueError("tilec.jit(debug=False) is not supported: tilec always checks device assertions")
     if noinline:
         raise ValueError("tilec.jit(noinline=True) is not supported: @jit helpers are always inlined")
 
     def decorate(f):
-        return JITFunction(f, do_not_specialize=do_not_specialize)
+        return JITFunction(f, do_not_specialize=do_not_specialize, debug=debug)
     return decorate if fn is None else decorate(fn)
 
 
 def compile(source, name, signature="", constexprs=None, backend="cpu", arch=90, num_warps=4, num_stages=3,
-            path="<string>"):
+            path="<string>", debug=None):
     """Compiles kernel `name` from `source` (a Python module's text) for a signature such as
-    "x_ptr:*fp32:16,n:i32"; constexprs is a dict. Returns a CompiledKernel."""
+    "x_ptr:*fp32:16,n:i32"; constexprs is a dict; debug=None follows TILEC_DEBUG. Returns a
+    CompiledKernel, launchable as ck[grid](*args)."""
     items = [f"{k}={_constexpr_text(v)}" for k, v in (constexprs or {}).items()]
-    return _C.compile(source, path, name, signature, items, backend, arch, num_warps, num_stages)
+    return _C.compile(source, path, name, signature, items, backend, arch, num_warps, num_stages, debug)
 
 
 def _constexpr_text(v):

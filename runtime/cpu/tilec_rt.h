@@ -8,6 +8,8 @@
 #include <cstring>
 #include <initializer_list>
 #include <limits>
+#include <mutex>
+#include <string>
 #include <type_traits>
 
 #include "runtime/cpu/tilec_vec.h"
@@ -199,17 +201,56 @@ inline void dot(const T* a, const T* b, T* c) {
   }
 }
 
-// ---- Device assertions: reported, counted, never fatal (the launcher reads the count) ----
+// ---- Device assertions: reported, counted, never fatal (the launcher reads the count and the
+// first failure's text, which becomes the launch's error) ----
 
 inline std::atomic<int>& assert_failures() {
   static std::atomic<int> n{0};
   return n;
 }
 
-inline void assert_fail(const char* msg, const char* where, int32_t pid0, int32_t pid1, int32_t pid2, int64_t index) {
-  std::fprintf(stderr, "%s: device assertion failed in program (%d, %d, %d) at index %lld: %s\n", where, pid0, pid1,
-               pid2, static_cast<long long>(index), msg);
+struct FirstFailure {
+  std::mutex mu;
+  std::string text;
+};
+inline FirstFailure& first_failure() {
+  static FirstFailure f;
+  return f;
+}
+
+// Keeps `text` if it is the first failure since the launcher last took one; true when it is.
+inline bool record_failure(const char* text) {
   assert_failures().fetch_add(1, std::memory_order_relaxed);
+  FirstFailure& f = first_failure();
+  std::lock_guard<std::mutex> lock(f.mu);
+  if (!f.text.empty()) return false;
+  f.text = text;
+  return true;
+}
+
+inline void assert_fail(const char* msg, const char* where, int32_t pid0, int32_t pid1, int32_t pid2, int64_t index) {
+  char text[1024];
+  std::snprintf(text, sizeof text, "%s: device assertion failed in program (%d, %d, %d) at index %lld: %s", where, pid0,
+                pid1, pid2, static_cast<long long>(index), msg);
+  record_failure(text);
+  std::fprintf(stderr, "%s\n", text);
+}
+
+// A debug-mode bounds check failed; only the first one is printed, since a bad tile fails in every lane.
+inline void bounds_fail(const char* msg, int32_t pid0, int32_t pid1, int32_t pid2, int64_t offset, int64_t extent) {
+  char text[1024];
+  std::snprintf(text, sizeof text, "%s: element offset %lld is outside the buffer of %lld elements (program (%d, %d, %d))",
+                msg, static_cast<long long>(offset), static_cast<long long>(extent), pid0, pid1, pid2);
+  if (record_failure(text)) std::fprintf(stderr, "%s\n", text);
+}
+
+// Copies the first failure since the last call into buf (NUL-terminated) and forgets it.
+inline int take_failure(char* buf, int size) {
+  FirstFailure& f = first_failure();
+  std::lock_guard<std::mutex> lock(f.mu);
+  int n = std::snprintf(buf, static_cast<size_t>(size), "%s", f.text.c_str());
+  f.text.clear();
+  return n;
 }
 
 // True when every byte of a mask tile is non-zero: selects the unmasked fast path.

@@ -1,14 +1,22 @@
 // Input: arbitrary bytes taken as a Python module. Output: nothing; every top-level def is lexed,
-// parsed, specialized and optimized. Any crash, hang or sanitizer report is a bug.
+// parsed, specialized, optimized and printed by both code generators, then again after the
+// debug-mode passes. Any crash, hang or sanitizer report is a bug, and so is IR that fails the
+// verifier after a pass (the pass's bug).
 #include <cstddef>
 #include <cctype>
 #include <cstdint>
 #include <string>
 
+#include <cstdio>
+#include <cstdlib>
+
+#include "tilec/codegen/cpp.h"
+#include "tilec/codegen/cuda.h"
 #include "tilec/frontend.h"
 #include "tilec/lexer.h"
 #include "tilec/module_scan.h"
 #include "tilec/parser.h"
+#include "tilec/passes.h"
 
 namespace {
 
@@ -36,6 +44,13 @@ tilec::Signature guess_signature(const tilec::FunctionDef& fn) {
   return sig;
 }
 
+void generate_both(const tilec::Function& fn) {
+  tilec::Diagnostics diags;
+  tilec::generate_cpp(fn, diags);
+  tilec::generate_cuda(fn, tilec::CudaOptions{90, 4, 3}, diags);
+  diags.render();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -48,8 +63,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!fn) continue;
     tilec::KernelSource src{file, d.name, guess_signature(*fn)};
     tilec::Diagnostics sema_diags;
-    if (auto ir = tilec::lower_to_ir(src, true, sema_diags)) tilec::print_ir(*ir);
+    std::unique_ptr<tilec::Function> ir = tilec::lower_to_ir(src, true, sema_diags);
     sema_diags.render();
+    if (!ir) continue;
+    tilec::print_ir(*ir);
+    generate_both(*ir);
+    tilec::insert_overflow_checks(*ir);
+    tilec::insert_bounds_checks(*ir);
+    tilec::Diagnostics verify_diags;
+    if (!tilec::verify_ir(*ir, verify_diags)) {
+      std::fprintf(stderr, "the debug-mode passes broke the IR:\n%s", verify_diags.render().c_str());
+      std::abort();
+    }
+    generate_both(*ir);
   }
   return 0;
 }
