@@ -688,6 +688,39 @@ print("SECONDS", t1 - t0)
 """
 
 
+CHILD_MM_PRELUDE = """
+import os, sys, time
+sys.path.insert(0, {samples!r})
+import torch
+a = torch.randn(1024, 1024, device="cuda", dtype=torch.float16)
+b = torch.randn(1024, 1024, device="cuda", dtype=torch.float16)
+c = torch.empty_like(a)
+torch.cuda.synchronize()
+t0 = time.perf_counter()
+"""
+
+CHILD_MM_LAUNCH = """
+kernel[(64,)](a, b, c, 1024, 1024, 1024, 1024, 1, 1024, 1, 1024, 1, BLOCK_SIZE_M=128, BLOCK_SIZE_N=128,
+              BLOCK_SIZE_K=64, GROUP_SIZE_M=8, num_warps=4, num_stages=3)
+torch.cuda.synchronize()
+t1 = time.perf_counter()
+assert (c.float() - a.float() @ b.float()).abs().max().item() < 1.0, "wrong result"
+print("SECONDS", t1 - t0)
+"""
+
+CHILD_TILEC_MM = CHILD_MM_PRELUDE + """
+from matmul import matmul_kernel as kernel
+""" + CHILD_MM_LAUNCH
+
+# The same source (samples/matmul.py's function) compiled by Triton.
+CHILD_TRITON_MM = CHILD_MM_PRELUDE + """
+import triton
+import tilec
+from matmul import matmul_kernel
+kernel = triton.jit(matmul_kernel.fn)
+""" + CHILD_MM_LAUNCH
+
+
 def run_child(script_path, env_updates):
     env = dict(os.environ)
     env.update(env_updates)
@@ -704,30 +737,32 @@ def run_child(script_path, env_updates):
 def bench_first_calls(b, gen):
     impls = []
     if tilec is not None:
-        impls.append(("tilec", CHILD_TILEC, "TILEC_CACHE_DIR"))
+        impls.append(("tilec", "vector add n=4096", CHILD_TILEC, "TILEC_CACHE_DIR"))
+        impls.append(("tilec", "matmul 1024^3 fp16 128/128/64", CHILD_TILEC_MM, "TILEC_CACHE_DIR"))
     else:
         b.fail("first call", "tilec", "-", TILEC_ERROR, "ms")
     if triton is not None:
-        impls.append(("triton", CHILD_TRITON, "TRITON_CACHE_DIR"))
+        impls.append(("triton", "vector add n=4096", CHILD_TRITON, "TRITON_CACHE_DIR"))
+        impls.append(("triton", "matmul 1024^3 fp16 128/128/64", CHILD_TRITON_MM, "TRITON_CACHE_DIR"))
     reps = b.args.first_call_reps
     with tempfile.TemporaryDirectory(prefix="gpu-bench-") as tmp:
-        for impl, code, cache_var in impls:
-            script = os.path.join(tmp, f"first_call_{impl}.py")
+        for impl, what, code, cache_var in impls:
+            script = os.path.join(tmp, f"first_call_{impl}_{len(what)}.py")
             with open(script, "w") as f:
                 f.write(code.format(samples=SAMPLES))
             cold, warm, err = [], [], None
             try:
                 for i in range(reps):
-                    cache = os.path.join(tmp, f"cache-{impl}-{i}")
+                    cache = os.path.join(tmp, f"cache-{impl}-{len(what)}-{i}")
                     os.makedirs(cache)
                     cold.append(run_child(script, {cache_var: cache}))
                     for _ in range(2):
                         warm.append(run_child(script, {cache_var: cache}))
             except Exception as e:  # noqa: BLE001
                 err = f"{type(e).__name__}: {e}"
-            for label, ts in (("cold first call (empty cache, new process)", cold),
-                              ("warm first call (disk cache, new process)", warm)):
-                row = {"bench": label, "impl": impl, "config": "vector add n=4096, import -> result",
+            for label, ts in ((f"cold first call, {what} (empty cache, new process)", cold),
+                              (f"warm first call, {what} (disk cache, new process)", warm)):
+                row = {"bench": label, "impl": impl, "config": f"{what}, import -> result",
                        "unit": "ms", "lower_is_better": True}
                 b.rows.append(row)
                 if ts:

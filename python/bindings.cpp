@@ -11,6 +11,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "jit/cache.h"
 #include "jit/kernel.h"
 #include "runtime/dlpack.h"
 #include "runtime/dlpack_view.h"
@@ -207,7 +208,8 @@ TensorArg read_tensor(PyObject* obj, ArgClass cls) {
 struct Param {
   std::string name;
   bool is_constexpr = false;
-  py::object default_value;  // null when there is none
+  bool no_specialize = false;  // jit(do_not_specialize=...): ints are not specialized on 1 or %16
+  py::object default_value;    // null when there is none
 };
 
 // A value that goes into the compiled kernel's argument list, 8 bytes at most.
@@ -497,10 +499,12 @@ class PyCompiledKernel {
 class JitKernel {
  public:
   JitKernel(std::string path, std::string text, std::string name, std::vector<std::string> names,
-            std::vector<bool> constexprs, std::vector<py::object> defaults, std::vector<bool> has_default, bool debug)
+            std::vector<bool> constexprs, std::vector<py::object> defaults, std::vector<bool> has_default,
+            std::vector<bool> no_specialize, std::vector<std::pair<std::string, std::string>> imported, bool debug)
       : file_(std::make_shared<SourceFile>(std::move(path), std::move(text))), name_(std::move(name)), debug_(debug) {
+    for (auto& [p, t] : imported) imported_.push_back(std::make_shared<SourceFile>(std::move(p), std::move(t)));
     for (size_t i = 0; i < names.size(); ++i)
-      params_.push_back(Param{names[i], constexprs[i], has_default[i] ? defaults[i] : py::object()});
+      params_.push_back(Param{names[i], constexprs[i], no_specialize[i], has_default[i] ? defaults[i] : py::object()});
   }
 
   const std::string& name() const { return name_; }
@@ -519,6 +523,12 @@ class JitKernel {
       if (key == "num_warps") { num_warps = item.second.cast<int>(); continue; }
       if (key == "num_stages") { num_stages = item.second.cast<int>(); continue; }
       if (key == "stream") { stream_arg = item.second; continue; }
+      if (key == "num_ctas") {
+        if (item.second.cast<int>() != 1) throw_value_error(name_ + "(): num_ctas > 1 (thread-block clusters) is not supported by tilec");
+        continue;
+      }
+      if (key == "maxnreg" && !item.second.is_none()) throw_value_error(name_ + "(): maxnreg= (a register limit) is not supported by tilec");
+      if (key == "maxnreg") continue;
       if (key == "grid") continue;
       size_t i = index_of(key);
       if (i == n) throw_type_error(name_ + "() got an unexpected keyword argument '" + key + "'");
@@ -568,14 +578,14 @@ class JitKernel {
           long long x = PyLong_AsLongLongAndOverflow(o, &overflow);
           if (x == -1 && PyErr_Occurred()) throw py::error_already_set();
           if (overflow) throw_value_error(name_ + "(): integer argument '" + p.name + "' does not fit in 64 bits");
-          if (x == 1) {
+          if (x == 1 && !p.no_specialize) {
             // Triton specializes 1 as a constant: strides of 1 make contiguous, vectorizable access.
             key += "=1;";
             sig.args.push_back(ArgSpec{p.name, ArgKind::Constexpr, DType::I32, 1, ConstValue::of_int(1)});
             break;
           }
           bool wide = x < INT32_MIN || x > INT32_MAX;
-          bool div16 = x % 16 == 0;
+          bool div16 = x % 16 == 0 && !p.no_specialize;
           key += wide ? "i64" : "i32";
           key += div16 ? "d;" : ";";
           sig.args.push_back(ArgSpec{p.name, ArgKind::Scalar, wide ? DType::I64 : DType::I32, div16 ? 16 : 1, {}});
@@ -604,7 +614,10 @@ class JitKernel {
           break;
         }
         case ArgClass::None:
-          throw_type_error(name_ + "(): argument '" + p.name + "' is None; pass a tensor or a number (None is only allowed for tl.constexpr parameters)");
+          // As in Triton, None specializes the argument to a constexpr None (`if bias_ptr is not None:`).
+          key += "n;";
+          sig.args.push_back(ArgSpec{p.name, ArgKind::Constexpr, DType::I32, 1, ConstValue{}});
+          break;
         case ArgClass::Other:
           throw_type_error(name_ + "(): argument '" + p.name + "' has unsupported type " + std::string(Py_TYPE(o)->tp_name) +
                            "; pass a tensor (anything with __dlpack__), an int, a float or a bool");
@@ -653,7 +666,7 @@ class JitKernel {
     std::shared_ptr<CompiledKernel> k;
     {
       py::gil_scoped_release release;
-      k = compile_kernel(KernelSource{file_, name_, sig}, options, diags);
+      k = compile_kernel(KernelSource{file_, name_, sig, imported_}, options, diags);
     }
     if (!k) {
       PyErr_SetString(g_compile_error, diags.render().c_str());
@@ -664,6 +677,7 @@ class JitKernel {
   }
 
   std::shared_ptr<SourceFile> file_;
+  std::vector<std::shared_ptr<const SourceFile>> imported_;  // files of @jit helpers the kernel imports
   std::string name_;
   bool debug_ = false;
   std::vector<Param> params_;
@@ -703,7 +717,7 @@ PYBIND11_MODULE(_C, m) {
 
   py::class_<JitKernel, std::shared_ptr<JitKernel>>(m, "JitKernel")
       .def(py::init<std::string, std::string, std::string, std::vector<std::string>, std::vector<bool>, std::vector<py::object>,
-                    std::vector<bool>, bool>())
+                    std::vector<bool>, std::vector<bool>, std::vector<std::pair<std::string, std::string>>, bool>())
       .def_property_readonly("name", &JitKernel::name)
       .def("__getitem__", [](std::shared_ptr<JitKernel> k, py::object grid) { return Launcher{std::move(k), std::move(grid)}; })
       .def("warmup", [](JitKernel& k, py::args args, py::kwargs kwargs) {
@@ -761,5 +775,6 @@ PYBIND11_MODULE(_C, m) {
     return *out;
   });
   m.def("set_runtime_include_dir", &set_runtime_include_dir);
+  m.def("cache_root", &default_cache_root);
   m.def("runtime_include_dir", &runtime_include_dir);
 }

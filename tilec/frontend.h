@@ -19,6 +19,7 @@ struct KernelSource {
   std::shared_ptr<const SourceFile> file;
   std::string kernel;
   Signature signature;
+  std::vector<std::shared_ptr<const SourceFile>> imported = {};  // files of @jit helpers imported by `file`
 };
 
 // Text of the Tokens or Ast stage of the kernel's `def` (helpers are not included).

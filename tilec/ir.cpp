@@ -24,6 +24,8 @@ const char* op_name(OpKind k) {
     case OpKind::Compare: return "cmp";
     case OpKind::Unary: return "unary";
     case OpKind::Fma: return "fma";
+    case OpKind::Libdevice: return "libdevice";
+    case OpKind::Barrier: return "barrier";
     case OpKind::Select: return "select";
     case OpKind::AddPtr: return "addptr";
     case OpKind::Load: return "load";
@@ -108,6 +110,7 @@ const char* reduce_name(ReduceKind k) {
 const char* scan_name(ScanKind k) {
   switch (k) {
     case ScanKind::CumSum: return "cumsum";
+    case ScanKind::CumProd: return "cumprod";
   }
   return "?";
 }
@@ -126,6 +129,7 @@ const char* hint_name(HintKind k) {
   switch (k) {
     case HintKind::MultipleOf: return "multiple_of";
     case HintKind::MaxContiguous: return "max_contiguous";
+    case HintKind::MaxConstancy: return "max_constancy";
   }
   return "?";
 }
@@ -278,6 +282,8 @@ class Printer {
       case OpKind::Scan: body = std::string("scan ") + scan_name(op.scan) + " " + list(op.operands) + " {axis = " + std::to_string(op.axis) + "}"; break;
       case OpKind::AtomicRMW: body = std::string("atomic_") + atomic_name(op.atomic) + " " + list(op.operands) + (op.has_mask ? " {mask}" : ""); break;
       case OpKind::Assert: body = "assert " + list(op.operands) + ", " + quote_escaped(op.str, '"'); break;
+      case OpKind::Libdevice: body = "libdevice." + op.str + " " + list(op.operands); break;
+      case OpKind::Barrier: body = "barrier"; break;
       case OpKind::Hint: body = std::string(hint_name(op.hint)) + " " + list(op.operands) + " {values = " + ints_str(op.ints) + "}"; break;
       case OpKind::Yield:
       case OpKind::Condition: body = std::string(op_name(op.kind)) + (op.operands.empty() ? "" : " " + list(op.operands)); break;
@@ -291,6 +297,7 @@ class Printer {
             body += (i > 3 ? ", " : "") + name(r.args.at(i - 2)) + " = " + name(op.operands[i]);
           body += ") -> " + types(op.results);
         }
+        if (op.ival) body += " {num_stages = " + std::to_string(op.ival) + "}";
         out_ += head + body + op_note(op) + " {" + loc(op) + "\n";
         region(r, depth + 1);
         out_ += ind + "}\n";

@@ -27,6 +27,7 @@ enum class OpKind {
   Compare,      // cmp; operands share one type; result i1 of that shape
   Unary,        // unary; result type = operand type
   Fma,          // a * b + c, all one float type
+  Libdevice,    // str = a libdevice_table() name; operands of one float type -> that type, or i32 flags
   Select,       // cond (i1), a, b of one shape -> a's type
   AddPtr,       // ptr, int offset of the same shape -> ptr (offset counts elements)
   Load,         // ptr [, mask [, other]] (has_mask, has_other) -> value of the pointee dtype
@@ -38,8 +39,9 @@ enum class OpKind {
   AtomicCAS,    // ptr, cmp, val -> old values
   Assert,       // cond [, ptr, base, extent]; str = message; traps where cond is false (a bounds
                 // check also reports ptr - base and extent, in elements)
+  Barrier,      // no operands or results: every thread of the program reaches it before any passes (tl.debug_barrier)
   Hint,         // hint with ints = values per dim; result = operand (alignment facts for codegen)
-  For,          // lb, ub, step, inits...; region 0 args = (iv, iters...); results = final iters
+  For,          // lb, ub, step, inits...; region 0 args = (iv, iters...); results = final iters; ival = num_stages (0: the launch's)
   If,           // cond; region 0 = then, region 1 = else, both end in Yield; results
   While,        // inits...; region 0 (before) ends in Condition; region 1 (after) ends in Yield
   Yield,        // operands = region results
@@ -50,9 +52,9 @@ enum class BinaryKind { Add, Sub, Mul, Div, Rem, Shl, Shr, And, Or, Xor, Max, Mi
 enum class CmpKind { Eq, Ne, Lt, Le, Gt, Ge };
 enum class UnaryKind { Neg, Not, Exp, Exp2, Log, Log2, Sqrt, Rsqrt, Abs, Sin, Cos, Erf, Floor, Ceil };
 enum class ReduceKind { Sum, Max, Min, ArgMax, ArgMin };
-enum class ScanKind { CumSum };
+enum class ScanKind { CumSum, CumProd };
 enum class AtomicKind { Add, Max, Min, Xchg };
-enum class HintKind { MultipleOf, MaxContiguous };
+enum class HintKind { MultipleOf, MaxContiguous, MaxConstancy };
 enum class DotPrecision { IEEE, TF32 };
 
 const char* op_name(OpKind k);

@@ -1,11 +1,14 @@
-// Input: a Python module's text, a kernel name and a Signature. Output: typed tile IR of the
-// kernel: constexprs folded, constexpr `if`s pruned, static_range unrolled, helpers inlined.
+// Input: a Python module's text (plus the files of @jit helpers it imports), a kernel name and a
+// Signature. Output: typed tile IR of the kernel: constexprs folded, constexpr `if`s pruned,
+// static_range unrolled, helpers inlined, early returns turned into structured ifs.
 // Invariant: every emitted op has the Loc of the expression it comes from; the first error aborts.
 #include "tilec/ir_gen.h"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <limits>
@@ -14,6 +17,7 @@
 #include <set>
 
 #include "tilec/lexer.h"
+#include "tilec/libdevice.h"
 #include "tilec/module_scan.h"
 #include "tilec/parser.h"
 
@@ -25,7 +29,9 @@ enum class Builtin {
   ArgMax, ArgMin, CumSum, Exp, Exp2, Log, Log2, Sqrt, Rsqrt, Abs, Sin, Cos, Sigmoid, Erf, Floor, Ceil,
   Maximum, Minimum, Fma, Clamp, BroadcastTo, ExpandDims, Reshape, Trans, Permute, Cast, AtomicAdd,
   AtomicMax, AtomicMin, AtomicCas, AtomicXchg, MultipleOf, MaxContiguous, StaticAssert, DeviceAssert,
-  TlRange, StaticRange, PyRange, PyMin, PyMax, PyAbs, PyLen, PyInt, PyFloat,
+  TlRange, StaticRange, PyRange, PyMin, PyMax, PyAbs, PyLen, PyInt, PyFloat, NextPow2, Umulhi, DebugBarrier,
+  StaticPrint, Libdevice, Rand, Randn, Randint, Randint4x, Rand4x, Randn4x, UintToUniformFloat, PairUniformToNormal, Philox,
+  CumProd, Split, Join, Flip, XorSum, MaxConstancy,
 };
 
 struct BuiltinSpec {
@@ -88,12 +94,45 @@ const std::vector<BuiltinSpec>& builtin_specs() {
       {"atomic_cas", Builtin::AtomicCas, {"pointer", "cmp", "val", "sem", "scope"}, 3, false},
       {"multiple_of", Builtin::MultipleOf, {"input", "values"}, 2, false},
       {"max_contiguous", Builtin::MaxContiguous, {"input", "values"}, 2, false},
+      {"max_constancy", Builtin::MaxConstancy, {"input", "values"}, 2, false},
       {"static_assert", Builtin::StaticAssert, {"cond", "msg"}, 1, false},
       {"device_assert", Builtin::DeviceAssert, {"cond", "msg", "mask"}, 1, false},
       {"range", Builtin::TlRange, {"arg1", "arg2", "step", "num_stages", "loop_unroll_factor", "flatten", "warp_specialize"}, 1, false},
       {"static_range", Builtin::StaticRange, {"arg1", "arg2", "step"}, 1, false},
+      {"next_power_of_2", Builtin::NextPow2, {"n"}, 1, false},
+      {"cumprod", Builtin::CumProd, {"input", "axis", "reverse"}, 1, false},
+      {"split", Builtin::Split, {"a"}, 1, false},
+      {"join", Builtin::Join, {"a", "b"}, 2, false},
+      {"flip", Builtin::Flip, {"x", "dim"}, 1, false},
+      {"xor_sum", Builtin::XorSum, {"input", "axis", "keep_dims"}, 1, false},
+      {"umulhi", Builtin::Umulhi, {"x", "y"}, 2, false},
+      {"debug_barrier", Builtin::DebugBarrier, {}, 0, false},
+      {"static_print", Builtin::StaticPrint, {"values"}, 0, true},
+      {"philox", Builtin::Philox, {"seed", "c0", "c1", "c2", "c3", "n_rounds"}, 5, false},
+      {"rand", Builtin::Rand, {"seed", "offset", "n_rounds"}, 2, false},
+      {"randn", Builtin::Randn, {"seed", "offset", "n_rounds"}, 2, false},
+      {"randint", Builtin::Randint, {"seed", "offset", "n_rounds"}, 2, false},
+      {"randint4x", Builtin::Randint4x, {"seed", "offset", "n_rounds"}, 2, false},
+      {"rand4x", Builtin::Rand4x, {"seed", "offset", "n_rounds"}, 2, false},
+      {"randn4x", Builtin::Randn4x, {"seed", "offset", "n_rounds"}, 2, false},
+      {"uint_to_uniform_float", Builtin::UintToUniformFloat, {"x"}, 1, false},
+      {"pair_uniform_to_normal", Builtin::PairUniformToNormal, {"u1", "u2"}, 2, false},
   };
   return specs;
+}
+
+const BuiltinSpec* find_spec(const std::vector<BuiltinSpec>& specs, const std::string& name);
+
+// One spec per libdevice_table() row (tl.math.tanh, libdevice.pow, ...), parameters arg0..argN.
+const BuiltinSpec* find_libdevice_spec(const std::string& name) {
+  static const std::vector<BuiltinSpec> specs = [] {
+    std::vector<BuiltinSpec> out;
+    static const char* const kArgs[] = {"arg0", "arg1", "arg2"};
+    for (const LibdeviceFn& f : libdevice_table())
+      out.push_back(BuiltinSpec{f.name, Builtin::Libdevice, std::vector<const char*>(kArgs, kArgs + f.arity), f.arity, false});
+    return out;
+  }();
+  return find_spec(specs, name);
 }
 
 const std::vector<BuiltinSpec>& python_builtin_specs() {
@@ -114,7 +153,7 @@ bool is_tile_method(const std::string& name) {
   static const std::set<std::string> methods = {
       "to", "sum", "max", "min", "argmax", "argmin", "cumsum", "exp", "exp2", "log", "log2", "sqrt", "rsqrt",
       "abs", "sin", "cos", "sigmoid", "erf", "floor", "ceil", "broadcast_to", "expand_dims", "reshape", "view",
-      "trans", "permute", "cast"};
+      "trans", "permute", "cast", "cumprod", "split", "flip", "xor_sum"};
   return methods.count(name) > 0;
 }
 
@@ -131,9 +170,11 @@ struct SVal {
   Value* v = nullptr;
   ConstValue c;
   bool dtype_is_ptr = false;  // a Const DType that is a pointer type (x_ptr.dtype)
+  bool dtype_is_block = false;  // a Const DType that is a tile's type (x.type): element_ty is the dtype
   std::vector<SVal> items;    // Tuple elements; Method: items[0] is self
   const BuiltinSpec* spec = nullptr;
   std::string name;           // Module, Helper and Method names
+  size_t module = 0;          // Helper: index of the file (Module) that defines it
 
   static SVal of(Value* v) { SVal s; s.kind = Kind::Value; s.v = v; return s; }
   static SVal of(ConstValue c) { SVal s; s.kind = Kind::Const; s.c = std::move(c); return s; }
@@ -152,7 +193,19 @@ struct Frame {
   bool is_helper = false;
   bool returned = false;
   std::optional<SVal> ret;
-  int runtime_nesting = 0;  // depth of runtime for/if/while around the current statement
+  int loop_nesting = 0;  // depth of runtime for/while loops around the current statement
+};
+
+// One Python file of the kernel's code: the kernel's own (index 0) or one whose @jit helpers it
+// imports. Names inside a helper resolve in the helper's own file.
+struct Module {
+  const SourceFile* file = nullptr;
+  std::vector<TopLevelDef> defs;
+  std::vector<TopLevelConstexpr> globals;
+  std::vector<TopLevelImport> imports;
+  std::map<std::string, SVal> global_values;  // constexpr globals evaluated so far
+  std::set<std::string> evaluating_globals;
+  std::map<std::string, std::unique_ptr<FunctionDef>> parsed;
 };
 
 std::vector<int64_t> drop_dim(std::vector<int64_t> s, int axis) {
@@ -162,12 +215,17 @@ std::vector<int64_t> drop_dim(std::vector<int64_t> s, int axis) {
 
 class IrGen {
  public:
-  IrGen(const SourceFile& file, const Signature& sig, Diagnostics& diags)
-      : file_(file), sig_(sig), diags_(diags), defs_(scan_module(file)) {}
+  IrGen(const SourceFile& file, const std::vector<std::shared_ptr<const SourceFile>>& imported, const Signature& sig,
+        Diagnostics& diags)
+      : sig_(sig), diags_(diags) {
+    add_module(file);
+    for (const auto& f : imported) add_module(*f);
+    mod_ = modules_[0].get();
+  }
 
   std::unique_ptr<Function> run(const std::string& kernel) {
     try {
-      const FunctionDef* def = parse_def(kernel, Loc{&file_, 1, 1});
+      const FunctionDef* def = parse_def(kernel, Loc{mod_->file, 1, 1});
       fn_ = std::make_unique<Function>();
       fn_->name = kernel;
       fn_->loc = def->loc;
@@ -193,22 +251,37 @@ class IrGen {
 
   // ---- Finding and parsing functions of the module ----
 
+  void add_module(const SourceFile& file) {
+    auto m = std::make_unique<Module>();
+    m->file = &file;
+    m->defs = scan_module(file);
+    m->globals = scan_constexpr_globals(file);
+    m->imports = scan_imports(file);
+    modules_.push_back(std::move(m));
+  }
+
+  size_t mod_index() const {
+    size_t i = 0;
+    while (modules_[i].get() != mod_) ++i;
+    return i;
+  }
+
   const TopLevelDef* find_def(const std::string& name) const {
-    for (const TopLevelDef& d : defs_)
+    for (const TopLevelDef& d : mod_->defs)
       if (d.name == name) return &d;
     return nullptr;
   }
 
   const FunctionDef* parse_def(const std::string& name, const Loc& use) {
-    auto it = parsed_.find(name);
-    if (it != parsed_.end()) return it->second.get();
+    auto it = mod_->parsed.find(name);
+    if (it != mod_->parsed.end()) return it->second.get();
     const TopLevelDef* d = find_def(name);
-    if (!d) fail(use, "no top-level function named '" + name + "' in " + file_.path());
-    std::vector<Token> tokens = lex(file_, d->first_line, d->last_line, diags_);
+    if (!d) fail(use, "no top-level function named '" + name + "' in " + mod_->file->path());
+    std::vector<Token> tokens = lex(*mod_->file, d->first_line, d->last_line, diags_);
     if (diags_.has_errors()) throw AbortStage{};
     std::unique_ptr<FunctionDef> fn = parse_function(tokens, diags_);
     if (!fn || diags_.has_errors()) throw AbortStage{};
-    return (parsed_[name] = std::move(fn)).get();
+    return (mod_->parsed[name] = std::move(fn)).get();
   }
 
   static bool is_constexpr_annotation(const Expr* ann) {
@@ -256,11 +329,93 @@ class IrGen {
 
   // ---- Statements ----
 
-  void exec_block(const std::vector<StmtPtr>& body) {
-    for (const StmtPtr& s : body) {
+  // Statements still to run after a block ends normally: (block, first index) pairs, innermost
+  // first. An `if` that returns on some path takes the rest of its block (and of the enclosing
+  // blocks) into each branch, so `if c: return` (early exit) needs no jump in the IR.
+  using Continuation = std::vector<std::pair<const std::vector<StmtPtr>*, size_t>>;
+
+  void exec_block(const std::vector<StmtPtr>& body) { exec_seq(body, 0, {}); }
+
+  void exec_seq(const std::vector<StmtPtr>& body, size_t start, const Continuation& cont) {
+    for (size_t i = start; i < body.size(); ++i) {
       if (frame_->returned) return;
-      exec(*s);
+      const Stmt& s = *body[i];
+      if (s.kind == StmtKind::If && contains_return(s.body, s.orelse)) {
+        Continuation next = cont;
+        next.insert(next.begin(), {&body, i + 1});
+        SVal cond = pointer_truth(eval(*s.test));
+        if (cond.kind == SVal::Kind::Const) exec_seq(truthy(cond, s.test->loc) ? s.body : s.orelse, 0, next);
+        else exec_if_returning(s, cond, next);
+        return;
+      }
+      exec(s);
     }
+    if (!cont.empty() && !frame_->returned) exec_seq(*cont[0].first, cont[0].second, Continuation(cont.begin() + 1, cont.end()));
+  }
+
+  // Whether a return sits in these blocks outside loops (returns in loops are rejected later).
+  static bool contains_return(const std::vector<StmtPtr>& a, const std::vector<StmtPtr>& b) {
+    for (const auto* block : {&a, &b})
+      for (const StmtPtr& s : *block) {
+        if (s->kind == StmtKind::Return) return true;
+        if (s->kind == StmtKind::If && contains_return(s->body, s->orelse)) return true;
+      }
+    return false;
+  }
+
+  // A runtime `if` of which some path returns: each branch runs on to the function's end (through
+  // `cont`), and the two return values meet as the If op's results.
+  void exec_if_returning(const Stmt& s, const SVal& cond, const Continuation& cont) {
+    Value* c = to_bool(cond, s.test->loc);
+    if (c->type.is_tile()) fail(s.test->loc, "an 'if' condition must be a scalar, got " + c->type.str() + "; use tl.where for elementwise choices");
+    Op* op = b().create(OpKind::If, s.loc, {c}, {});
+    op->regions.resize(2);
+    Region* saved = b().region();
+    std::map<std::string, SVal> before = frame_->env;
+    std::vector<SVal> rets;
+    for (int branch = 0; branch < 2; ++branch) {
+      frame_->env = before;
+      frame_->returned = false;
+      frame_->ret.reset();
+      b().set_region(&op->regions[branch]);
+      exec_seq(branch == 0 ? s.body : s.orelse, 0, cont);
+      rets.push_back(frame_->ret ? *frame_->ret : SVal::of(ConstValue{}));
+    }
+    std::vector<SVal> then_items = rets[0].kind == SVal::Kind::Tuple ? rets[0].items : std::vector<SVal>{rets[0]};
+    std::vector<SVal> else_items = rets[1].kind == SVal::Kind::Tuple ? rets[1].items : std::vector<SVal>{rets[1]};
+    if (then_items.size() != else_items.size() || rets[0].kind != rets[1].kind)
+      fail(s.loc, "the branches of this 'if' return " + describe(rets[0]) + " and " + describe(rets[1]));
+    std::vector<SVal> merged(then_items.size());
+    std::vector<size_t> runtime;
+    std::vector<Type> types;
+    for (size_t i = 0; i < then_items.size(); ++i) {
+      const SVal &tv = then_items[i], &ev = else_items[i];
+      if (tv.kind == SVal::Kind::Const && ev.kind == SVal::Kind::Const && tv.c.str() == ev.c.str()) {
+        merged[i] = tv;
+        continue;
+      }
+      if (!(tv.is_value() || tv.is_number()) || !(ev.is_value() || ev.is_number()))
+        fail(s.loc, "the branches of this 'if' return " + describe(tv) + " and " + describe(ev));
+      runtime.push_back(i);
+      types.push_back(join_type("the return value", tv, ev, s.loc));
+    }
+    for (int branch = 0; branch < 2; ++branch) {
+      b().set_region(&op->regions[branch]);
+      std::vector<Value*> vals;
+      for (size_t j = 0; j < runtime.size(); ++j)
+        vals.push_back(convert(branch == 0 ? then_items[runtime[j]] : else_items[runtime[j]], types[j], s.loc));
+      b().create(OpKind::Yield, s.loc, vals, {});
+    }
+    b().set_region(saved);
+    for (size_t j = 0; j < runtime.size(); ++j) {
+      Value* r = fn_->new_value(types[j], "ret");
+      r->def = op;
+      op->results.push_back(r);
+      merged[runtime[j]] = SVal::of(r);
+    }
+    frame_->env = before;
+    frame_->ret = rets[0].kind == SVal::Kind::Tuple ? SVal::tuple(merged) : merged[0];
+    frame_->returned = true;
   }
 
   void exec(const Stmt& s) {
@@ -283,8 +438,8 @@ class IrGen {
       case StmtKind::For: exec_for(s); return;
       case StmtKind::While: exec_while(s); return;
       case StmtKind::Return: {
-        if (frame_->runtime_nesting > 0)
-          fail(s.loc, "'return' inside a runtime for/while/if is not supported; assign the result to a variable and return once at the end of the function");
+        if (frame_->loop_nesting > 0)
+          fail(s.loc, "'return' inside a runtime for/while loop is not supported; assign the result to a variable and return after the loop");
         if (!frame_->is_helper && s.value)
           fail(s.loc, "a kernel cannot return a value; store results through a pointer with tl.store");
         frame_->ret = s.value ? eval(*s.value) : SVal::of(ConstValue{});
@@ -314,7 +469,7 @@ class IrGen {
     }
     Value* c = to_bool(cond, loc);
     Op* op = b().create(OpKind::Assert, loc, {c}, {});
-    op->str = msg.empty() ? file_.path() + ":" + std::to_string(loc.line) + ": device assertion failed" : msg;
+    op->str = msg.empty() ? (loc.file ? loc.file->path() : fn_->name) + ":" + std::to_string(loc.line) + ": device assertion failed" : msg;
   }
 
   void assign(const Expr& target, const SVal& value) {
@@ -384,8 +539,14 @@ class IrGen {
                   " at the end of the body; keep its type the same (use .to() or tl.broadcast_to)");
   }
 
+  // A scalar pointer is always truthy (`if bias_ptr:` tests for None, which is a constexpr).
+  static SVal pointer_truth(SVal v) {
+    if (v.is_value() && v.v->type.is_ptr && !v.v->type.is_tile()) return SVal::of(ConstValue::of_bool(true));
+    return v;
+  }
+
   void exec_if(const Stmt& s) {
-    SVal cond = eval(*s.test);
+    SVal cond = pointer_truth(eval(*s.test));
     if (cond.kind == SVal::Kind::Const) {
       exec_block(truthy(cond, s.test->loc) ? s.body : s.orelse);
       return;
@@ -396,7 +557,6 @@ class IrGen {
     op->regions.resize(2);
     Region* saved = b().region();
     std::map<std::string, SVal> before = frame_->env;
-    ++frame_->runtime_nesting;
     b().set_region(&op->regions[0]);
     exec_block(s.body);
     std::map<std::string, SVal> then_env = frame_->env;
@@ -404,7 +564,6 @@ class IrGen {
     b().set_region(&op->regions[1]);
     exec_block(s.orelse);
     std::map<std::string, SVal> else_env = frame_->env;
-    --frame_->runtime_nesting;
 
     std::set<std::string> assigned;
     collect_assigned(s.body, assigned);
@@ -503,6 +662,19 @@ class IrGen {
       }
       return;
     }
+    int64_t num_stages = 0;
+    if (callee.spec->id == Builtin::TlRange) {
+      // num_stages is honoured by the GPU software pipeliner; the other loop options are not.
+      if (args.size() > 3 && args[3] && !args[3]->is_none()) {
+        if (!args[3]->is_const(ConstValue::Kind::Int) || args[3]->c.i < 1 || args[3]->c.i > 8)
+          fail(it.loc, "tl.range num_stages must be a constexpr integer between 1 and 8");
+        num_stages = args[3]->c.i;
+      }
+      const char* unsupported[] = {"loop_unroll_factor", "flatten", "warp_specialize"};
+      for (size_t i = 4; i < args.size() && i < 7; ++i)
+        if (args[i] && !args[i]->is_none())
+          fail(it.loc, std::string("tl.range(") + unsupported[i - 4] + "=...) is not supported by tilec; remove the argument");
+    }
     DType ity = DType::I32;
     for (const SVal* v : {&r.lb, &r.ub, &r.step}) {
       if (v->is_value()) ity = promote(ity, false, v->v->type.dtype, false);
@@ -516,6 +688,7 @@ class IrGen {
     std::vector<Value*> operands = {lb, ub, step};
     for (const std::string& n : carried) operands.push_back(carried_init(n, s.loc));
     Op* op = b().create(OpKind::For, s.loc, operands, {});
+    op->ival = num_stages;
     op->regions.resize(1);
     Region& body = op->regions[0];
     body.args.push_back(fn_->new_value(Type::scalar(ity), s.target->name));
@@ -525,9 +698,9 @@ class IrGen {
     for (size_t i = 0; i < carried.size(); ++i) frame_->env[carried[i]] = SVal::of(body.args[1 + i]);
     Region* saved = b().region();
     b().set_region(&body);
-    ++frame_->runtime_nesting;
+    ++frame_->loop_nesting;
     exec_block(s.body);
-    --frame_->runtime_nesting;
+    --frame_->loop_nesting;
     std::vector<Value*> yields;
     for (size_t i = 0; i < carried.size(); ++i) yields.push_back(carried_out(carried[i], body.args[1 + i]->type, s.loc));
     b().create(OpKind::Yield, s.loc, yields, {});
@@ -549,7 +722,7 @@ class IrGen {
     op->regions.resize(2);
     std::map<std::string, SVal> before = frame_->env;
     Region* saved = b().region();
-    ++frame_->runtime_nesting;
+    ++frame_->loop_nesting;
     Region& cond_region = op->regions[0];
     for (size_t i = 0; i < carried.size(); ++i) {
       cond_region.args.push_back(fn_->new_value(inits[i]->type, carried[i]));
@@ -572,7 +745,7 @@ class IrGen {
     std::vector<Value*> yields;
     for (size_t i = 0; i < carried.size(); ++i) yields.push_back(carried_out(carried[i], inits[i]->type, s.loc));
     b().create(OpKind::Yield, s.loc, yields, {});
-    --frame_->runtime_nesting;
+    --frame_->loop_nesting;
     b().set_region(saved);
     frame_->env = before;
     for (size_t i = 0; i < carried.size(); ++i) {
@@ -880,6 +1053,18 @@ class IrGen {
     return SVal::of(r);
   }
 
+  // tl.maximum/minimum: propagate_nan=tl.PropagateNan.ALL makes a NaN in either operand win.
+  Value* min_max(BinaryKind kind, const SVal& x, const SVal& y, const std::optional<SVal>& propagate, const Loc& loc) {
+    Value* m = elementwise(kind, x, y, loc);
+    int64_t mode = propagate ? const_int(*propagate, loc, "propagate_nan") : 0;
+    if (mode != 0 && mode != 0xFFFF) fail(loc, "propagate_nan must be tl.PropagateNan.NONE or tl.PropagateNan.ALL");
+    if (mode == 0 || !is_float(m->type.dtype)) return m;
+    Value* xv = convert(x, m->type, loc);
+    Value* yv = convert(y, m->type, loc);
+    SVal inner = SVal::of(where(compare(CmpOp::Ne, SVal::of(yv), SVal::of(yv), loc), SVal::of(yv), SVal::of(m), loc));
+    return where(compare(CmpOp::Ne, SVal::of(xv), SVal::of(xv), loc), SVal::of(xv), inner, loc);
+  }
+
   Value* elementwise(BinaryKind kind, const SVal& a, const SVal& c, const Loc& loc) {
     DType t = joint_dtype(a, c, loc);
     Type ty = Type::tile(t, joint_shape({&a, &c}, loc));
@@ -890,6 +1075,9 @@ class IrGen {
 
   SVal compare(CmpOp op, const SVal& a, const SVal& c, const Loc& loc) {
     if (op == CmpOp::Is || op == CmpOp::IsNot) {
+      // A runtime value (a tensor argument, a tile) is never None.
+      if ((a.is_value() && c.is_none()) || (a.is_none() && c.is_value()))
+        return SVal::of(ConstValue::of_bool(op == CmpOp::IsNot));
       if (a.kind != SVal::Kind::Const || c.kind != SVal::Kind::Const)
         fail(loc, "'is' is only supported between constexprs (for example 'acc is None')");
       bool same = a.c.kind == c.c.kind && a.c.str() == c.c.str();
@@ -984,6 +1172,8 @@ class IrGen {
   SVal lookup(const std::string& name, const Loc& loc) {
     auto it = frame_->env.find(name);
     if (it != frame_->env.end()) return it->second;
+    if (std::optional<SVal> g = constexpr_global(name, loc)) return *g;
+    if (std::optional<SVal> m = imported(name, loc)) return *m;
     if (name == "tl" || name == "language") return module("tl");
     if (name == "tilec" || name == "triton") return module("tilec");
     if (name == "math" || name == "libdevice") return module("tl");
@@ -997,11 +1187,113 @@ class IrGen {
       SVal s;
       s.kind = SVal::Kind::Helper;
       s.name = d->name;
+      s.module = mod_index();
       return s;
     }
     // Any tl name used bare (after `from tilec.language import load`) resolves like tl.<name>.
-    if (find_spec(builtin_specs(), name) || dtype_attr(name)) return module_attr("tl", name, loc);
+    if (find_spec(builtin_specs(), name) || find_libdevice_spec(name) || dtype_attr(name) || name == "PropagateNan")
+      return module_attr("tl", name, loc);
     fail(loc, "undefined name '" + name + "'");
+  }
+
+  // dtype.is_xxx() predicates of Triton's dtype class; nullopt for other names.
+  static std::optional<bool> dtype_query(const std::string& q, const SVal& d) {
+    DType t = d.c.dtype;
+    if (q == "is_ptr") return d.dtype_is_ptr && !d.dtype_is_block;
+    if (q == "is_block") return d.dtype_is_block;
+    bool known = q.rfind("is_", 0) == 0;
+    if (known && (d.dtype_is_ptr || d.dtype_is_block)) return false;
+    static const std::pair<const char*, DType> kExact[] = {
+        {"is_int1", DType::I1},   {"is_bool", DType::I1},    {"is_int8", DType::I8},     {"is_int16", DType::I16},
+        {"is_int32", DType::I32}, {"is_int64", DType::I64},  {"is_uint8", DType::U8},    {"is_uint16", DType::U16},
+        {"is_uint32", DType::U32}, {"is_uint64", DType::U64}, {"is_fp16", DType::F16},   {"is_bf16", DType::BF16},
+        {"is_fp32", DType::F32},  {"is_fp64", DType::F64},
+    };
+    for (const auto& [name, dt] : kExact)
+      if (q == name) return t == dt;
+    if (q == "is_floating" || q == "is_standard_floating") return is_float(t);
+    if (q == "is_int") return is_int(t);
+    if (q == "is_int_signed") return is_signed(t);
+    if (q == "is_int_unsigned") return is_unsigned(t) || t == DType::I1;
+    if (q == "is_fp8" || q == "is_fp8e4nv" || q == "is_fp8e5" || q == "is_fp8e4b15") return false;
+    return std::nullopt;
+  }
+
+  // A module-level `NAME = tl.constexpr(...)` (or `NAME: tl.constexpr = ...`), evaluated once in
+  // module scope: it may use literals, tl names and other constexpr globals.
+  std::optional<SVal> constexpr_global(const std::string& name, const Loc& use) {
+    auto done = mod_->global_values.find(name);
+    if (done != mod_->global_values.end()) return done->second;
+    const TopLevelConstexpr* g = nullptr;
+    for (const TopLevelConstexpr& c : mod_->globals)
+      if (c.name == name) g = &c;  // the last assignment in the module wins, as in Python
+    if (!g) return std::nullopt;
+    if (mod_->evaluating_globals.count(name)) fail(use, "constexpr global '" + name + "' is defined in terms of itself");
+    std::vector<Token> tokens = lex(*mod_->file, g->first_line, g->last_line, diags_);
+    if (diags_.has_errors()) throw AbortStage{};
+    StmtPtr s = parse_module_statement(tokens, diags_);
+    if (!s || diags_.has_errors()) throw AbortStage{};
+    if ((s->kind != StmtKind::Assign && s->kind != StmtKind::AnnAssign) || !s->value)
+      fail(s->loc, "module-level constexpr '" + name + "' must be a plain assignment");
+    mod_->evaluating_globals.insert(name);
+    Frame module_frame;
+    Frame* saved = frame_;
+    frame_ = &module_frame;
+    SVal v = eval(*s->value);
+    frame_ = saved;
+    mod_->evaluating_globals.erase(name);
+    if (v.kind != SVal::Kind::Const && v.kind != SVal::Kind::Tuple)
+      fail(s->value->loc, "module-level constexpr '" + name + "' must be a compile-time value, got " + describe(v));
+    return mod_->global_values[name] = v;
+  }
+
+  // A name bound by a top-level import of tilec/triton: `import triton.language.extra.libdevice
+  // as ld`, `from tilec.language import math as tlm`, `from triton.language.extra.cuda.libdevice
+  // import tanh as fast_tanh`. Modules are the tl namespace; a function is its tl builtin.
+  std::optional<SVal> imported(const std::string& name, const Loc& loc) {
+    const TopLevelImport* found = nullptr;
+    for (const TopLevelImport& i : mod_->imports)
+      if (i.alias == name) found = &i;
+    if (!found) return std::nullopt;
+    const std::string& t = found->target;
+    std::string root = t.substr(0, t.find('.'));
+    if (root != "triton" && root != "tilec") return imported_helper(t);
+    if (t == root) return module("tilec");
+    std::string last = t.substr(t.rfind('.') + 1);
+    if (find_spec(builtin_specs(), last) || find_libdevice_spec(last) || dtype_attr(last) || last == "PropagateNan" || last == "constexpr")
+      return module_attr("tl", last, loc);
+    if (last == "next_power_of_2" || last == "cdiv") return module_attr("tilec", last, loc);
+    return module("tl");
+  }
+
+  // `from .utils import helper [as h]`: the @jit def `helper` of an imported file, preferring the
+  // file whose path ends like the import's module (utils.py, utils/__init__.py).
+  std::optional<SVal> imported_helper(const std::string& target) {
+    size_t dot = target.rfind('.');
+    if (dot == std::string::npos) return std::nullopt;
+    std::string def = target.substr(dot + 1), mod = target.substr(0, dot);
+    while (!mod.empty() && mod[0] == '.') mod.erase(0, 1);
+    std::replace(mod.begin(), mod.end(), '.', '/');
+    std::optional<SVal> best;
+    bool best_matches = false;
+    for (size_t i = 0; i < modules_.size(); ++i) {
+      if (modules_[i].get() == mod_) continue;
+      for (const TopLevelDef& d : modules_[i]->defs) {
+        if (d.name != def) continue;
+        const std::string& path = modules_[i]->file->path();
+        bool matches = !mod.empty() && (path.size() >= mod.size() + 3 && path.compare(path.size() - mod.size() - 3, mod.size() + 3, mod + ".py") == 0);
+        matches = matches || (!mod.empty() && path.find(mod + "/__init__.py") != std::string::npos);
+        if (!best || (matches && !best_matches)) {
+          SVal s;
+          s.kind = SVal::Kind::Helper;
+          s.name = def;
+          s.module = i;
+          best = s;
+          best_matches = matches;
+        }
+      }
+    }
+    return best;
   }
 
   static SVal module(const std::string& name) {
@@ -1024,14 +1316,24 @@ class IrGen {
   }
 
   SVal module_attr(const std::string& mod, const std::string& attr, const Loc& loc) {
-    if (attr == "language" || attr == "math" || attr == "libdevice") return module("tl");
+    if (mod == "PropagateNan") {
+      if (attr == "NONE") return SVal::of(ConstValue::of_int(0));
+      if (attr == "ALL") return SVal::of(ConstValue::of_int(0xFFFF));
+      fail(loc, "tl.PropagateNan has no member '" + attr + "'");
+    }
+    if (attr == "PropagateNan") return module("PropagateNan");
+    if (attr == "language" || attr == "math" || attr == "libdevice" || attr == "extra" || attr == "cuda" || attr == "core" ||
+        attr == "standard" || attr == "random")
+      return module("tl");
     if (attr == "constexpr") {
       SVal s;
       s.kind = SVal::Kind::ConstexprType;
       return s;
     }
     if (auto t = dtype_attr(attr)) return SVal::of(ConstValue::of_dtype(*t));
-    if (const BuiltinSpec* spec = find_spec(builtin_specs(), attr)) {
+    const BuiltinSpec* spec = find_spec(builtin_specs(), attr);
+    if (!spec) spec = find_libdevice_spec(attr);
+    if (spec) {
       SVal s;
       s.kind = SVal::Kind::Builtin;
       s.spec = spec;
@@ -1048,9 +1350,10 @@ class IrGen {
       case SVal::Kind::Module: return module_attr(base.name, attr, e.loc);
       case SVal::Kind::Value: {
         const Type& t = base.v->type;
-        if (attr == "dtype") {
+        if (attr == "dtype" || attr == "type") {
           SVal d = SVal::of(ConstValue::of_dtype(t.dtype));
           d.dtype_is_ptr = t.is_ptr;
+          d.dtype_is_block = attr == "type" && t.is_tile();
           return d;
         }
         if (attr == "shape") {
@@ -1074,13 +1377,57 @@ class IrGen {
       }
       case SVal::Kind::Const:
         if (base.c.kind == ConstValue::Kind::DType) {
-          if (attr == "element_ty") {
-            if (!base.dtype_is_ptr) fail(e.loc, "'element_ty' is only defined on pointer dtypes");
-            return SVal::of(ConstValue::of_dtype(base.c.dtype));
+          if (attr == "element_ty" || attr == "scalar") {
+            SVal elem = SVal::of(ConstValue::of_dtype(base.c.dtype));
+            if (base.dtype_is_block) {
+              elem.dtype_is_ptr = base.dtype_is_ptr;
+              return elem;
+            }
+            if (attr == "scalar") {
+              elem.dtype_is_ptr = base.dtype_is_ptr;
+              return elem;
+            }
+            if (!base.dtype_is_ptr) fail(e.loc, "'element_ty' is only defined on pointer and tile types, not on " + base.c.str());
+            return elem;
+          }
+          if (base.dtype_is_ptr || base.dtype_is_block) {
+            if (attr == "is_ptr" || attr == "is_block") {
+              SVal m;
+              m.kind = SVal::Kind::Method;
+              m.name = attr;
+              m.items = {base};
+              return m;
+            }
+            if (dtype_query(attr, base)) {
+              SVal m;
+              m.kind = SVal::Kind::Method;
+              m.name = attr;
+              m.items = {base};
+              return m;
+            }
+            fail(e.loc, describe(base) + " (a " + (base.dtype_is_block ? "tile" : "pointer") + " type) has no attribute '" + attr +
+                            "'; use .element_ty first");
           }
           if (attr == "primitive_bitwidth" || attr == "int_bitwidth") return SVal::of(ConstValue::of_int(dtype_bits(base.c.dtype)));
-          if (attr == "is_floating") {
-            SVal m = SVal::of(ConstValue::of_bool(is_float(base.c.dtype) && !base.dtype_is_ptr));
+          if (attr == "fp_mantissa_width") {
+            int w = 0;
+            switch (base.c.dtype) {
+              case DType::F16: w = 10; break;
+              case DType::BF16: w = 7; break;
+              case DType::F32: w = 23; break;
+              case DType::F64: w = 52; break;
+              case DType::I1: case DType::I8: case DType::I16: case DType::I32: case DType::I64:
+              case DType::U8: case DType::U16: case DType::U32: case DType::U64:
+                fail(e.loc, "fp_mantissa_width of the integer type " + base.c.str());
+            }
+            return SVal::of(ConstValue::of_int(w));
+          }
+          if (attr == "name") return SVal::of(ConstValue::of_str(base.c.str().substr(3)));
+          if (dtype_query(attr, base)) {
+            SVal m;
+            m.kind = SVal::Kind::Method;
+            m.name = attr;
+            m.items = {base};
             return m;
           }
         }
@@ -1155,18 +1502,19 @@ class IrGen {
       case ExprKind::Slice: fail(e.loc, "a slice is only allowed inside a subscript");
       case ExprKind::Call: return eval_call(e);
       case ExprKind::Binary: return binary(e.bin_op, eval(*e.args[0]), eval(*e.args[1]), e.loc);
-      case ExprKind::Unary: return unary(e.unary_op, eval(*e.args[0]), e.loc);
+      case ExprKind::Unary:
+        return unary(e.unary_op, e.unary_op == UnaryOp::Not ? pointer_truth(eval(*e.args[0])) : eval(*e.args[0]), e.loc);
       case ExprKind::BoolOp: {
-        SVal acc = eval(*e.args[0]);
+        SVal acc = pointer_truth(eval(*e.args[0]));
         for (size_t i = 1; i < e.args.size(); ++i) {
           if (acc.kind == SVal::Kind::Const) {
             bool t = truthy(acc, e.args[i - 1]->loc);
             // Python short-circuit on constexprs: the deciding operand is the result.
             if (e.bool_op == BoolOpKind::And ? !t : t) return acc;
-            acc = eval(*e.args[i]);
+            acc = pointer_truth(eval(*e.args[i]));
             continue;
           }
-          SVal rhs = eval(*e.args[i]);
+          SVal rhs = pointer_truth(eval(*e.args[i]));
           if (rhs.kind == SVal::Kind::Const) {
             bool t = truthy(rhs, e.args[i]->loc);
             if (e.bool_op == BoolOpKind::And ? t : !t) continue;
@@ -1197,7 +1545,7 @@ class IrGen {
         return result;
       }
       case ExprKind::IfExp: {
-        SVal cond = eval(*e.args[0]);
+        SVal cond = pointer_truth(eval(*e.args[0]));
         if (cond.kind == SVal::Kind::Const) return eval(truthy(cond, e.args[0]->loc) ? *e.args[1] : *e.args[2]);
         return SVal::of(where(cond, eval(*e.args[1]), eval(*e.args[2]), e.loc));
       }
@@ -1254,10 +1602,14 @@ class IrGen {
     switch (callee.kind) {
       case SVal::Kind::Builtin: return call_builtin(*callee.spec, bind_call(*callee.spec, e, {}), e.loc);
       case SVal::Kind::Method: {
+        if (callee.items[0].is_const(ConstValue::Kind::DType)) {
+          if (e.args.size() != 1 || !e.keywords.empty()) fail(e.loc, "dtype." + callee.name + "() takes no arguments");
+          return SVal::of(ConstValue::of_bool(*dtype_query(callee.name, callee.items[0])));
+        }
         const BuiltinSpec* spec = find_spec(builtin_specs(), callee.name);
         return call_builtin(*spec, bind_call(*spec, e, {callee.items[0]}), e.loc);
       }
-      case SVal::Kind::Helper: return call_helper(callee.name, e);
+      case SVal::Kind::Helper: return call_helper(callee, e);
       case SVal::Kind::ConstexprType: {
         if (e.args.size() != 2) fail(e.loc, "tl.constexpr() takes one argument");
         SVal v = eval(*e.args[1]);
@@ -1276,13 +1628,17 @@ class IrGen {
     fail(e.loc, "bad call");
   }
 
-  SVal call_helper(const std::string& name, const Expr& call) {
+  SVal call_helper(const SVal& callee, const Expr& call) {
+    const std::string& name = callee.name;
+    Module* caller = mod_;
+    mod_ = modules_.at(callee.module).get();
     const TopLevelDef* d = find_def(name);
+    const FunctionDef* def = d && d->is_jit ? parse_def(name, call.loc) : nullptr;
+    mod_ = caller;
     if (!d->is_jit) fail(call.loc, "'" + name + "' is not a @tilec.jit function; decorate it with @tilec.jit to call it from a kernel");
     for (const std::string& n : call_stack_)
       if (n == name) fail(call.loc, "recursive call to '" + name + "': helpers are inlined into the kernel, so recursion is not supported");
     if (call_stack_.size() >= 64) fail(call.loc, "helper calls nested more than 64 deep");
-    const FunctionDef* def = parse_def(name, call.loc);
     std::vector<SVal> pos;
     for (size_t i = 1; i < call.args.size(); ++i) pos.push_back(eval(*call.args[i]));
     Frame frame;
@@ -1302,6 +1658,7 @@ class IrGen {
       frame.env[k.name] = eval(*k.value);
       bound[i] = true;
     }
+    mod_ = modules_.at(callee.module).get();  // defaults and the body see the helper's own file
     for (size_t i = 0; i < def->params.size(); ++i) {
       const Param& p = def->params[i];
       if (!bound[i]) {
@@ -1317,6 +1674,7 @@ class IrGen {
     exec_block(def->body);
     call_stack_.pop_back();
     frame_ = saved;
+    mod_ = caller;
     return frame.ret ? *frame.ret : SVal::of(ConstValue{});
   }
 
@@ -1571,13 +1929,16 @@ class IrGen {
       case Builtin::ArgMin:
         if (a[2] && !flag(a[2], loc)) fail(loc, "tie_break_left=False is not supported");
         return reduce(spec.id == Builtin::ArgMax ? ReduceKind::ArgMax : ReduceKind::ArgMin, {a[0], a[1]}, flag(a[3], loc), loc);
-      case Builtin::CumSum: {
+      case Builtin::CumSum:
+      case Builtin::CumProd: {
         Value* x = tile_arg(a[0], loc, "input");
-        if (!x->type.is_tile()) fail(loc, "cumsum needs a tile");
-        if (flag(a[2], loc)) fail(loc, "cumsum(reverse=True) is not supported");
-        if (auto t = a[3] ? std::optional<DType>(const_dtype_arg(*a[3], loc)) : sum_dtype(x->type.dtype)) x = cast(x, *t, loc);
+        if (!x->type.is_tile() || x->type.is_ptr) fail(loc, std::string(spec.name) + " needs a tile of numbers");
+        if (flag(a[2], loc)) fail(loc, std::string(spec.name) + "(reverse=True) is not supported");
+        if (spec.id == Builtin::CumSum) {
+          if (auto t = a[3] ? std::optional<DType>(const_dtype_arg(*a[3], loc)) : sum_dtype(x->type.dtype)) x = cast(x, *t, loc);
+        }
         Op* op = b().create(OpKind::Scan, loc, {x}, {x->type});
-        op->scan = ScanKind::CumSum;
+        op->scan = spec.id == Builtin::CumSum ? ScanKind::CumSum : ScanKind::CumProd;
         op->axis = norm_axis(a[1] ? const_int(*a[1], loc, "axis") : 0, x->type.shape.size(), loc);
         return SVal::of(op->result());
       }
@@ -1607,8 +1968,60 @@ class IrGen {
         SVal denom = binary(BinOp::Add, SVal::of(ConstValue::of_float(1.0)), SVal::of(e), loc);
         return binary(BinOp::Div, SVal::of(ConstValue::of_float(1.0)), denom, loc);
       }
-      case Builtin::Maximum: return SVal::of(elementwise(BinaryKind::Max, *a[0], *a[1], loc));
-      case Builtin::Minimum: return SVal::of(elementwise(BinaryKind::Min, *a[0], *a[1], loc));
+      case Builtin::Maximum: return SVal::of(min_max(BinaryKind::Max, *a[0], *a[1], a[2], loc));
+      case Builtin::Minimum: return SVal::of(min_max(BinaryKind::Min, *a[0], *a[1], a[2], loc));
+      case Builtin::NextPow2: {
+        int64_t n = const_int(*a[0], loc, "next_power_of_2's argument"), p = 1;
+        while (p < n) {
+          if (p > (int64_t{1} << 61)) fail(loc, "next_power_of_2(" + std::to_string(n) + ") overflows 64 bits");
+          p <<= 1;
+        }
+        return SVal::of(ConstValue::of_int(p));
+      }
+      case Builtin::Umulhi: return umulhi(*a[0], *a[1], loc);
+      case Builtin::Split: {
+        std::array<Value*, 2> parts = split_last(tile_arg(a[0], loc, "a"), loc);
+        return SVal::tuple({SVal::of(parts[0]), SVal::of(parts[1])});
+      }
+      case Builtin::Join: return SVal::of(join(*a[0], *a[1], loc));
+      case Builtin::Flip: {
+        Value* x = tile_arg(a[0], loc, "x");
+        if (!x->type.is_tile()) fail(loc, "flip needs a tile");
+        size_t rank = x->type.shape.size();
+        int dim = norm_axis(a[1] ? const_int(*a[1], loc, "dim") : static_cast<int64_t>(rank) - 1, rank, loc);
+        return SVal::of(flip(x, dim, loc));
+      }
+      case Builtin::XorSum: {
+        Value* x = tile_arg(a[0], loc, "input");
+        if (!is_int(x->type.dtype) || x->type.is_ptr || x->type.dtype == DType::I1) fail(loc, "xor_sum needs a tile of integers, got " + x->type.str());
+        if (!x->type.is_tile()) return SVal::of(x);
+        std::vector<int64_t> orig = x->type.shape;
+        int axis = 0;
+        if (!a[1]) x = reshape(x, {x->type.numel()}, loc);
+        else axis = norm_axis(const_int(*a[1], loc, "axis"), orig.size(), loc);
+        Value* r = xor_reduce(x, axis, loc);
+        if (flag(a[2], loc)) {
+          std::vector<int64_t> kept = orig;
+          if (a[1]) kept[axis] = 1;
+          else kept.assign(orig.size(), 1);
+          r = reshape(r, kept, loc);
+        }
+        return SVal::of(r);
+      }
+      case Builtin::DebugBarrier:
+        b().create(OpKind::Barrier, loc, {}, {});
+        return SVal::of(ConstValue{});
+      case Builtin::StaticPrint: {
+        std::string text;
+        if (a[0])
+          for (const SVal& v : a[0]->items) text += (text.empty() ? "" : " ") + (v.kind == SVal::Kind::Const ? v.c.str() : describe(v));
+        std::fprintf(stderr, "%s\n", text.c_str());
+        return SVal::of(ConstValue{});
+      }
+      case Builtin::Libdevice: return libdevice_call(spec, a, loc);
+      case Builtin::Rand: case Builtin::Randn: case Builtin::Randint: case Builtin::Randint4x: case Builtin::Rand4x:
+      case Builtin::Randn4x: case Builtin::UintToUniformFloat: case Builtin::PairUniformToNormal: case Builtin::Philox:
+        return random_builtin(spec.id, a, loc);
       case Builtin::PyMin:
       case Builtin::PyMax: {
         const std::vector<SVal>& items = a[0]->items;
@@ -1632,8 +2045,8 @@ class IrGen {
         return SVal::of(b().create(OpKind::Fma, loc, {convert(*a[0], ty, loc), convert(*a[1], ty, loc), convert(*a[2], ty, loc)}, {ty})->result());
       }
       case Builtin::Clamp: {
-        Value* lo = elementwise(BinaryKind::Min, *a[0], *a[2], loc);
-        return SVal::of(elementwise(BinaryKind::Max, SVal::of(lo), *a[1], loc));
+        Value* lo = min_max(BinaryKind::Min, *a[0], *a[2], a[3], loc);
+        return SVal::of(min_max(BinaryKind::Max, SVal::of(lo), *a[1], a[3], loc));
       }
       case Builtin::BroadcastTo: {
         std::vector<int64_t> shape = shape_arg(*a[1], loc);
@@ -1677,8 +2090,14 @@ class IrGen {
         return SVal::of(permute(x, order, loc));
       }
       case Builtin::Cast: {
-        if (flag(a[3], loc)) fail(loc, "bitcast is not supported yet");
         DType t = const_dtype_arg(*a[1], loc);
+        if (flag(a[3], loc)) {
+          // Between integers of one width a conversion keeps the bits (two's complement).
+          DType from = dtype_of(*a[0], loc);
+          if (!is_int(from) || !is_int(t) || dtype_bits(from) != dtype_bits(t) || from == DType::I1 || t == DType::I1)
+            fail(loc, std::string("bitcast from ") + dtype_name(from) + " to " + dtype_name(t) +
+                          " is not supported (only between integer types of one width)");
+        }
         if (a[0]->is_number()) return SVal::of(constant(Type::scalar(t), a[0]->c, loc));
         return SVal::of(cast(tile_arg(a[0], loc, "input"), t, loc));
       }
@@ -1696,7 +2115,8 @@ class IrGen {
         return SVal::of(op->result());
       }
       case Builtin::MultipleOf:
-      case Builtin::MaxContiguous: {
+      case Builtin::MaxContiguous:
+      case Builtin::MaxConstancy: {
         Value* x = tile_arg(a[0], loc, "input");
         std::vector<int64_t> values;
         if (a[1]->kind == SVal::Kind::Tuple) {
@@ -1709,7 +2129,8 @@ class IrGen {
         for (int64_t v : values)
           if (v <= 0) fail(loc, std::string(spec.name) + " values must be positive");
         Op* op = b().create(OpKind::Hint, loc, {x}, {x->type});
-        op->hint = spec.id == Builtin::MultipleOf ? HintKind::MultipleOf : HintKind::MaxContiguous;
+        op->hint = spec.id == Builtin::MultipleOf ? HintKind::MultipleOf
+                   : spec.id == Builtin::MaxContiguous ? HintKind::MaxContiguous : HintKind::MaxConstancy;
         op->ints = values;
         return SVal::of(op->result());
       }
@@ -1743,6 +2164,229 @@ class IrGen {
         fail(loc, "float() needs a constexpr number; use .to(tl.float32) for tiles");
     }
     fail(loc, "unhandled builtin");
+  }
+
+  // ---- split, join, flip and xor_sum, built from reshape/permute/select/reduce ----
+
+  Value* arange2(const Loc& loc) {
+    Op* op = b().create(OpKind::Arange, loc, {}, {Type::tile(DType::I32, {2})});
+    op->ints = {0, 2};
+    return op->result();
+  }
+
+  // The two halves of a tile whose last dimension is 2. Each half is a sum over that dimension of
+  // one element and a zero (exact, NaN included); -0.0, which that sum turns into +0.0, is told
+  // apart by the sign of the matching sum of 1/x.
+  std::array<Value*, 2> split_last(Value* x, const Loc& loc) {
+    const std::vector<int64_t>& s = x->type.shape;
+    if (s.empty() || s.back() != 2) fail(loc, "split needs a tile whose last dimension is 2, got " + x->type.str());
+    if (x->type.is_ptr) fail(loc, "split of a tile of pointers is not supported");
+    DType t = x->type.dtype;
+    Value* xv = t == DType::I1 ? cast(x, DType::I8, loc) : x;
+    std::array<Value*, 2> out{};
+    for (int k = 0; k < 2; ++k) {
+      SVal mask = compare(CmpOp::Eq, SVal::of(arange2(loc)), SVal::of(ConstValue::of_int(k)), loc);
+      SVal zero = SVal::of(is_float(t) ? ConstValue::of_float(0.0) : ConstValue::of_int(0));
+      Value* picked = where(mask, SVal::of(xv), zero, loc);
+      Value* half = materialize(reduce(ReduceKind::Sum, {SVal::of(picked), SVal::of(ConstValue::of_int(-1))}, false, loc), loc);
+      if (is_float(t)) {
+        // 1/x is -inf exactly for -0.0: its sum over the pair gives the zero's sign back.
+        SVal recip = binary(BinOp::Div, SVal::of(ConstValue::of_float(1.0)), SVal::of(xv), loc);
+        Value* rsum = materialize(reduce(ReduceKind::Sum, {SVal::of(where(mask, recip, zero, loc)), SVal::of(ConstValue::of_int(-1))}, false, loc), loc);
+        SVal neg_zero = SVal::of(elementwise(BinaryKind::And, compare(CmpOp::Eq, SVal::of(half), zero, loc), compare(CmpOp::Lt, SVal::of(rsum), zero, loc), loc));
+        half = where(neg_zero, SVal::of(ConstValue::of_float(-0.0)), SVal::of(half), loc);
+      }
+      out[k] = t == DType::I1 ? cast(half, DType::I1, loc) : half;
+    }
+    return out;
+  }
+
+  // A new last dimension of 2 holding a and b (broadcast together first).
+  Value* join(const SVal& a, const SVal& c, const Loc& loc) {
+    for (const SVal* v : {&a, &c})
+      if (v->is_value() && v->v->type.is_ptr) fail(loc, "join of pointers is not supported");
+    Type ty = Type::tile(joint_dtype(a, c, loc), joint_shape({&a, &c}, loc));
+    std::vector<int64_t> s1 = ty.shape, s2 = ty.shape;
+    s1.push_back(1);
+    s2.push_back(2);
+    Value* x = broadcast_to(reshape(convert(a, ty, loc), s1, loc), s2, loc);
+    Value* y = broadcast_to(reshape(convert(c, ty, loc), s1, loc), s2, loc);
+    SVal first = compare(CmpOp::Eq, SVal::of(arange2(loc)), SVal::of(ConstValue::of_int(0)), loc);
+    return where(first, SVal::of(x), SVal::of(y), loc);
+  }
+
+  // Moves dimension `axis` last (forward) or back from last to `axis` (inverse).
+  Value* move_axis_last(Value* x, int axis, bool inverse, const Loc& loc) {
+    int r = static_cast<int>(x->type.shape.size());
+    std::vector<int64_t> order;
+    if (!inverse) {
+      for (int d = 0; d < r; ++d)
+        if (d != axis) order.push_back(d);
+      order.push_back(axis);
+    } else {
+      for (int d = 0; d < r - 1; ++d) {
+        if (d == axis) order.push_back(r - 1);
+        order.push_back(d);
+      }
+      if (axis == r - 1) order.push_back(r - 1);
+    }
+    return permute(x, order, loc);
+  }
+
+  // The dimension of power-of-two size n becomes log2(n) dimensions of 2 (most significant first).
+  Value* binary_dims(Value* x, int axis, int* steps, const Loc& loc) {
+    std::vector<int64_t> s = x->type.shape, out(s.begin(), s.begin() + axis);
+    *steps = 0;
+    for (int64_t n = s[axis]; n > 1; n /= 2) ++*steps;
+    out.insert(out.end(), *steps, 2);
+    out.insert(out.end(), s.begin() + axis + 1, s.end());
+    return reshape(x, out, loc);
+  }
+
+  Value* flip(Value* x, int dim, const Loc& loc) {
+    std::vector<int64_t> orig = x->type.shape;
+    int steps = 0;
+    Value* y = binary_dims(x, dim, &steps, loc);
+    for (int i = 0; i < steps; ++i) {
+      Value* last = move_axis_last(y, dim + i, false, loc);
+      std::array<Value*, 2> halves = split_last(last, loc);
+      y = move_axis_last(join(SVal::of(halves[1]), SVal::of(halves[0]), loc), dim + i, true, loc);
+    }
+    return reshape(y, orig, loc);
+  }
+
+  Value* xor_reduce(Value* x, int axis, const Loc& loc) {
+    int steps = 0;
+    Value* y = binary_dims(x, axis, &steps, loc);
+    if (steps == 0) {
+      std::vector<int64_t> s = y->type.shape;
+      s.erase(s.begin() + axis);
+      return reshape(y, s, loc);
+    }
+    for (int i = 0; i < steps; ++i) {
+      std::array<Value*, 2> halves = split_last(move_axis_last(y, axis, false, loc), loc);
+      y = materialize(binary(BinOp::BitXor, SVal::of(halves[0]), SVal::of(halves[1]), loc), loc);
+    }
+    return y;
+  }
+
+  // ---- Philox random numbers, bit-identical to triton.language.random (Philox-4x32) ----
+
+  SVal k(int64_t v) { return SVal::of(ConstValue::of_int(v)); }
+
+  // The high 32 bits of the 64-bit product of two 32-bit integers (signed for int32).
+  SVal umulhi(const SVal& x, const SVal& y, const Loc& loc) {
+    DType t = joint_dtype(x, y, loc);
+    if (!is_int(t) || dtype_bits(t) != 32) fail(loc, std::string("umulhi needs int32 or uint32 operands, got ") + dtype_name(t));
+    DType wide = t == DType::U32 ? DType::U64 : DType::I64;
+    Type ty = Type::tile(t, joint_shape({&x, &y}, loc));
+    Value* xw = cast(convert(x, ty, loc), wide, loc);
+    Value* yw = cast(convert(y, ty, loc), wide, loc);
+    SVal prod = binary(BinOp::Mul, SVal::of(xw), SVal::of(yw), loc);
+    return SVal::of(cast(materialize(binary(BinOp::RShift, prod, k(32), loc), loc), t, loc));
+  }
+
+  std::array<SVal, 4> philox(const SVal& seed_in, std::array<SVal, 4> c, const std::optional<SVal>& rounds_arg, const Loc& loc) {
+    int64_t rounds = rounds_arg ? const_int(*rounds_arg, loc, "n_rounds") : 10;
+    if (rounds < 0 || rounds > 64) fail(loc, "n_rounds must be between 0 and 64");
+    Value* seed = materialize(seed_in, loc);
+    if (seed->type.is_tile() || seed->type.is_ptr || !is_int(seed->type.dtype)) fail(loc, "the seed must be an integer scalar, got " + seed->type.str());
+    SVal s = SVal::of(cast(seed, DType::U64, loc));
+    for (SVal& ci : c) {
+      DType d = dtype_of(ci, loc);
+      if (!is_int(d) || dtype_bits(d) != 32)
+        fail(loc, std::string("Philox counters must be 32-bit integers (int32 or uint32 offsets), got ") + dtype_name(d) +
+                      "; 64-bit Philox is not supported");
+      ci = SVal::of(cast(materialize(ci, loc), DType::U32, loc));  // a bitcast: same width
+    }
+    SVal k0 = SVal::of(cast(materialize(binary(BinOp::BitAnd, s, k(0xffffffff), loc), loc), DType::U32, loc));
+    SVal k1 = SVal::of(cast(materialize(binary(BinOp::BitAnd, binary(BinOp::RShift, s, k(32), loc), k(0xffffffff), loc), loc), DType::U32, loc));
+    const int64_t kKeyA = 0x9E3779B9, kKeyB = 0xBB67AE85, kRoundA = 0xD2511F53, kRoundB = 0xCD9E8D57;
+    for (int64_t r = 0; r < rounds; ++r) {
+      SVal c0 = c[0], c2 = c[2];
+      c[0] = binary(BinOp::BitXor, binary(BinOp::BitXor, umulhi(k(kRoundB), c2, loc), c[1], loc), k0, loc);
+      c[2] = binary(BinOp::BitXor, binary(BinOp::BitXor, umulhi(k(kRoundA), c0, loc), c[3], loc), k1, loc);
+      c[1] = binary(BinOp::Mul, k(kRoundB), c2, loc);
+      c[3] = binary(BinOp::Mul, k(kRoundA), c0, loc);
+      k0 = binary(BinOp::Add, k0, k(kKeyA), loc);
+      k1 = binary(BinOp::Add, k1, k(kKeyB), loc);
+    }
+    return c;
+  }
+
+  std::array<SVal, 4> randint4x(const SVal& seed, const SVal& offset, const std::optional<SVal>& rounds, const Loc& loc) {
+    SVal zero = binary(BinOp::Mul, offset, k(0), loc);
+    return philox(seed, {offset, zero, zero, zero}, rounds, loc);
+  }
+
+  SVal uint_to_uniform_float(const SVal& x_in, const Loc& loc) {
+    Value* x = materialize(x_in, loc);
+    DType t = x->type.dtype;
+    if (!is_int(t) || (dtype_bits(t) != 32 && dtype_bits(t) != 64)) fail(loc, "uint_to_uniform_float needs 32- or 64-bit integers, got " + x->type.str());
+    bool narrow = dtype_bits(t) == 32;
+    SVal xs = SVal::of(cast(x, narrow ? DType::I32 : DType::I64, loc));
+    SVal neg = binary(BinOp::Sub, unary(UnaryOp::Neg, xs, loc), k(1), loc);
+    SVal folded = SVal::of(where(compare(CmpOp::Lt, xs, k(0), loc), neg, xs, loc));
+    return binary(BinOp::Mul, folded, SVal::of(ConstValue::of_float(narrow ? 4.6566127342e-10 : 1.0842020432385337e-19)), loc);
+  }
+
+  std::array<SVal, 2> pair_uniform_to_normal(const SVal& u1_in, const SVal& u2, const Loc& loc) {
+    SVal u1 = SVal::of(elementwise(BinaryKind::Max, SVal::of(ConstValue::of_float(1.0e-7)), u1_in, loc));
+    SVal th = binary(BinOp::Mul, SVal::of(ConstValue::of_float(6.283185307179586)), u2, loc);
+    SVal lg = SVal::of(unary_op(UnaryKind::Log, float_operand(u1, loc), loc));
+    SVal r = SVal::of(unary_op(UnaryKind::Sqrt, materialize(binary(BinOp::Mul, SVal::of(ConstValue::of_float(-2.0)), lg, loc), loc), loc));
+    Value* thv = float_operand(th, loc);
+    return {binary(BinOp::Mul, r, SVal::of(unary_op(UnaryKind::Cos, thv, loc)), loc),
+            binary(BinOp::Mul, r, SVal::of(unary_op(UnaryKind::Sin, thv, loc)), loc)};
+  }
+
+  // tl.philox, randint, randint4x, rand, rand4x, randn, randn4x, uint_to_uniform_float, pair_uniform_to_normal.
+  SVal random_builtin(Builtin id, const std::vector<std::optional<SVal>>& a, const Loc& loc) {
+    if (id == Builtin::Philox) {
+      std::array<SVal, 4> c = philox(*a[0], {*a[1], *a[2], *a[3], *a[4]}, a[5], loc);
+      return SVal::tuple({c[0], c[1], c[2], c[3]});
+    }
+    if (id == Builtin::UintToUniformFloat) return uint_to_uniform_float(*a[0], loc);
+    if (id == Builtin::PairUniformToNormal) {
+      std::array<SVal, 2> n = pair_uniform_to_normal(*a[0], *a[1], loc);
+      return SVal::tuple({n[0], n[1]});
+    }
+    std::array<SVal, 4> c = randint4x(*a[0], *a[1], a[2], loc);
+    if (id == Builtin::Randint) return c[0];
+    if (id == Builtin::Randint4x) return SVal::tuple({c[0], c[1], c[2], c[3]});
+    if (id == Builtin::Rand) return uint_to_uniform_float(c[0], loc);
+    std::vector<SVal> u;
+    for (const SVal& ci : c) u.push_back(uint_to_uniform_float(ci, loc));
+    if (id == Builtin::Rand4x) return SVal::tuple(u);
+    std::array<SVal, 2> n1 = pair_uniform_to_normal(u[0], u[1], loc);
+    if (id == Builtin::Randn) return n1[0];
+    std::array<SVal, 2> n2 = pair_uniform_to_normal(u[2], u[3], loc);
+    return SVal::tuple({n1[0], n1[1], n2[0], n2[1]});
+  }
+
+  SVal libdevice_call(const BuiltinSpec& spec, const std::vector<std::optional<SVal>>& a, const Loc& loc) {
+    const LibdeviceFn* f = find_libdevice(spec.name);
+    std::vector<const SVal*> ops;
+    DType t = DType::F32;
+    bool first = true, weak = true;
+    for (int i = 0; i < f->arity; ++i) {
+      const SVal& v = *a[i];
+      if (v.is_value() && v.v->type.is_ptr) fail(loc, std::string("libdevice.") + f->name + " of a pointer");
+      DType d = dtype_of(v, loc);
+      t = first ? d : promote(t, weak, d, !v.is_value());
+      weak = weak && !v.is_value();
+      first = false;
+      ops.push_back(&v);
+    }
+    if (!is_float(t)) t = DType::F32;
+    if (t == DType::F64 && !f->cuda_f64) fail(loc, std::string("libdevice.") + f->name + " has no fp64 version; cast the operands to tl.float32");
+    if (t != DType::F64 && !f->cuda_f32) fail(loc, std::string("libdevice.") + f->name + " only takes fp64 operands, got " + dtype_name(t));
+    Type ty = Type::tile(t, joint_shape(ops, loc));
+    std::vector<Value*> operands;
+    for (const SVal* v : ops) operands.push_back(convert(*v, ty, loc));
+    Op* op = b().create(OpKind::Libdevice, loc, operands, {f->result == LibdeviceResult::I32 ? ty.with_dtype(DType::I32) : ty});
+    op->str = f->name;
+    return SVal::of(op->result());
   }
 
   SVal dot(const std::vector<std::optional<SVal>>& a, const Loc& loc) {
@@ -1784,11 +2428,10 @@ class IrGen {
     return SVal::of(op->result());
   }
 
-  const SourceFile& file_;
   const Signature& sig_;
   Diagnostics& diags_;
-  std::vector<TopLevelDef> defs_;
-  std::map<std::string, std::unique_ptr<FunctionDef>> parsed_;
+  std::vector<std::unique_ptr<Module>> modules_;
+  Module* mod_ = nullptr;  // the file whose code runs now
   std::unique_ptr<Function> fn_;
   std::optional<Builder> builder_;
   Frame* frame_ = nullptr;
@@ -1799,8 +2442,8 @@ class IrGen {
 }  // namespace
 
 std::unique_ptr<Function> build_ir(const SourceFile& file, const std::string& kernel, const Signature& sig,
-                                   Diagnostics& diags) {
-  return IrGen(file, sig, diags).run(kernel);
+                                   Diagnostics& diags, const std::vector<std::shared_ptr<const SourceFile>>& imported) {
+  return IrGen(file, imported, sig, diags).run(kernel);
 }
 
 }  // namespace tilec

@@ -9,7 +9,8 @@
 
 namespace tilec {
 
+// `imported`: other files whose @jit helpers the kernel's file imports (`from .utils import f`).
 std::unique_ptr<Function> build_ir(const SourceFile& file, const std::string& kernel, const Signature& sig,
-                                   Diagnostics& diags);
+                                   Diagnostics& diags, const std::vector<std::shared_ptr<const SourceFile>>& imported = {});
 
 }  // namespace tilec

@@ -173,4 +173,88 @@ std::vector<TopLevelDef> scan_module(const SourceFile& file) {
   return defs;
 }
 
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (is_space(s.front()) || s.front() == '(')) s.remove_prefix(1);
+  while (!s.empty() && (is_space(s.back()) || s.back() == ')' || s.back() == '\\')) s.remove_suffix(1);
+  return s;
+}
+
+// "a.b as c" -> (c, a.b); "a.b" -> (a.b, a.b).
+std::pair<std::string, std::string> split_as(std::string_view item) {
+  item = trim(item);
+  size_t as = item.find(" as ");
+  if (as == std::string_view::npos) return {std::string(item), std::string(item)};
+  return {std::string(trim(item.substr(as + 4))), std::string(trim(item.substr(0, as)))};
+}
+
+}  // namespace
+
+std::vector<TopLevelImport> scan_imports(const SourceFile& file) {
+  std::vector<TopLevelImport> out;
+  ScanState st;
+  int count = file.line_count();
+  for (int ln = 1; ln <= count; ++ln) {
+    std::string_view line = file.line(ln);
+    bool logical_start = !st.triple_quote && st.depth == 0 && !st.continued;
+    scan_line(line, st);
+    if (!logical_start) continue;
+    size_t hash = line.find('#');
+    if (hash != std::string_view::npos) line = line.substr(0, hash);
+    if (starts_with_word(line, "import")) {
+      std::string_view rest = line.substr(6);
+      while (!rest.empty()) {
+        size_t comma = rest.find(',');
+        auto [alias, target] = split_as(rest.substr(0, comma));
+        if (alias == target) alias = target.substr(0, target.find('.'));
+        if (!alias.empty()) out.push_back(TopLevelImport{alias, target});
+        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      }
+    } else if (starts_with_word(line, "from")) {
+      size_t imp = line.find(" import ");
+      if (imp == std::string_view::npos) continue;
+      std::string module(trim(line.substr(4, imp - 4)));
+      if (module.empty()) continue;
+      std::string_view rest = line.substr(imp + 8);
+      while (!rest.empty()) {
+        size_t comma = rest.find(',');
+        auto [alias, name] = split_as(rest.substr(0, comma));
+        if (!alias.empty() && alias != "*") out.push_back(TopLevelImport{alias, module + (module.back() == '.' ? "" : ".") + name});
+        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<TopLevelConstexpr> scan_constexpr_globals(const SourceFile& file) {
+  std::vector<TopLevelConstexpr> out;
+  ScanState st;
+  int count = file.line_count();
+  for (int ln = 1; ln <= count; ++ln) {
+    std::string_view line = file.line(ln);
+    bool logical_start = !st.triple_quote && st.depth == 0 && !st.continued;
+    scan_line(line, st);
+    if (!logical_start || line.empty() || !is_ident_char(line[0]) || (line[0] >= '0' && line[0] <= '9')) continue;
+    size_t k = 0;
+    while (k < line.size() && is_ident_char(line[k])) ++k;
+    std::string name(line.substr(0, k));
+    while (k < line.size() && is_space(line[k])) ++k;
+    if (k >= line.size() || (line[k] != '=' && line[k] != ':') || (k + 1 < line.size() && line[k + 1] == '=')) continue;
+    if (name == "def" || name == "class" || name == "if" || name == "for" || name == "while" || name == "with" ||
+        name == "try" || name == "else" || name == "elif" || name == "except" || name == "finally") continue;
+    int last = ln;
+    bool mentions = line.find("constexpr") != std::string_view::npos;
+    while ((st.depth > 0 || st.continued || st.triple_quote) && last < count) {
+      ++last;
+      mentions = mentions || file.line(last).find("constexpr") != std::string_view::npos;
+      scan_line(file.line(last), st);
+    }
+    if (mentions) out.push_back(TopLevelConstexpr{name, ln, last});
+    ln = last;
+  }
+  return out;
+}
+
 }  // namespace tilec

@@ -21,6 +21,12 @@ class Parser {
   Parser(const std::vector<Token>& tokens, Diagnostics& diags) : toks_(tokens), diags_(diags) {}
 
   std::unique_ptr<FunctionDef> function();
+  // module_statement: expr_stmt NEWLINE
+  StmtPtr module_statement() {
+    StmtPtr s = expr_stmt();
+    if (!at(Tok::Newline) && !at(Tok::EndOfFile)) fail(cur().loc, "expected the end of the statement, found " + describe(cur()));
+    return s;
+  }
 
  private:
   // Raises the nesting depth for the lifetime of a parse function; past kMaxDepth the whole
@@ -152,11 +158,19 @@ class ChainDepth {
 // function := decorator* 'def' NAME '(' [param (',' param)* [',']] ')' ['->' expression] ':' block
 // decorator := '@' expression NEWLINE
 // param := NAME [':' expression] ['=' expression]
+// Only jit decorators (`jit`, `X.jit`, optionally called) are parsed; others (autotune,
+// heuristics, ...) run in Python before the kernel is compiled, so their tokens are skipped.
 std::unique_ptr<FunctionDef> Parser::function() {
   auto fn = std::make_unique<FunctionDef>();
   while (at(Tok::At)) {
     advance();
-    fn->decorators.push_back(expression());
+    bool jit = (at(Tok::Name) && cur().text == "jit") ||
+               (at(Tok::Name) && peek_at(1).kind == Tok::Dot && peek_at(2).kind == Tok::Name && peek_at(2).text == "jit");
+    if (jit) {
+      fn->decorators.push_back(expression());
+    } else {
+      while (!at(Tok::Newline) && !at(Tok::EndOfFile)) advance();
+    }
     expect(Tok::Newline, "after decorator");
   }
   if (at(Tok::KwAsync)) unsupported(cur().loc, "'async'");
@@ -828,6 +842,21 @@ ExprPtr Parser::list_atom() {
 }
 
 }  // namespace
+
+StmtPtr parse_module_statement(const std::vector<Token>& tokens, Diagnostics& diags) {
+  if (tokens.empty()) return nullptr;
+  StmtPtr s;
+  try {
+    Parser parser(tokens, diags);
+    s = parser.module_statement();
+  } catch (const AbortStage&) {
+    s = nullptr;
+  } catch (const AbortAll&) {
+    s = nullptr;
+  }
+  if (diags.has_errors()) return nullptr;
+  return s;
+}
 
 std::unique_ptr<FunctionDef> parse_function(const std::vector<Token>& tokens, Diagnostics& diags) {
   if (tokens.empty()) return nullptr;

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "tilec/ir.h"
+#include "tilec/libdevice.h"
 
 namespace tilec {
 namespace {
@@ -148,6 +149,19 @@ class Verifier {
         if (op.operands.size() != 1 && (op.operands.size() != 4 || !op.operands[1]->type.is_ptr || !op.operands[2]->type.is_ptr))
           fail(op, "needs a condition, or a condition, a pointer, its base and the base's extent");
         break;
+      case OpKind::Barrier: expect_counts(op, 0, 0, 0); break;
+      case OpKind::Libdevice: {
+        const LibdeviceFn* f = find_libdevice(op.str);
+        if (!f) {
+          fail(op, "unknown libdevice function '" + op.str + "'");
+          break;
+        }
+        expect_counts(op, f->arity, f->arity, 1);
+        for (const Value* v : op.operands)
+          if (v->type != op.operands[0]->type || !is_float(v->type.dtype)) fail(op, "operands must share one float type");
+        if (op.result()->type.shape != op.operands[0]->type.shape) fail(op, "result shape differs from the operands'");
+        break;
+      }
       case OpKind::Hint:
         expect_counts(op, 1, 1, 1);
         same_type(op, op.operands[0], op.result());

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: C++ unit, golden, diagnostic and NVRTC tests (ctest), the Python tests
-# (pytest, every available backend; then again against an ASan+UBSan build of tilec._C), then 60
-# seconds of libFuzzer over the whole pipeline (clang, ASan+UBSan) seeded with the sample kernels.
+# (pytest, every available backend; then again against an ASan+UBSan build of tilec._C), the
+# compatibility suite (tests/compat), then 60 seconds of libFuzzer over the whole pipeline
+# (clang, ASan+UBSan) seeded with the sample kernels.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install_deps.sh
@@ -14,7 +15,8 @@ cmake --build build -j"$jobs"
 
 export TILEC_CACHE_DIR="${TILEC_CACHE_DIR:-$PWD/build/test-cache}"
 # Every test kernel compiled for the CPU is also compiled through NVRTC for sm_80 and sm_90.
-TILEC_CHECK_CUDA_ARCHS=80,90 PYTHONPATH="$PWD/build/python" python3 -m pytest -q tests/python
+# tests/compat: kernels written as real Triton projects write them (tests/compat/README.md).
+TILEC_CHECK_CUDA_ARCHS=80,90 PYTHONPATH="$PWD/build/python" python3 -m pytest -q tests/python tests/compat
 # Again against an ASan+UBSan build of tilec._C (the random-kernel seeds add time, not C++ coverage).
 tests/asan/run_pytest_asan.sh -k "not differential"
 

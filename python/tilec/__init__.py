@@ -8,9 +8,13 @@
         ...
 
     add_kernel[(tilec.cdiv(n, 1024),)](x, y, out, n, BLOCK=1024)
+
+`import tilec as triton` works for code written for Triton: triton.jit, triton.autotune,
+triton.heuristics, triton.Config, triton.cdiv, triton.next_power_of_2, triton.language, triton.testing.
 """
-from . import language
+from . import language, testing
 from ._C import CompileError, CompiledKernel
+from .autotuner import Autotuner, Config, Heuristics, autotune, heuristics
 from .jit import JITFunction, compile, jit
 
 __version__ = "0.1.0"
@@ -27,4 +31,5 @@ def next_power_of_2(n):
     return 1 if n <= 1 else 1 << (int(n) - 1).bit_length()
 
 
-__all__ = ["jit", "compile", "JITFunction", "CompileError", "CompiledKernel", "cdiv", "next_power_of_2", "constexpr", "language"]
+__all__ = ["jit", "compile", "JITFunction", "CompileError", "CompiledKernel", "cdiv", "next_power_of_2", "constexpr",
+           "language", "testing", "autotune", "heuristics", "Config", "Autotuner", "Heuristics"]

@@ -30,10 +30,33 @@ def _module_text(fn):
     return path, "\n" * (fn.__code__.co_firstlineno - 1) + source
 
 
-class JITFunction:
-    """A kernel: index it with a grid and call it, `kernel[grid](*args, **constexprs)`."""
+def _imported_helper_files(fn, path):
+    """{file: a JITFunction defined there} for the @jit helpers that fn's code (and, transitively,
+    the helpers' code) reaches through names bound in other files (`from .utils import helper`)."""
+    found, seen = {}, set()
+    todo = [fn]
+    while todo:
+        f = todo.pop()
+        if id(f) in seen:
+            continue
+        seen.add(id(f))
+        for name in f.__code__.co_names:
+            obj = f.__globals__.get(name)
+            if not isinstance(obj, JITFunction):
+                continue
+            todo.append(obj.fn)
+            helper_path = inspect.getsourcefile(obj.fn) or inspect.getfile(obj.fn)
+            if helper_path != path:
+                found.setdefault(helper_path, obj)
+    return found
 
-    def __init__(self, fn, debug=False):
+
+class JITFunction:
+    """A kernel: index it with a grid and call it, `kernel[grid](*args, **constexprs)`.
+    do_not_specialize: names or indices of integer arguments that are not specialized on being
+    1 or divisible by 16 (one compiled kernel for all their values)."""
+
+    def __init__(self, fn, do_not_specialize=(), debug=False):
         self.fn = fn
         self.__name__ = fn.__name__
         self.__doc__ = fn.__doc__
@@ -47,7 +70,17 @@ class JITFunction:
         for p in params:
             if p.kind not in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD):
                 raise TypeError(f"{fn.__name__}: kernel parameters must be plain positional parameters, not {p}")
-        self._kernel = _C.JitKernel(path, text, fn.__name__, names, flags, defaults, has_default, bool(debug))
+        no_specialize = [False] * len(names)
+        for d in do_not_specialize:
+            i = d if isinstance(d, int) else names.index(d) if d in names else -1
+            if not 0 <= i < len(names):
+                raise ValueError(f"{fn.__name__}: do_not_specialize names {d!r}, which is not a parameter")
+            no_specialize[i] = True
+        self.arg_names = names
+        self.src = inspect.getsource(fn)
+        imported = [(p, _module_text(f.fn)[1]) for p, f in _imported_helper_files(fn, path).items()]
+        self._kernel = _C.JitKernel(path, text, fn.__name__, names, flags, defaults, has_default, no_specialize,
+                                    imported, bool(debug))
 
     def __getitem__(self, grid):
         return self._kernel[grid]
@@ -70,12 +103,20 @@ class JITFunction:
         return f"JITFunction({self.fn.__module__}:{self.__name__})"
 
 
-def jit(fn=None, *, debug=False, **options):
-    """Decorator: @tilec.jit or @tilec.jit(...) turns a tile-language function into a kernel.
-    debug=True (or TILEC_DEBUG=1) bounds-checks every load, store and atomic."""
-    if fn is None:
-        return lambda f: JITFunction(f, debug=debug)
-    return JITFunction(fn, debug=debug)
+def jit(fn=None, *, do_not_specialize=(), debug=None, noinline=False, **options):
+    """Decorator: @tilec.jit, @tilec.jit(...) or tilec.jit(fn) turns a tile-language function into
+    a kernel. debug=True (or TILEC_DEBUG=1) compiles it in debug mode: loads, stores and atomics are
+    bounds-checked and 32-bit offset arithmetic is checked for overflow (device assertions are
+    checked in every mode). Options tilec cannot honour (noinline=True, repr=, launch_metadata=,
+    ...) raise, naming the option."""
+    if options:
+        raise TypeError(f"tilec.jit() does not support the option(s) {', '.join(sorted(options))}")
+    if noinline:
+        raise ValueError("tilec.jit(noinline=True) is not supported: @jit helpers are always inlined")
+
+    def decorate(f):
+        return JITFunction(f, do_not_specialize=do_not_specialize, debug=bool(debug))
+    return decorate if fn is None else decorate(fn)
 
 
 def compile(source, name, signature="", constexprs=None, backend="cpu", arch=90, num_warps=4, num_stages=3,

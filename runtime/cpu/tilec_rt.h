@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <initializer_list>
+#include <limits>
 #include <mutex>
 #include <string>
 #include <type_traits>
@@ -262,5 +264,33 @@ template <int N> inline bool any_true(const uint8_t* m) {
   for (int i = 0; i < N; ++i) acc |= m[i];
   return acc != 0;
 }
+
+// ---- libdevice functions without a <cmath> spelling (tilec/libdevice.cpp names them) ----
+
+namespace ld {
+template <class T> inline T div(T a, T b) { return a / b; }
+template <class T> inline T exp10(T x) { return std::pow(T(10), x); }
+// Inverse error function: Giles' single-precision approximation, then two Newton steps on erf.
+template <class T> inline T erfinv(T x) {
+  if (x <= T(-1)) return x == T(-1) ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::quiet_NaN();
+  if (x >= T(1)) return x == T(1) ? std::numeric_limits<T>::infinity() : std::numeric_limits<T>::quiet_NaN();
+  double xd = static_cast<double>(x);
+  double w = -std::log((1.0 - xd) * (1.0 + xd)), p;
+  if (w < 5.0) {
+    w -= 2.5;
+    p = 2.81022636e-08;
+    for (double c : {3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087, -0.00125372503, -0.00417768164, 0.246640727, 1.50140941})
+      p = c + p * w;
+  } else {
+    w = std::sqrt(w) - 3.0;
+    p = -0.000200214257;
+    for (double c : {0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613, 0.00943887047, 1.00167406, 2.83297682})
+      p = c + p * w;
+  }
+  double y = p * xd;
+  for (int i = 0; i < 2; ++i) y -= (std::erf(y) - xd) / (1.1283791670955126 * std::exp(-y * y));
+  return static_cast<T>(y);
+}
+}  // namespace ld
 
 }  // namespace tilec_rt

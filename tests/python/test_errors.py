@@ -68,16 +68,24 @@ def test_grid_lambda_sees_arguments(backend, io):
     (("X", "Y", 100, 2.0, 128, 6), {}, "takes 5 arguments but 6 were given"),
     (("X", "Y", 100, 2.0), {}, "missing required argument 'BLOCK'"),
     (("X", "Y", 100, 2.0), {"BLOCK": 128, "blocks": 1}, "unexpected keyword argument 'blocks'"),
-    (("X", "Y", None, 2.0), {"BLOCK": 128}, "argument 'n' is None"),
     (("X", "Y", 100, "2"), {"BLOCK": 128}, "argument 'factor' has unsupported type str"),
     (("X", "Y", 100, 2.0), {"BLOCK": [128]}, "constexpr 'BLOCK'"),
     (("X", "Y", 100, 2.0), {"BLOCK": 128, "n": 5}, "multiple values for argument 'n'"),
-], ids=["too-few", "too-many", "missing-constexpr", "unknown-keyword", "none", "str", "list-constexpr", "duplicate"])
+], ids=["too-few", "too-many", "missing-constexpr", "unknown-keyword", "str", "list-constexpr", "duplicate"])
 def test_bad_arguments(backend, io, args, kwargs, match):
     x, y, _ = io
     args = [x if a == "X" else y if a == "Y" else a for a in args]
     with pytest.raises(TypeError, match=match):
         scale_kernel[(1,)](*args, **kwargs)
+    assert_untouched(backend, y)
+
+
+def test_none_argument_is_a_constexpr_none(backend, io):
+    """None for a runtime argument specializes it to a constexpr None, as Triton does; using it as
+    a number is a compile error at the use."""
+    x, y, _ = io
+    with pytest.raises(tilec.CompileError, match="cannot compare None"):
+        scale_kernel[(1,)](x, y, None, 2.0, BLOCK=128)
     assert_untouched(backend, y)
 
 

@@ -1,5 +1,6 @@
 // Input: whole Python modules as strings. Output: checks that only real column-0 defs are found,
-// with decorator, body-end and is_jit spans; random bytes must never crash the scanner.
+// with decorator, body-end and is_jit spans, plus constexpr globals and import aliases; random
+// bytes must never crash the scanners.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -18,6 +19,40 @@ std::string scan(const std::string& text) {
            std::to_string(d.last_line) + (d.is_jit ? " jit" : "") + "\n";
   }
   return out;
+}
+
+TEST(ModuleScan, FindsConstexprGlobals) {
+  std::string text =
+      "import tilec.language as tl\n"   // 1
+      "BLOCK = tl.constexpr(128)\n"     // 2
+      "MODE: tl.constexpr = 1\n"        // 3
+      "PLAIN = 4\n"                     // 4
+      "SIZES = tl.constexpr(\n"         // 5
+      "    BLOCK * 2)\n"                // 6
+      "if True:\n"                      // 7
+      "    INNER = tl.constexpr(3)\n"   // 8
+      "a == tl.constexpr(1)\n";         // 9
+  SourceFile file("m.py", text);
+  std::string out;
+  for (const TopLevelConstexpr& g : scan_constexpr_globals(file))
+    out += g.name + " " + std::to_string(g.first_line) + " " + std::to_string(g.last_line) + "\n";
+  EXPECT_EQ(out, "BLOCK 2 2\nMODE 3 3\nSIZES 5 6\n");
+}
+
+TEST(ModuleScan, FindsImportAliases) {
+  std::string text =
+      "import triton\n"
+      "import triton.language as tl, numpy as np\n"
+      "from triton.language.extra import libdevice as ld  # comment\n"
+      "from tilec.language.math import (tanh, erf as gauss)\n"
+      "from .utils import helper\n"
+      "if x:\n"
+      "    import inner\n";
+  SourceFile file("m.py", text);
+  std::string out;
+  for (const TopLevelImport& i : scan_imports(file)) out += i.alias + "=" + i.target + "\n";
+  EXPECT_EQ(out, "triton=triton\ntl=triton.language\nnp=numpy\nld=triton.language.extra.libdevice\n"
+                 "tanh=tilec.language.math.tanh\ngauss=tilec.language.math.erf\nhelper=.utils.helper\n");
 }
 
 TEST(ModuleScan, FindsDecoratedDefs) {
@@ -99,12 +134,18 @@ TEST(ModuleScan, RandomBytesNeverCrash) {
     std::string text(rng() % 400, '\0');
     for (char& c : text) c = static_cast<char>(rng() % 256);
     if (seed % 3 == 0) text = "@jit\ndef k(x):\n" + text;
+    if (seed % 3 == 1) text = "from " + text.substr(0, 9) + " import " + text + "\nX = tl.constexpr(" + text;
     SourceFile file("m.py", text);
     for (const TopLevelDef& d : scan_module(file)) {
       ASSERT_LE(d.first_line, d.def_line);
       ASSERT_LE(d.def_line, d.last_line);
       ASSERT_LE(d.last_line, file.line_count());
     }
+    for (const TopLevelConstexpr& g : scan_constexpr_globals(file)) {
+      ASSERT_LE(g.first_line, g.last_line);
+      ASSERT_LE(g.last_line, file.line_count());
+    }
+    scan_imports(file);
   }
 }
 

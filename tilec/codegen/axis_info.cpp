@@ -191,6 +191,11 @@ void AxisAnalysis::op(const Op& o) {
     }
     case OpKind::Select: r.cnst = gcd3(in(0).cnst, in(1).cnst, in(2).cnst); break;
     case OpKind::Fma: r.cnst = gcd3(in(0).cnst, in(1).cnst, in(2).cnst); break;
+    case OpKind::Libdevice: {
+      r.cnst = in(0).cnst;
+      for (size_t i = 1; i < o.operands.size(); ++i) r.cnst = std::gcd(r.cnst, in(i).cnst);
+      break;
+    }
     case OpKind::Unary: r.cnst = in(0).cnst; break;
     case OpKind::AddPtr: {
       AxisInfo p = in(0), off = in(1);
@@ -204,8 +209,11 @@ void AxisAnalysis::op(const Op& o) {
     case OpKind::Hint: {
       r = in(0);
       int64_t h = o.ints.empty() ? 1 : o.ints.back();
-      if (o.hint == HintKind::MultipleOf) r.div = std::max<int64_t>(1, h);
-      else r.contig = std::max<int64_t>(1, h);
+      switch (o.hint) {
+        case HintKind::MultipleOf: r.div = std::max<int64_t>(1, h); break;
+        case HintKind::MaxContiguous: r.contig = std::max<int64_t>(1, h); break;
+        case HintKind::MaxConstancy: r.cnst = std::max<int64_t>(1, h); break;
+      }
       break;
     }
     case OpKind::Load:
@@ -216,6 +224,7 @@ void AxisAnalysis::op(const Op& o) {
     case OpKind::AtomicRMW:
     case OpKind::AtomicCAS:
     case OpKind::Assert:
+    case OpKind::Barrier:
     case OpKind::Yield:
     case OpKind::Condition: break;
     case OpKind::For: {

@@ -1,6 +1,7 @@
 // Input: optimized, verified tile IR. Output: C++17 source (runtime/cpu/*.h) with one function per
 // program instance; tiles are flat row-major local arrays; unsupported IR is a diagnostic, never a crash.
 #include "tilec/codegen/cpp.h"
+#include "tilec/libdevice.h"
 
 #include <cctype>
 #include <cmath>
@@ -618,6 +619,22 @@ class CppGen {
       case OpKind::Binary: binary(op); return;
       case OpKind::Compare: compare(op); return;
       case OpKind::Unary: unary(op); return;
+      case OpKind::Libdevice: {
+        // The table's C++ function on the compute type (float for fp16/bf16), converted back.
+        const LibdeviceFn* f = find_libdevice(op->str);
+        Value* r = op->result();
+        const char* m = op->operands[0]->type.dtype == DType::F64 ? "double" : "float";
+        std::string call = std::string(f->cpp) + "(";
+        for (size_t i = 0; i < op->operands.size(); ++i)
+          call += std::string(i ? ", " : "") + "static_cast<" + m + ">(%" + std::to_string(i) + ")";
+        std::string pat = "tilec_rt::cast_<" + std::string(ctype(r->type.dtype)) + ">(" + call + "))";
+        if (!r->type.is_tile()) return scalar_def(r, subst(pat, op, "0"));
+        if (all_uniform(op)) return unary_like(op, pat, Affine::Uniform, true);
+        define_lazy(op, Affine::None, [=, this](const std::string& i) { return subst(pat, op, i); },
+                    [](const std::string&, DType) -> std::optional<std::string> { return std::nullopt; }, true);
+        return;
+      }
+      case OpKind::Barrier: return;  // a CPU program is one thread: there is nothing to wait for
       case OpKind::Fma: {
         Value* r = op->result();
         DType t = r->type.dtype;
@@ -1163,19 +1180,20 @@ class CppGen {
     Split s = split(x->type, op->axis);
     std::string T = ctype(r->type.dtype);
     std::string acc_t = r->type.dtype == DType::F16 || r->type.dtype == DType::BF16 ? "float" : T;
+    const char *init = "0", *update = " += ";
     switch (op->scan) {
-      case ScanKind::CumSum:
-        line("for (int o = 0; o < " + num(s.outer) + "; ++o)");
-        line("  for (int in = 0; in < " + num(s.inner) + "; ++in) {");
-        line("    " + acc_t + " acc = 0;");
-        line("    for (int k = 0; k < " + num(s.len) + "; ++k) {");
-        std::string idx = "(o * " + num(s.len) + " + k) * " + num(s.inner) + " + in";
-        line("      acc += " + elem(x, idx) + ";");
-        line("      " + n + "[" + idx + "] = " + T + "(acc);");
-        line("    }");
-        line("  }");
-        break;
+      case ScanKind::CumSum: break;
+      case ScanKind::CumProd: init = "1"; update = " *= "; break;
     }
+    line("for (int o = 0; o < " + num(s.outer) + "; ++o)");
+    line("  for (int in = 0; in < " + num(s.inner) + "; ++in) {");
+    line("    " + acc_t + " acc = " + init + ";");
+    line("    for (int k = 0; k < " + num(s.len) + "; ++k) {");
+    std::string idx = "(o * " + num(s.len) + " + k) * " + num(s.inner) + " + in";
+    line("      acc" + std::string(update) + elem(x, idx) + ";");
+    line("      " + n + "[" + idx + "] = " + T + "(acc);");
+    line("    }");
+    line("  }");
   }
 
   // Operands in the accumulator's type, as arrays (half inputs become float).

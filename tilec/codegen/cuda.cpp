@@ -1,5 +1,5 @@
-// Input: optimized, verified tile IR and CudaOptions. Output: one CUDA C kernel (one CTA per program)
-// where each tile is a per-thread register array in a fixed blocked layout; unsupported ops are diagnosed.
+// Input: gpu-ir (a GpuModule: tile IR with layouts, dot lowerings and loop pipelines). Output: one CUDA C
+// kernel (one CTA per program) spelling out those decisions; unsupported ops are diagnosed.
 #include "tilec/codegen/cuda.h"
 
 #include <algorithm>
@@ -12,6 +12,7 @@
 
 #include "tilec/codegen/axis_info.h"
 #include "tilec/gpu/gpu_ir.h"
+#include "tilec/libdevice.h"
 
 namespace tilec {
 namespace {
@@ -577,6 +578,8 @@ class CudaGen {
       case OpKind::Select: return "(" + arg(0) + " ? " + arg(1) + " : " + arg(2) + ")";
       case OpKind::AddPtr: return "(" + arg(0) + " + " + arg(1) + ")";
       case OpKind::Fma:
+      case OpKind::Libdevice:
+      case OpKind::Barrier:
       case OpKind::ProgramId:
       case OpKind::NumPrograms:
       case OpKind::Reshape:
@@ -1028,8 +1031,13 @@ class CudaGen {
     if (l.guard) line("if (e >= " + std::to_string(l.n) + ") continue;");
     line("const int pos = (e / " + std::to_string(inner) + ") % " + std::to_string(len) + ";");
     line("const int base = e - pos * " + std::to_string(inner) + ";");
-    line(cts + " s = 0;");
-    line("for (int l = 0; l <= pos; ++l) s += xs[base + l * " + std::to_string(inner) + "];");
+    const char *init = "0", *update = " += ";
+    switch (op.scan) {
+      case ScanKind::CumSum: break;
+      case ScanKind::CumProd: init = "1"; update = " *= "; break;
+    }
+    line(cts + " s = " + std::string(init) + ";");
+    line("for (int l = 0; l <= pos; ++l) s" + std::string(update) + "xs[base + l * " + std::to_string(inner) + "];");
     line(name(res) + "[i] = " + from_compute(t, "s") + ";");
     close();
     line("__syncthreads();");
@@ -1329,25 +1337,23 @@ class CudaGen {
     bool pipelined = false;  // then the loop waits after issuing the next copies
     for (const auto& [loop, pl] : m_.pipelines) pipelined = pipelined || (pl.dot == &op && pl.async_mma);
     const gpu::SharedLayout &la = pa->smem.shared, &lb = pb->smem.shared;
-    int64_t kd = a->type.shape.at(1), es = la.elem_bytes;
-    int64_t a_atoms = la.cols * es / 128, b_atoms = lb.cols * es / 128, rows_per_group = p.m / (p.warps_m / 4);
+    int64_t kd = a->type.shape.at(1), rows_per_group = p.m / (p.warps_m / 4);
     open("");
     line("const unsigned sa = " + stage_addr(*pa, "pipe_read") + ", sb = " + stage_addr(*pb, "pipe_read") + ";");
-    line("const unsigned wg_rows = (tid >> 7) * " + std::to_string(rows_per_group) + "u;");
+    line("const unsigned wg_rows = (tid >> 7) * " + std::to_string(gpu::shared_offset(la, rows_per_group, 0)) + "u;  // this warpgroup's rows");
     line("tc_fence_operand(" + acc.frag + ");");
     line("tc_wgmma_fence();");
-    line("#pragma unroll");
-    open("for (int ks = 0; ks < " + std::to_string(kd / 16) + "; ++ks)");
-    line("const unsigned long long db = tc_wgmma_desc(sb + ks * " + std::to_string(2 * b_atoms * 1024) + "u, 1024u, " +
-         std::to_string(b_atoms * 1024) + "u);");
-    unroll(p.outer(), "mi");
-    line("const unsigned a_row = wg_rows + mi * 64u;");
-    line("const unsigned a_at = sa + (a_row / 8u * " + std::to_string(a_atoms) + "u + (ks * 16u) / " + std::to_string(128 / es) +
-         "u) * 1024u + ((ks * 16u) % " + std::to_string(128 / es) + "u) * " + std::to_string(es) + "u;");
-    line("tc_wgmma<" + std::to_string(p.n) + ", " + ctype(a->type.dtype) + ", 1>(" + acc.frag + "[mi], tc_wgmma_desc(a_at, 16u, " +
-         std::to_string(a_atoms * 1024) + "u), db);");
-    close();
-    close();
+    std::string n = std::to_string(p.n), t = ctype(a->type.dtype);
+    for (int64_t k0 = 0; k0 < kd; k0 += 16) {
+      gpu::WgmmaDesc db = gpu::wgmma_desc_b(lb, k0);
+      for (int64_t mi = 0; mi < p.outer(); ++mi) {
+        gpu::WgmmaDesc da = gpu::wgmma_desc_a(la, mi * 64, k0);
+        line("tc_wgmma<" + n + ", " + t + ", 1>(" + acc.frag + "[" + std::to_string(mi) + "], tc_wgmma_desc(sa + wg_rows + " +
+             std::to_string(da.offset) + "u, " + std::to_string(da.lbo) + "u, " + std::to_string(da.sbo) + "u), tc_wgmma_desc(sb + " +
+             std::to_string(db.offset) + "u, " + std::to_string(db.lbo) + "u, " + std::to_string(db.sbo) + "u));  // k " +
+             std::to_string(k0) + ", rows " + std::to_string(mi * 64) + "+");
+      }
+    }
     line("tc_wgmma_commit();");
     if (!pipelined) {
       line("tc_wgmma_wait<0>();");
@@ -1469,6 +1475,18 @@ class CudaGen {
         break;
       case OpKind::Compare: define(res, [&] { return cmp_expr(op, el(op.operands[0]), el(op.operands[1])); }); break;
       case OpKind::Unary: define(res, [&] { return unary_expr(op, el(op.operands[0])); }); break;
+      case OpKind::Libdevice: {
+        const LibdeviceFn* f = find_libdevice(op.str);
+        DType t = op.operands[0]->type.dtype;
+        define(res, [&] {
+          std::string call = std::string(t == DType::F64 ? f->cuda_f64 : f->cuda_f32) + "(";
+          for (size_t i = 0; i < op.operands.size(); ++i) call += (i ? ", " : "") + to_compute(t, el(op.operands[i]));
+          call += ")";
+          return f->result == LibdeviceResult::I32 ? "static_cast<int>(" + call + ")" : from_compute(t, call);
+        });
+        break;
+      }
+      case OpKind::Barrier: line("__syncthreads();"); break;
       case OpKind::Fma: {
         DType t = res->type.dtype;
         if (!is_float(t)) {

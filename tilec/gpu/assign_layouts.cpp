@@ -26,6 +26,8 @@ bool is_index_chain(const Value* v, int depth) {
     case OpKind::Hint:
       return std::all_of(op.operands.begin(), op.operands.end(), [&](const Value* o) { return is_index_chain(o, depth + 1); });
     case OpKind::Fma:
+    case OpKind::Libdevice:
+    case OpKind::Barrier:
     case OpKind::ProgramId:
     case OpKind::NumPrograms:
     case OpKind::Reshape:

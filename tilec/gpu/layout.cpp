@@ -97,4 +97,29 @@ std::string shared_offset_expr(const SharedLayout& l, const std::string& row, co
          col + ") * " + s(es) + ") % 16)";
 }
 
+WgmmaDesc wgmma_desc_a(const SharedLayout& l, int64_t row0, int64_t k0) {
+  int64_t atoms_per_row = l.cols * l.elem_bytes / 128;
+  // Inside an atom the start moves by k0's bytes; the hardware applies the swizzle to the address.
+  return {shared_offset(l, row0, k0 - k0 % (128 / l.elem_bytes)) + (k0 % (128 / l.elem_bytes)) * l.elem_bytes, 16,
+          atoms_per_row * 1024};
+}
+
+WgmmaDesc wgmma_desc_b(const SharedLayout& l, int64_t k0) {
+  int64_t atoms_per_row = l.cols * l.elem_bytes / 128;
+  return {shared_offset(l, k0, 0), 1024, atoms_per_row * 1024};
+}
+
+namespace {
+int64_t swizzle128(int64_t a) { return a ^ (((a >> 7) & 7) << 4); }
+}  // namespace
+
+int64_t wgmma_read_a(const WgmmaDesc& d, int64_t elem_bytes, int64_t r, int64_t k) {
+  return swizzle128(d.offset + (r / 8) * d.sbo + (r % 8) * 128 + k * elem_bytes);
+}
+
+int64_t wgmma_read_b(const WgmmaDesc& d, int64_t elem_bytes, int64_t k, int64_t n) {
+  int64_t atom_cols = 128 / elem_bytes;
+  return swizzle128(d.offset + (n / atom_cols) * d.lbo + (k / 8) * d.sbo + (k % 8) * 128 + (n % atom_cols) * elem_bytes);
+}
+
 }  // namespace tilec::gpu

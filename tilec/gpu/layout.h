@@ -63,4 +63,18 @@ std::string mma_col_expr(const MmaLayout& l, const std::string& warp, const std:
 int64_t shared_offset(const SharedLayout& l, int64_t row, int64_t col);
 std::string shared_offset_expr(const SharedLayout& l, const std::string& row, const std::string& col);
 
+// A wgmma shared-memory matrix descriptor's variable fields, in bytes from the stage's start.
+struct WgmmaDesc {
+  int64_t offset = 0, lbo = 0, sbo = 0;
+};
+// A: the 64 x 16 block at (row0, k0) of a K-major [m][k] swizzled tile. B: the 16 x n block at k0
+// of an N-major [k][n] swizzled tile (wgmma's transposed B).
+WgmmaDesc wgmma_desc_a(const SharedLayout& l, int64_t row0, int64_t k0);
+WgmmaDesc wgmma_desc_b(const SharedLayout& l, int64_t k0);
+// Where wgmma reads element (r, k) of an A block / (k, n) of a B block: the PTX canonical 128-byte
+// swizzle layouts (8-row groups SBO apart; B's 64-column groups LBO apart; 16-byte chunk c of row
+// r at c ^ (r % 8)). For tests that emulate the instruction.
+int64_t wgmma_read_a(const WgmmaDesc& d, int64_t elem_bytes, int64_t r, int64_t k);
+int64_t wgmma_read_b(const WgmmaDesc& d, int64_t elem_bytes, int64_t k, int64_t n);
+
 }  // namespace tilec::gpu

@@ -13,7 +13,11 @@ void run(Region& r, std::unordered_map<Value*, Value*>& forward) {
     switch (op->kind) {
       case OpKind::Broadcast: case OpKind::ExpandDims: case OpKind::Reshape: case OpKind::Permute: {
         Value* src = op->operands[0];
-        if (src->type == op->result()->type) {
+        // A permute of a square tile keeps the type but still moves elements.
+        bool moves = false;
+        if (op->kind == OpKind::Permute)
+          for (size_t i = 0; i < op->ints.size(); ++i) moves = moves || op->ints[i] != static_cast<int64_t>(i);
+        if (src->type == op->result()->type && !moves) {
           forward[op->result()] = src;
           break;
         }
@@ -30,7 +34,7 @@ void run(Region& r, std::unordered_map<Value*, Value*>& forward) {
       case OpKind::Splat: case OpKind::Cast: case OpKind::Binary: case OpKind::Compare: case OpKind::Unary:
       case OpKind::Fma: case OpKind::Select: case OpKind::AddPtr: case OpKind::Load: case OpKind::Store:
       case OpKind::Reduce: case OpKind::Scan: case OpKind::Dot: case OpKind::AtomicRMW: case OpKind::AtomicCAS:
-      case OpKind::Assert: case OpKind::Hint: case OpKind::For: case OpKind::If: case OpKind::While:
+      case OpKind::Assert: case OpKind::Barrier: case OpKind::Libdevice: case OpKind::Hint: case OpKind::For: case OpKind::If: case OpKind::While:
       case OpKind::Yield: case OpKind::Condition:
         break;
     }

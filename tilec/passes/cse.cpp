@@ -1,5 +1,7 @@
 // Input: a Function. Output: pure ops identical to an earlier op in the same or an enclosing
 // region are replaced by that op's result; loads, stores and atomics are never merged.
+#include <cstdint>
+#include <cstring>
 #include <map>
 #include <tuple>
 
@@ -8,7 +10,8 @@
 namespace tilec {
 namespace {
 
-using Key = std::tuple<int, std::vector<int>, std::string, int64_t, double, int, std::vector<int64_t>, int, std::string>;
+// fval enters as its bit pattern: NaN compares unordered, which would make it "equal" to any constant.
+using Key = std::tuple<int, std::vector<int>, std::string, int64_t, uint64_t, int, std::vector<int64_t>, int, std::string>;
 
 Key key_of(const Op& op) {
   std::vector<int> operands;
@@ -26,11 +29,14 @@ Key key_of(const Op& op) {
     case OpKind::Constant: case OpKind::ProgramId: case OpKind::NumPrograms: case OpKind::Arange: case OpKind::Splat:
     case OpKind::Broadcast: case OpKind::ExpandDims: case OpKind::Reshape: case OpKind::Permute: case OpKind::Cast:
     case OpKind::Fma: case OpKind::Select: case OpKind::AddPtr: case OpKind::Load: case OpKind::Store:
-    case OpKind::AtomicRMW: case OpKind::AtomicCAS: case OpKind::Assert: case OpKind::For: case OpKind::If:
+    case OpKind::AtomicRMW: case OpKind::AtomicCAS: case OpKind::Assert: case OpKind::Barrier: case OpKind::Libdevice:
+    case OpKind::For: case OpKind::If:
     case OpKind::While: case OpKind::Yield: case OpKind::Condition:
       break;
   }
-  return Key{static_cast<int>(op.kind), operands, op.result()->type.str(), op.ival, op.fval, op.axis, op.ints, sub, op.str};
+  uint64_t fbits = 0;
+  std::memcpy(&fbits, &op.fval, sizeof fbits);
+  return Key{static_cast<int>(op.kind), operands, op.result()->type.str(), op.ival, fbits, op.axis, op.ints, sub, op.str};
 }
 
 void run(Region& r, std::vector<std::map<Key, Value*>>& scopes, std::unordered_map<Value*, Value*>& forward) {

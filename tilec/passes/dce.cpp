@@ -19,10 +19,12 @@ bool has_side_effects(const Region& r) {
   bool effects = false;
   walk_ops(r, [&](const Op* op) {
     switch (op->kind) {
-      case OpKind::Store: case OpKind::AtomicRMW: case OpKind::AtomicCAS: case OpKind::Assert: effects = true; break;
+      case OpKind::Store: case OpKind::AtomicRMW: case OpKind::AtomicCAS: case OpKind::Assert: case OpKind::Barrier:
+        effects = true;
+        break;
       case OpKind::Constant: case OpKind::ProgramId: case OpKind::NumPrograms: case OpKind::Arange: case OpKind::Splat:
       case OpKind::Broadcast: case OpKind::ExpandDims: case OpKind::Reshape: case OpKind::Permute: case OpKind::Cast:
-      case OpKind::Binary: case OpKind::Compare: case OpKind::Unary: case OpKind::Fma: case OpKind::Select:
+      case OpKind::Binary: case OpKind::Compare: case OpKind::Unary: case OpKind::Fma: case OpKind::Libdevice: case OpKind::Select:
       case OpKind::AddPtr: case OpKind::Load: case OpKind::Reduce: case OpKind::Scan: case OpKind::Dot:
       case OpKind::Hint: case OpKind::For: case OpKind::If: case OpKind::While: case OpKind::Yield: case OpKind::Condition:
         break;

@@ -17,12 +17,12 @@ bool is_pure(const Op& op) {
     case OpKind::Constant: case OpKind::ProgramId: case OpKind::NumPrograms: case OpKind::Arange:
     case OpKind::Splat: case OpKind::Broadcast: case OpKind::ExpandDims: case OpKind::Reshape:
     case OpKind::Permute: case OpKind::Cast: case OpKind::Binary: case OpKind::Compare: case OpKind::Unary:
-    case OpKind::Fma: case OpKind::Select: case OpKind::AddPtr: case OpKind::Hint: case OpKind::Reduce:
+    case OpKind::Fma: case OpKind::Libdevice: case OpKind::Select: case OpKind::AddPtr: case OpKind::Hint: case OpKind::Reduce:
     case OpKind::Scan: case OpKind::Dot:
       return true;
     // A load has no side effect, but stores between two loads make them differ; DCE may still drop it.
     case OpKind::Load:
-    case OpKind::Store: case OpKind::AtomicRMW: case OpKind::AtomicCAS: case OpKind::Assert:
+    case OpKind::Store: case OpKind::AtomicRMW: case OpKind::AtomicCAS: case OpKind::Assert: case OpKind::Barrier:
     case OpKind::For: case OpKind::If: case OpKind::While: case OpKind::Yield: case OpKind::Condition:
       return false;
   }
