@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: C++ unit, golden, diagnostic and NVRTC tests (ctest), the Python tests
-# (pytest, every available backend; then again against an ASan+UBSan build of tilec._C), the
-# compatibility suite (tests/compat), then 60 seconds of libFuzzer over the whole pipeline
-# (clang, ASan+UBSan) seeded with the sample kernels.
+# (pytest, every available backend, and the compatibility suite tests/compat; then again against an
+# ASan+UBSan build of tilec._C), then 60 seconds of libFuzzer over the whole pipeline (clang,
+# ASan+UBSan) seeded with the sample kernels.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install_deps.sh

@@ -54,7 +54,8 @@ def _imported_helper_files(fn, path):
 class JITFunction:
     """A kernel: index it with a grid and call it, `kernel[grid](*args, **constexprs)`.
     do_not_specialize: names or indices of integer arguments that are not specialized on being
-    1 or divisible by 16 (one compiled kernel for all their values)."""
+    1 or divisible by 16 (one compiled kernel for all their values); debug: bounds-check every
+    load, store and atomic (as TILEC_DEBUG=1 does for every kernel)."""
 
     def __init__(self, fn, do_not_specialize=(), debug=False):
         self.fn = fn
@@ -103,19 +104,17 @@ class JITFunction:
         return f"JITFunction({self.fn.__module__}:{self.__name__})"
 
 
-def jit(fn=None, *, do_not_specialize=(), debug=None, noinline=False, **options):
+def jit(fn=None, *, do_not_specialize=(), debug=False, noinline=False, **options):
     """Decorator: @tilec.jit, @tilec.jit(...) or tilec.jit(fn) turns a tile-language function into
-    a kernel. debug=True (or TILEC_DEBUG=1) compiles it in debug mode: loads, stores and atomics are
-    bounds-checked and 32-bit offset arithmetic is checked for overflow (device assertions are
-    checked in every mode). Options tilec cannot honour (noinline=True, repr=, launch_metadata=,
-    ...) raise, naming the option."""
+    a kernel. debug=True (or TILEC_DEBUG=1) bounds-checks every load, store and atomic; options
+    tilec cannot honour (noinline=True, repr=, launch_metadata=, ...) raise, naming the option."""
     if options:
         raise TypeError(f"tilec.jit() does not support the option(s) {', '.join(sorted(options))}")
     if noinline:
         raise ValueError("tilec.jit(noinline=True) is not supported: @jit helpers are always inlined")
 
     def decorate(f):
-        return JITFunction(f, do_not_specialize=do_not_specialize, debug=bool(debug))
+        return JITFunction(f, do_not_specialize=do_not_specialize, debug=debug)
     return decorate if fn is None else decorate(fn)
 
 
