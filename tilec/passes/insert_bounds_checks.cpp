@@ -85,7 +85,8 @@ class BoundsChecker {
       case OpKind::AtomicRMW: case OpKind::AtomicCAS: return "atomic update of";
       case OpKind::Constant: case OpKind::ProgramId: case OpKind::NumPrograms: case OpKind::Arange: case OpKind::Splat:
       case OpKind::Broadcast: case OpKind::ExpandDims: case OpKind::Reshape: case OpKind::Permute: case OpKind::Cast:
-      case OpKind::Binary: case OpKind::Compare: case OpKind::Unary: case OpKind::Fma: case OpKind::Select:
+      case OpKind::Binary: case OpKind::Compare: case OpKind::Unary: case OpKind::Fma: case OpKind::Libdevice:
+      case OpKind::Barrier: case OpKind::Select:
       case OpKind::AddPtr: case OpKind::Reduce: case OpKind::Scan: case OpKind::Dot: case OpKind::Assert:
       case OpKind::Hint: case OpKind::For: case OpKind::If: case OpKind::While: case OpKind::Yield: case OpKind::Condition:
         break;

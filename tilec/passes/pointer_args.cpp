@@ -74,7 +74,8 @@ class Provenance {
           merge(op->result(), op->operands[0]);
           break;
         case OpKind::Constant: case OpKind::ProgramId: case OpKind::NumPrograms: case OpKind::Arange: case OpKind::Binary:
-        case OpKind::Compare: case OpKind::Unary: case OpKind::Fma: case OpKind::Load: case OpKind::Store:
+        case OpKind::Compare: case OpKind::Unary: case OpKind::Fma: case OpKind::Libdevice: case OpKind::Barrier:
+        case OpKind::Load: case OpKind::Store:
         case OpKind::Reduce: case OpKind::Scan: case OpKind::Dot: case OpKind::AtomicRMW: case OpKind::AtomicCAS:
         case OpKind::Assert: case OpKind::Yield: case OpKind::Condition:
           break;
