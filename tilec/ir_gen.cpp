@@ -1,6 +1,7 @@
 // Input: a Python module's text (plus the files of @jit helpers it imports), a kernel name and a
 // Signature. Output: typed tile IR of the kernel: constexprs folded, constexpr `if`s pruned,
-// static_range unrolled, helpers inlined, early returns turned into structured ifs.
+// static_range unrolled, helpers inlined, early returns turned into structured ifs, block pointers
+// turned into pointer tiles and masks at each load and store.
 // Invariant: every emitted op has the Loc of the expression it comes from; the first error aborts.
 #include "tilec/ir_gen.h"
 
@@ -13,6 +14,7 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 
@@ -31,7 +33,7 @@ enum class Builtin {
   AtomicMax, AtomicMin, AtomicCas, AtomicXchg, MultipleOf, MaxContiguous, StaticAssert, DeviceAssert,
   TlRange, StaticRange, PyRange, PyMin, PyMax, PyAbs, PyLen, PyInt, PyFloat, NextPow2, Umulhi, DebugBarrier,
   StaticPrint, Libdevice, Rand, Randn, Randint, Randint4x, Rand4x, Randn4x, UintToUniformFloat, PairUniformToNormal, Philox,
-  CumProd, Split, Join, Flip, XorSum, MaxConstancy,
+  CumProd, Split, Join, Flip, XorSum, MaxConstancy, MakeBlockPtr, Advance,
 };
 
 struct BuiltinSpec {
@@ -117,6 +119,8 @@ const std::vector<BuiltinSpec>& builtin_specs() {
       {"randn4x", Builtin::Randn4x, {"seed", "offset", "n_rounds"}, 2, false},
       {"uint_to_uniform_float", Builtin::UintToUniformFloat, {"x"}, 1, false},
       {"pair_uniform_to_normal", Builtin::PairUniformToNormal, {"u1", "u2"}, 2, false},
+      {"make_block_ptr", Builtin::MakeBlockPtr, {"base", "shape", "strides", "offsets", "block_shape", "order"}, 6, false},
+      {"advance", Builtin::Advance, {"base", "offsets"}, 2, false},
   };
   return specs;
 }
@@ -163,9 +167,18 @@ const BuiltinSpec* find_spec(const std::vector<BuiltinSpec>& specs, const std::s
   return nullptr;
 }
 
+// A block pointer (tl.make_block_ptr): a compile-time record, lowered at each tl.load/tl.store to a
+// pointer tile base + sum_d (offsets[d] + arange(block[d])) * strides[d] and a bounds mask. Only
+// tl.advance changes it (its offsets), so only the offsets are loop-carried.
+struct BlockPtr {
+  Value* base = nullptr;                        // a scalar pointer
+  std::vector<Value*> shape, strides, offsets;  // i64, i64, i32 scalars, one per dim
+  std::vector<int64_t> block, order;            // constexpr block shape and dim order
+};
+
 // A value during specialization: an IR value, a compile-time constant, or a Python-level object.
 struct SVal {
-  enum class Kind { Value, Const, Tuple, Module, Builtin, Helper, Method, ConstexprType };
+  enum class Kind { Value, Const, Tuple, Module, Builtin, Helper, Method, ConstexprType, BlockPtr };
   Kind kind = Kind::Const;
   Value* v = nullptr;
   ConstValue c;
@@ -175,10 +188,12 @@ struct SVal {
   const BuiltinSpec* spec = nullptr;
   std::string name;           // Module, Helper and Method names
   size_t module = 0;          // Helper: index of the file (Module) that defines it
+  std::shared_ptr<const BlockPtr> bp;  // BlockPtr
 
   static SVal of(Value* v) { SVal s; s.kind = Kind::Value; s.v = v; return s; }
   static SVal of(ConstValue c) { SVal s; s.kind = Kind::Const; s.c = std::move(c); return s; }
   static SVal tuple(std::vector<SVal> items) { SVal s; s.kind = Kind::Tuple; s.items = std::move(items); return s; }
+  static SVal block_ptr(BlockPtr p) { SVal s; s.kind = Kind::BlockPtr; s.bp = std::make_shared<const BlockPtr>(std::move(p)); return s; }
   bool is_value() const { return kind == Kind::Value; }
   bool is_const(ConstValue::Kind k) const { return kind == Kind::Const && c.kind == k; }
   bool is_number() const {
@@ -509,34 +524,111 @@ class IrGen {
     }
   }
 
-  // Names assigned in `body` that hold numbers or tiles before it: the loop-carried state.
+  // Names assigned in `body` that hold numbers, tiles or block pointers before it: the loop-carried state.
   std::vector<std::string> carried_names(const std::vector<StmtPtr>& body) {
     std::set<std::string> assigned;
     collect_assigned(body, assigned);
     std::vector<std::string> out;
     for (const std::string& n : assigned) {
       auto it = frame_->env.find(n);
-      if (it != frame_->env.end() && (it->second.is_value() || it->second.is_number())) out.push_back(n);
+      if (it != frame_->env.end() && (it->second.is_value() || it->second.is_number() || it->second.kind == SVal::Kind::BlockPtr))
+        out.push_back(n);
     }
     return out;
   }
 
-  // The IR value for a carried name at loop entry: constexpr numbers become runtime values.
-  Value* carried_init(const std::string& name, const Loc& loc) { return materialize(frame_->env.at(name), loc); }
+  // The IR values a carried name occupies at loop entry: one for a number (made a runtime value)
+  // or a tile, one per dim for a block pointer (its offsets).
+  std::vector<Value*> carried_init(const std::string& name, const Loc& loc) {
+    const SVal& v = frame_->env.at(name);
+    if (v.kind == SVal::Kind::BlockPtr) return v.bp->offsets;
+    return {materialize(v, loc)};
+  }
 
-  // Converts what the body left in `name` to the carried type `want`.
-  Value* carried_out(const std::string& name, const Type& want, const Loc& loc) {
+  // The SVal of a carried name whose IR values are `vals` (as many as carried_init gave).
+  static SVal carried_bind(const SVal& init, const std::vector<Value*>& vals) {
+    if (init.kind != SVal::Kind::BlockPtr) return SVal::of(vals.at(0));
+    BlockPtr p = *init.bp;
+    p.offsets = vals;
+    return SVal::block_ptr(std::move(p));
+  }
+
+  // Converts what the body left in `name` to the carried types `want`; `init` is its value at entry.
+  std::vector<Value*> carried_out(const std::string& name, const SVal& init, const std::vector<Type>& want, const Loc& loc) {
     auto it = frame_->env.find(name);
     if (it == frame_->env.end()) fail(loc, "loop-carried variable '" + name + "' is no longer defined at the end of the loop body");
     const SVal& v = it->second;
-    if (v.kind == SVal::Kind::Const && v.is_number()) return constant(want, v.c, loc);
+    if (init.kind == SVal::Kind::BlockPtr) {
+      if (v.kind != SVal::Kind::BlockPtr) fail(loc, "loop-carried variable '" + name + "' became " + describe(v));
+      if (!same_block_ptr_frame(*v.bp, *init.bp))
+        fail(loc, "block pointer '" + name + "' gets a new base, shape, strides, block shape or order inside the loop; "
+                  "only tl.advance may change a loop-carried block pointer");
+      return v.bp->offsets;
+    }
+    if (v.kind == SVal::Kind::Const && v.is_number()) return {constant(want.at(0), v.c, loc)};
     if (!v.is_value()) fail(loc, "loop-carried variable '" + name + "' became " + describe(v));
     Value* x = v.v;
-    if (x->type == want) return x;
-    if (x->type.element() == want.element() && broadcast_shapes(x->type.shape, want.shape) == want.shape)
-      return broadcast_to(x, want.shape, loc);
-    fail(loc, "loop-carried variable '" + name + "' has type " + want.str() + " before the loop but " + x->type.str() +
+    if (x->type == want.at(0)) return {x};
+    if (x->type.element() == want[0].element() && broadcast_shapes(x->type.shape, want[0].shape) == want[0].shape)
+      return {broadcast_to(x, want[0].shape, loc)};
+    fail(loc, "loop-carried variable '" + name + "' has type " + want[0].str() + " before the loop but " + x->type.str() +
                   " at the end of the body; keep its type the same (use .to() or tl.broadcast_to)");
+  }
+
+  // Two block pointers that may differ only in their offsets.
+  static bool same_block_ptr_frame(const BlockPtr& a, const BlockPtr& c) {
+    return a.base == c.base && a.shape == c.shape && a.strides == c.strides && a.block == c.block && a.order == c.order;
+  }
+
+  // The loop-carried state of a for/while loop: each name's value at entry and its IR slots.
+  struct Carried {
+    std::vector<std::string> names;
+    std::vector<SVal> inits;
+    std::vector<Value*> values;              // every slot's value at entry
+    std::vector<std::vector<size_t>> slots;  // per name: indices into `values`
+  };
+
+  Carried carried_state(const std::vector<StmtPtr>& body, const std::string& exclude, const Loc& loc) {
+    Carried c;
+    for (const std::string& n : carried_names(body)) {
+      if (n == exclude) continue;
+      c.names.push_back(n);
+      c.inits.push_back(frame_->env.at(n));
+      c.slots.emplace_back();
+      for (Value* v : carried_init(n, loc)) {
+        c.slots.back().push_back(c.values.size());
+        c.values.push_back(v);
+      }
+    }
+    return c;
+  }
+
+  // Binds every carried name to `vals` (one per slot: region arguments or op results).
+  void bind_carried(const Carried& c, const std::vector<Value*>& vals) {
+    for (size_t i = 0; i < c.names.size(); ++i) {
+      std::vector<Value*> mine;
+      for (size_t k : c.slots[i]) mine.push_back(vals.at(k));
+      frame_->env[c.names[i]] = carried_bind(c.inits[i], mine);
+    }
+  }
+
+  // New values of the slots' types, named after their variables.
+  std::vector<Value*> carried_values(const Carried& c) {
+    std::vector<Value*> out(c.values.size());
+    for (size_t i = 0; i < c.names.size(); ++i)
+      for (size_t k : c.slots[i]) out[k] = fn_->new_value(c.values[k]->type, c.names[i]);
+    return out;
+  }
+
+  // What the body leaves in the carried names, one value per slot.
+  std::vector<Value*> carried_yields(const Carried& c, const Loc& loc) {
+    std::vector<Value*> out;
+    for (size_t i = 0; i < c.names.size(); ++i) {
+      std::vector<Type> want;
+      for (size_t k : c.slots[i]) want.push_back(c.values[k]->type);
+      for (Value* v : carried_out(c.names[i], c.inits[i], want, loc)) out.push_back(v);
+    }
+    return out;
   }
 
   // A scalar pointer is always truthy (`if bias_ptr:` tests for None, which is a constexpr).
@@ -569,6 +661,7 @@ class IrGen {
     collect_assigned(s.body, assigned);
     collect_assigned(s.orelse, assigned);
     std::vector<std::string> results;
+    std::vector<int> dims;  // -1: the variable's value; d >= 0: offset d of a block pointer
     std::vector<Type> types;
     frame_->env = before;
     for (const std::string& n : assigned) {
@@ -582,25 +675,52 @@ class IrGen {
         frame_->env[n] = tv;
         continue;
       }
+      if (tv.kind == SVal::Kind::BlockPtr && ev.kind == SVal::Kind::BlockPtr) {
+        if (!same_block_ptr_frame(*tv.bp, *ev.bp))
+          fail(s.loc, "block pointer '" + n + "' gets a new base, shape, strides, block shape or order in a branch of this 'if'; "
+                      "only tl.advance may differ between the branches");
+        if (tv.bp->offsets == ev.bp->offsets) {
+          frame_->env[n] = tv;
+          continue;
+        }
+        for (size_t d = 0; d < tv.bp->offsets.size(); ++d) {
+          results.push_back(n);
+          dims.push_back(static_cast<int>(d));
+          types.push_back(tv.bp->offsets[d]->type);
+        }
+        continue;
+      }
       if (!(tv.is_value() || tv.is_number()) || !(ev.is_value() || ev.is_number()))
         fail(s.loc, "variable '" + n + "' is " + describe(tv) + " in one branch and " + describe(ev) + " in the other");
       Type ty = join_type(n, tv, ev, s.loc);
       results.push_back(n);
+      dims.push_back(-1);
       types.push_back(ty);
     }
+    auto branch_value = [&](const std::map<std::string, SVal>& env, size_t i) {
+      const SVal& v = env.at(results[i]);
+      return dims[i] < 0 ? convert(v, types[i], s.loc) : v.bp->offsets[dims[i]];
+    };
     std::vector<Value*> then_vals, else_vals;
     b().set_region(&op->regions[0]);
-    for (size_t i = 0; i < results.size(); ++i) then_vals.push_back(convert(then_env.at(results[i]), types[i], s.loc));
+    for (size_t i = 0; i < results.size(); ++i) then_vals.push_back(branch_value(then_env, i));
     b().create(OpKind::Yield, s.loc, then_vals, {});
     b().set_region(&op->regions[1]);
-    for (size_t i = 0; i < results.size(); ++i) else_vals.push_back(convert(else_env.at(results[i]), types[i], s.loc));
+    for (size_t i = 0; i < results.size(); ++i) else_vals.push_back(branch_value(else_env, i));
     b().create(OpKind::Yield, s.loc, else_vals, {});
     b().set_region(saved);
     for (size_t i = 0; i < results.size(); ++i) {
       Value* r = fn_->new_value(types[i], results[i]);
       r->def = op;
       op->results.push_back(r);
-      frame_->env[results[i]] = SVal::of(r);
+      if (dims[i] < 0) {
+        frame_->env[results[i]] = SVal::of(r);
+      } else {
+        BlockPtr p = *then_env.at(results[i]).bp;
+        if (dims[i] > 0) p.offsets = frame_->env.at(results[i]).bp->offsets;
+        p.offsets[dims[i]] = r;
+        frame_->env[results[i]] = SVal::block_ptr(std::move(p));
+      }
     }
   }
 
@@ -683,51 +803,89 @@ class IrGen {
     Value* lb = convert(r.lb, Type::scalar(ity), it.loc);
     Value* ub = convert(r.ub, Type::scalar(ity), it.loc);
     Value* step = convert(r.step, Type::scalar(ity), it.loc);
-    std::vector<std::string> carried = carried_names(s.body);
-    carried.erase(std::remove(carried.begin(), carried.end(), s.target->name), carried.end());
+    Carried carried = carried_state(s.body, s.target->name, s.loc);
     std::vector<Value*> operands = {lb, ub, step};
-    for (const std::string& n : carried) operands.push_back(carried_init(n, s.loc));
+    operands.insert(operands.end(), carried.values.begin(), carried.values.end());
     Op* op = b().create(OpKind::For, s.loc, operands, {});
     op->ival = num_stages;
     op->regions.resize(1);
     Region& body = op->regions[0];
     body.args.push_back(fn_->new_value(Type::scalar(ity), s.target->name));
-    for (size_t i = 0; i < carried.size(); ++i) body.args.push_back(fn_->new_value(operands[3 + i]->type, carried[i]));
+    std::vector<Value*> carried_args = carried_values(carried);
+    body.args.insert(body.args.end(), carried_args.begin(), carried_args.end());
     std::map<std::string, SVal> before = frame_->env;
     frame_->env[s.target->name] = SVal::of(body.args[0]);
-    for (size_t i = 0; i < carried.size(); ++i) frame_->env[carried[i]] = SVal::of(body.args[1 + i]);
+    bind_carried(carried, carried_args);
     Region* saved = b().region();
     b().set_region(&body);
     ++frame_->loop_nesting;
     exec_block(s.body);
     --frame_->loop_nesting;
-    std::vector<Value*> yields;
-    for (size_t i = 0; i < carried.size(); ++i) yields.push_back(carried_out(carried[i], body.args[1 + i]->type, s.loc));
-    b().create(OpKind::Yield, s.loc, yields, {});
+    std::vector<Value*> yields = carried_yields(carried, s.loc);
+    std::vector<bool> kept = drop_invariant_offsets(carried, carried_args, yields, body);
+    std::vector<Value*> kept_args, kept_yields;
+    for (size_t k = 0; k < kept.size(); ++k) {
+      if (!kept[k]) continue;
+      kept_args.push_back(carried_args[k]);
+      kept_yields.push_back(yields[k]);
+    }
+    op->operands.resize(3);
+    body.args.resize(1);
+    for (size_t k = 0; k < kept.size(); ++k)
+      if (kept[k]) op->operands.push_back(carried.values[k]);
+    body.args.insert(body.args.end(), kept_args.begin(), kept_args.end());
+    b().create(OpKind::Yield, s.loc, kept_yields, {});
     b().set_region(saved);
     frame_->env = before;
-    for (size_t i = 0; i < carried.size(); ++i) {
-      Value* res = fn_->new_value(body.args[1 + i]->type, carried[i]);
-      res->def = op;
-      op->results.push_back(res);
-      frame_->env[carried[i]] = SVal::of(res);
+    std::vector<Value*> results = carried_values(carried);
+    for (size_t k = 0; k < kept.size(); ++k) {
+      if (!kept[k]) {
+        results[k] = carried.values[k];
+        continue;
+      }
+      results[k]->def = op;
+      op->results.push_back(results[k]);
     }
+    bind_carried(carried, results);
+  }
+
+  // Block-pointer offsets that a for loop's body leaves as they were (advanced by 0 or not at all)
+  // are not carried: their uses in the body (and in the other yields) become the value at entry.
+  // Returns, per slot, whether it stays carried.
+  std::vector<bool> drop_invariant_offsets(const Carried& c, const std::vector<Value*>& args, std::vector<Value*>& yields,
+                                           Region& body) {
+    std::vector<bool> kept(args.size(), true);
+    std::map<Value*, Value*> repl;
+    for (size_t i = 0; i < c.names.size(); ++i) {
+      if (c.inits[i].kind != SVal::Kind::BlockPtr) continue;
+      for (size_t k : c.slots[i])
+        if (yields[k] == args[k]) {
+          kept[k] = false;
+          repl[args[k]] = c.values[k];
+        }
+    }
+    if (repl.empty()) return kept;
+    auto subst = [&](Value*& v) {
+      auto it = repl.find(v);
+      if (it != repl.end()) v = it->second;
+    };
+    walk_ops(body, [&](Op* op) {
+      for (Value*& v : op->operands) subst(v);
+    });
+    for (Value*& v : yields) subst(v);
+    return kept;
   }
 
   void exec_while(const Stmt& s) {
-    std::vector<std::string> carried = carried_names(s.body);
-    std::vector<Value*> inits;
-    for (const std::string& n : carried) inits.push_back(carried_init(n, s.loc));
-    Op* op = b().create(OpKind::While, s.loc, inits, {});
+    Carried carried = carried_state(s.body, "", s.loc);
+    Op* op = b().create(OpKind::While, s.loc, carried.values, {});
     op->regions.resize(2);
     std::map<std::string, SVal> before = frame_->env;
     Region* saved = b().region();
     ++frame_->loop_nesting;
     Region& cond_region = op->regions[0];
-    for (size_t i = 0; i < carried.size(); ++i) {
-      cond_region.args.push_back(fn_->new_value(inits[i]->type, carried[i]));
-      frame_->env[carried[i]] = SVal::of(cond_region.args[i]);
-    }
+    cond_region.args = carried_values(carried);
+    bind_carried(carried, cond_region.args);
     b().set_region(&cond_region);
     SVal cond = eval(*s.test);
     Value* c = to_bool(cond, s.test->loc);
@@ -736,24 +894,20 @@ class IrGen {
     cond_ops.insert(cond_ops.end(), cond_region.args.begin(), cond_region.args.end());
     b().create(OpKind::Condition, s.loc, cond_ops, {});
     Region& body = op->regions[1];
-    for (size_t i = 0; i < carried.size(); ++i) {
-      body.args.push_back(fn_->new_value(inits[i]->type, carried[i]));
-      frame_->env[carried[i]] = SVal::of(body.args[i]);
-    }
+    body.args = carried_values(carried);
+    bind_carried(carried, body.args);
     b().set_region(&body);
     exec_block(s.body);
-    std::vector<Value*> yields;
-    for (size_t i = 0; i < carried.size(); ++i) yields.push_back(carried_out(carried[i], inits[i]->type, s.loc));
-    b().create(OpKind::Yield, s.loc, yields, {});
+    b().create(OpKind::Yield, s.loc, carried_yields(carried, s.loc), {});
     --frame_->loop_nesting;
     b().set_region(saved);
     frame_->env = before;
-    for (size_t i = 0; i < carried.size(); ++i) {
-      Value* res = fn_->new_value(inits[i]->type, carried[i]);
+    std::vector<Value*> results = carried_values(carried);
+    for (Value* res : results) {
       res->def = op;
       op->results.push_back(res);
-      frame_->env[carried[i]] = SVal::of(res);
     }
+    bind_carried(carried, results);
   }
 
   // ---- Values and conversions ----
@@ -775,6 +929,8 @@ class IrGen {
       case SVal::Kind::Helper: return "the function '" + v.name + "'";
       case SVal::Kind::Method: return "the method '" + v.name + "'";
       case SVal::Kind::ConstexprType: return "tl.constexpr";
+      case SVal::Kind::BlockPtr:
+        return "a block pointer to " + Type::tile(v.bp->base->type.dtype, v.bp->block).str() + " blocks";
     }
     return "a value";
   }
@@ -839,6 +995,8 @@ class IrGen {
   Value* materialize(const SVal& v, const Loc& loc) {
     if (v.is_value()) return v.v;
     if (v.is_number()) return constant(Type::scalar(const_dtype(v.c)), v.c, loc);
+    if (v.kind == SVal::Kind::BlockPtr)
+      fail(loc, "expected a number or a tile, got " + describe(v) + "; only tl.load, tl.store and tl.advance take a block pointer");
     fail(loc, "expected a number or a tile, got " + describe(v));
   }
 
@@ -1434,7 +1592,7 @@ class IrGen {
         if (attr == "value") return base;  // tl.constexpr(x).value
         fail(e.loc, describe(base) + " has no attribute '" + attr + "'");
       case SVal::Kind::Tuple: case SVal::Kind::Builtin: case SVal::Kind::Helper: case SVal::Kind::Method:
-      case SVal::Kind::ConstexprType:
+      case SVal::Kind::ConstexprType: case SVal::Kind::BlockPtr:
         fail(e.loc, describe(base) + " has no attribute '" + attr + "'");
     }
     fail(e.loc, "bad attribute");
@@ -1622,7 +1780,7 @@ class IrGen {
           return SVal::of(cast(materialize(v, e.loc), callee.c.dtype, e.loc));
         }
         [[fallthrough]];
-      case SVal::Kind::Value: case SVal::Kind::Tuple: case SVal::Kind::Module:
+      case SVal::Kind::Value: case SVal::Kind::Tuple: case SVal::Kind::Module: case SVal::Kind::BlockPtr:
         fail(e.loc, describe(callee) + " is not callable");
     }
     fail(e.loc, "bad call");
@@ -1836,6 +1994,163 @@ class IrGen {
     return SVal::of(op->result());
   }
 
+  // ---- Block pointers ----
+
+  // The items of a per-dim argument of tl.make_block_ptr/tl.advance (a tuple, or one value for 1-D).
+  static std::vector<SVal> dim_items(const SVal& v) { return v.kind == SVal::Kind::Tuple ? v.items : std::vector<SVal>{v}; }
+
+  // A shape, stride or offset entry as a scalar of `t`: i64 for shapes and strides, i32 for offsets
+  // (an int64 offset is an error, as in Triton).
+  Value* block_ptr_scalar(const SVal& v, DType t, const char* what, const Loc& loc) {
+    if (v.is_const(ConstValue::Kind::Int) || v.is_const(ConstValue::Kind::Bool)) {
+      int64_t x = const_int(v, loc, what);
+      if (t == DType::I32 && (x < std::numeric_limits<int32_t>::min() || x > std::numeric_limits<int32_t>::max()))
+        fail(loc, std::string("block pointer ") + what + " " + std::to_string(x) + " does not fit in int32");
+      return constant(Type::scalar(t), ConstValue::of_int(x), loc);
+    }
+    if (!v.is_value() || v.v->type.is_tile() || v.v->type.is_ptr || !is_int(v.v->type.dtype))
+      fail(loc, std::string("block pointer ") + what + " must be an integer scalar, got " + describe(v));
+    if (t == DType::I32 && (v.v->type.dtype == DType::I64 || v.v->type.dtype == DType::U64))
+      fail(loc, std::string("block pointer ") + what + " must be 32-bit, got " + describe(v) + "; add .to(tl.int32)");
+    return cast(v.v, t, loc);
+  }
+
+  std::vector<Value*> block_ptr_scalars(const SVal& v, DType t, const char* param, size_t rank, const Loc& loc) {
+    std::vector<SVal> items = dim_items(v);
+    if (items.size() != rank)
+      fail(loc, std::string("tl.make_block_ptr ") + param + " has " + std::to_string(items.size()) + " entries but block_shape has " +
+                    std::to_string(rank));
+    std::vector<Value*> out;
+    for (const SVal& x : items) out.push_back(block_ptr_scalar(x, t, param, loc));
+    return out;
+  }
+
+  SVal make_block_ptr(const std::vector<std::optional<SVal>>& a, const Loc& loc) {
+    BlockPtr p;
+    if (!a[0]->is_value() || !a[0]->v->type.is_ptr || a[0]->v->type.is_tile())
+      fail(loc, "tl.make_block_ptr base must be a scalar pointer, got " + describe(*a[0]));
+    p.base = a[0]->v;
+    for (const SVal& d : dim_items(*a[4])) p.block.push_back(const_int(d, loc, "a block_shape entry"));
+    if (p.block.empty()) fail(loc, "tl.make_block_ptr block_shape is empty");
+    for (int64_t d : p.block)
+      if (!is_pow2(d)) fail(loc, "block_shape " + shape_str(p.block) + " has the dimension " + std::to_string(d) + ", which is not a power of two");
+    check_tile_size(p.block, loc);
+    size_t rank = p.block.size();
+    p.shape = block_ptr_scalars(*a[1], DType::I64, "shape", rank, loc);
+    p.strides = block_ptr_scalars(*a[2], DType::I64, "strides", rank, loc);
+    p.offsets = block_ptr_scalars(*a[3], DType::I32, "offsets", rank, loc);
+    // order names the dims from fastest to slowest: a layout hint that does not change the values.
+    for (const SVal& d : dim_items(*a[5])) p.order.push_back(const_int(d, loc, "an order entry"));
+    std::vector<int64_t> sorted = p.order;
+    std::sort(sorted.begin(), sorted.end());
+    bool permutation = sorted.size() == rank;
+    for (size_t i = 0; permutation && i < rank; ++i) permutation = sorted[i] == static_cast<int64_t>(i);
+    if (!permutation)
+      fail(loc, "tl.make_block_ptr order " + shape_str(p.order) + " is not a permutation of the " + std::to_string(rank) + " dims");
+    return SVal::block_ptr(std::move(p));
+  }
+
+  SVal advance(const std::vector<std::optional<SVal>>& a, const Loc& loc) {
+    if (a[0]->kind != SVal::Kind::BlockPtr) fail(loc, "tl.advance needs a block pointer from tl.make_block_ptr, got " + describe(*a[0]));
+    BlockPtr p = *a[0]->bp;
+    std::vector<SVal> items = dim_items(*a[1]);
+    if (items.size() != p.block.size())
+      fail(loc, "tl.advance got " + std::to_string(items.size()) + " offsets for a block pointer of rank " + std::to_string(p.block.size()));
+    for (size_t d = 0; d < items.size(); ++d) {
+      if (items[d].is_const(ConstValue::Kind::Int) && items[d].c.i == 0) continue;  // keeps the offset a loop can leave unchanged
+      Value* delta = block_ptr_scalar(items[d], DType::I32, "offsets", loc);
+      p.offsets[d] = binary(BinOp::Add, SVal::of(p.offsets[d]), SVal::of(delta), loc).v;
+    }
+    return SVal::block_ptr(std::move(p));
+  }
+
+  // The dims named by boundary_check (an int or a tuple of ints; empty or None: none), sorted.
+  std::vector<int64_t> boundary_dims(const std::optional<SVal>& v, size_t rank, const Loc& loc) {
+    std::vector<int64_t> dims;
+    if (!v) return dims;
+    for (const SVal& d : dim_items(*v)) {
+      int64_t x = const_int(d, loc, "a boundary_check entry");
+      if (x < 0 || x >= static_cast<int64_t>(rank))
+        fail(loc, "boundary_check entry " + std::to_string(x) + " is not a dim of a block pointer of rank " + std::to_string(rank));
+      if (std::find(dims.begin(), dims.end(), x) != dims.end()) fail(loc, "boundary_check names the dim " + std::to_string(x) + " twice");
+      dims.push_back(x);
+    }
+    std::sort(dims.begin(), dims.end());
+    return dims;
+  }
+
+  // A block pointer as a pointer tile of its block shape and, when `checked` names dims, the mask
+  // 0 <= offsets[d] + i < shape[d] over those dims (nullptr otherwise).
+  std::pair<Value*, Value*> block_access(const BlockPtr& p, const std::vector<int64_t>& checked, const Loc& loc) {
+    size_t rank = p.block.size();
+    SVal offs, mask;
+    for (size_t d = 0; d < rank; ++d) {
+      Op* ar = b().create(OpKind::Arange, loc, {}, {Type::tile(DType::I32, {p.block[d]})});
+      ar->ints = {0, p.block[d]};
+      Value* pos = cast(binary(BinOp::Add, SVal::of(p.offsets[d]), SVal::of(ar->result()), loc).v, DType::I64, loc);
+      for (size_t j = 0; j < rank; ++j) {  // pos along dim d, size 1 along the others
+        if (j == d) continue;
+        std::vector<int64_t> s = pos->type.shape;
+        s.insert(s.begin() + static_cast<std::ptrdiff_t>(j), 1);
+        Op* e = b().create(OpKind::ExpandDims, loc, {pos}, {pos->type.with_shape(s)});
+        e->axis = static_cast<int>(j);
+        pos = e->result();
+      }
+      const Op* stride = p.strides[d]->def;
+      bool unit = stride && stride->kind == OpKind::Constant && stride->ival == 1;  // the common contiguous dim
+      SVal term = unit ? SVal::of(pos) : binary(BinOp::Mul, SVal::of(pos), SVal::of(p.strides[d]), loc);
+      offs = d == 0 ? term : binary(BinOp::Add, offs, term, loc);
+      if (std::find(checked.begin(), checked.end(), static_cast<int64_t>(d)) == checked.end()) continue;
+      SVal in = SVal::of(elementwise(BinaryKind::And, compare(CmpOp::Ge, SVal::of(pos), SVal::of(ConstValue::of_int(0)), loc),
+                                     compare(CmpOp::Lt, SVal::of(pos), SVal::of(p.shape[d]), loc), loc));
+      mask = mask.kind == SVal::Kind::Value ? SVal::of(elementwise(BinaryKind::And, mask, in, loc)) : in;
+    }
+    Value* ptrs = broadcast_to(binary(BinOp::Add, SVal::of(p.base), offs, loc).v, p.block, loc);
+    Value* m = mask.kind == SVal::Kind::Value ? broadcast_to(mask.v, p.block, loc) : nullptr;
+    return {ptrs, m};
+  }
+
+  // tl.load(block_ptr, boundary_check=, padding_option=): out-of-bounds elements of checked dims
+  // read 0 ("zero" and the default "") or NaN ("nan", floats only).
+  SVal load_block(const std::vector<std::optional<SVal>>& a, const Loc& loc) {
+    const BlockPtr& p = *a[0]->bp;
+    if (a[1] || a[2]) fail(loc, "tl.load of a block pointer takes no 'mask' or 'other'; use boundary_check= and padding_option=");
+    std::string padding = a[4] ? const_str(*a[4], loc) : "";
+    DType t = p.base->type.dtype;
+    if (padding != "" && padding != "zero" && padding != "nan")
+      fail(loc, "padding_option='" + padding + "' is not supported; use \"zero\", \"nan\" or \"\"");
+    if (padding == "nan" && !is_float(t)) fail(loc, "padding_option='nan' needs a float block pointer, got " + describe(*a[0]));
+    auto [ptrs, mask] = block_access(p, boundary_dims(a[3], p.block.size(), loc), loc);
+    std::vector<Value*> ops = {ptrs};
+    if (mask) ops.push_back(mask);
+    bool nan = mask && padding == "nan";
+    if (nan) ops.push_back(constant(Type::tile(t, p.block), ConstValue::of_float(std::numeric_limits<double>::quiet_NaN()), loc));
+    Op* op = b().create(OpKind::Load, loc, ops, {Type::tile(t, p.block)});
+    op->has_mask = mask != nullptr;
+    op->has_other = nan;
+    return SVal::of(op->result());
+  }
+
+  // tl.store(block_ptr, value, boundary_check=): the value is a tile of the block's shape and
+  // element type, or a number; out-of-bounds elements of checked dims are not written.
+  void store_block(const std::vector<std::optional<SVal>>& a, const Loc& loc) {
+    const BlockPtr& p = *a[0]->bp;
+    if (a[2]) fail(loc, "tl.store to a block pointer takes no 'mask'; use boundary_check=");
+    Type want = Type::tile(p.base->type.dtype, p.block);
+    const SVal& v = *a[1];
+    if (!v.is_number()) {
+      if (!v.is_value() || v.v->type.is_ptr) fail(loc, "tl.store to a block pointer needs a value of " + want.str() + ", got " + describe(v));
+      if (v.v->type.dtype != want.dtype || (v.v->type.is_tile() && v.v->type.shape != want.shape))
+        fail(loc, "tl.store to a block pointer of " + want.str() + " needs a value of that shape and element type, got " + describe(v) +
+                      (v.v->type.dtype != want.dtype ? "; convert it with .to() first" : ""));
+    }
+    auto [ptrs, mask] = block_access(p, boundary_dims(a[3], p.block.size(), loc), loc);
+    std::vector<Value*> ops = {ptrs, convert(v, want, loc)};
+    if (mask) ops.push_back(mask);
+    Op* op = b().create(OpKind::Store, loc, ops, {});
+    op->has_mask = mask != nullptr;
+  }
+
   SVal call_builtin(const BuiltinSpec& spec, const std::vector<std::optional<SVal>>& a, const Loc& loc) {
     auto unary_math = [&](UnaryKind k) { return SVal::of(unary_op(k, float_operand(*a[0], loc), loc)); };
     switch (spec.id) {
@@ -1875,8 +2190,10 @@ class IrGen {
         return SVal::of(constant(Type::tile(const_dtype_arg(*a[2], loc), shape_arg(*a[0], loc)), a[1]->c, loc));
       }
       case Builtin::Load: {
+        if (a[0]->kind == SVal::Kind::BlockPtr) return load_block(a, loc);
         Value* ptr = pointer_arg(a[0], loc);
-        if (a[3] || a[4]) fail(loc, "block pointers (boundary_check/padding_option) are not supported; use a mask");
+        if ((a[3] && !dim_items(*a[3]).empty()) || (a[4] && const_str(*a[4], loc) != ""))
+          fail(loc, "boundary_check= and padding_option= need a block pointer from tl.make_block_ptr; use a mask with a tile of pointers");
         if (!a[1] && a[2]) fail(loc, "tl.load 'other' needs a 'mask'");
         std::vector<const SVal*> others;
         if (a[1]) others.push_back(&*a[1]);
@@ -1891,8 +2208,13 @@ class IrGen {
         return SVal::of(op->result());
       }
       case Builtin::Store: {
+        if (a[0]->kind == SVal::Kind::BlockPtr) {
+          store_block(a, loc);
+          return SVal::of(ConstValue{});
+        }
         Value* ptr = pointer_arg(a[0], loc);
-        if (a[3]) fail(loc, "block pointers (boundary_check) are not supported; use a mask");
+        if (a[3] && !dim_items(*a[3]).empty())
+          fail(loc, "boundary_check= needs a block pointer from tl.make_block_ptr; use a mask with a tile of pointers");
         std::vector<const SVal*> others = {&*a[1]};
         if (a[2]) others.push_back(&*a[2]);
         std::vector<int64_t> shape = memory_shape(ptr, others, loc);
@@ -2114,6 +2436,8 @@ class IrGen {
         Op* op = b().create(OpKind::AtomicCAS, loc, {broadcast_to(ptr, shape, loc), convert(*a[1], ty, loc), convert(*a[2], ty, loc)}, {ty});
         return SVal::of(op->result());
       }
+      case Builtin::MakeBlockPtr: return make_block_ptr(a, loc);
+      case Builtin::Advance: return advance(a, loc);
       case Builtin::MultipleOf:
       case Builtin::MaxContiguous:
       case Builtin::MaxConstancy: {
