@@ -883,20 +883,32 @@ class CudaGen {
     close();
   }
 
+  // A debug-mode bounds check (operands cond, ptr, base, extent) also prints the element offset
+  // and the buffer's extent, as the CPU backend's error does.
   void emit_assert(const Op& op) {
     const Value* c = op.operands[0];
+    bool bounds = op.operands.size() == 4;
     std::string where = op.loc.file ? c_escape(op.loc.file->path(), true) + ":" + std::to_string(op.loc.line) : fn_.name;
-    std::string msg = "printf(\"" + where + ": block [%d, %d, %d], thread [%d]: Assertion failed: " + c_escape(op.str, true) +
-                      "\\n\", (int)blockIdx.x, (int)blockIdx.y, (int)blockIdx.z, tid);";
+    auto msg = [&](const std::string& i) {
+      std::string extra, args;
+      if (bounds) {
+        auto at = [&](const Value* v) { return v->type.is_tile() ? el(v, i) : name(v); };
+        extra = ": element offset %lld, buffer of %lld elements";
+        args = ", (long long)(" + at(op.operands[1]) + " - " + at(op.operands[2]) + "), (long long)(" + at(op.operands[3]) + ")";
+      }
+      return "printf(\"" + where + ": block [%d, %d, %d], thread [%d]: Assertion failed: " + c_escape(op.str, true) + extra +
+             "\\n\", (int)blockIdx.x, (int)blockIdx.y, (int)blockIdx.z, tid" + args + ");";
+    };
     if (!c->type.is_tile()) {
       open("if (!" + name(c) + ")");
+      line(msg(""));
     } else {
       Layout l = layout(c);
       unroll(l.regs);
       line("const int e = " + l.elem("i") + ";");
       open("if (" + std::string(l.guard ? "e < " + std::to_string(l.n) + " && " : "") + "!" + name(c) + "[i])");
+      line(msg("i"));
     }
-    line(msg);
     line("__trap();");
     close();
     if (c->type.is_tile()) close();
