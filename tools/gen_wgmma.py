@@ -25,10 +25,31 @@ def wrapper(n, ctype, ptx, trans_b):
             f"      : \"l\"(a), \"l\"(b), \"r\"(1));\n}}\n")
 
 
+def wrapper_rs(n, ctype, ptx, trans_b):
+    """A from registers: the m64k16 fragment a0..a3 of each warp's 16 rows (accumulator order)."""
+    regs = n // 2
+    outs = ", ".join(f"%{i}" for i in range(regs))
+    cons = []
+    for i in range(0, regs, 8):
+        cons.append(", ".join(f'"+f"(d[{j}])' for j in range(i, min(i + 8, regs))))
+    body = ",\n        ".join(cons)
+    a = ", ".join(f"%{regs + i}" for i in range(4))
+    return (f"template <> __device__ __forceinline__ void tc_wgmma_rs<{n}, {ctype}, {trans_b}>(float (&d)[{regs}], "
+            f"unsigned a0, unsigned a1, unsigned a2, unsigned a3, unsigned long long b) {{\n"
+            f"  asm volatile(\"{{\\n.reg .pred p;\\nsetp.ne.b32 p, %{regs + 5}, 0;\\n\"\n"
+            f"      \"wgmma.mma_async.sync.aligned.m64n{n}k16.f32.{ptx}.{ptx} {{{outs}}}, "
+            f"{{{a}}}, %{regs + 4}, p, 1, 1, {trans_b};\\n}}\\n\"\n"
+            f"      : {body}\n"
+            f"      : \"r\"(a0), \"r\"(a1), \"r\"(a2), \"r\"(a3), \"l\"(b), \"r\"(1));\n}}\n")
+
+
 def main():
     path = os.path.join(os.path.dirname(__file__), "..", "runtime", "cuda", "tilec_cuda.h")
     text = open(path).read()
     gen = "".join(wrapper(n, c, p, t) for n in SHAPES for c, p in TYPES for t in (0, 1))
+    gen += ("template <int N, class T, int TRANS_B> __device__ __forceinline__ void tc_wgmma_rs(float (&d)[N / 2], unsigned a0, "
+            "unsigned a1, unsigned a2, unsigned a3, unsigned long long b);\n")
+    gen += "".join(wrapper_rs(n, c, p, t) for n in SHAPES for c, p in TYPES for t in (0, 1))
     begin, end = "// BEGIN GENERATED wgmma wrappers\n", "// END GENERATED wgmma wrappers\n"
     text = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: begin + gen + end, text, flags=re.S)
     open(path, "w").write(text)

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <functional>
+#include <optional>
 #include <sstream>
 #include <unordered_map>
 #include <unordered_set>
@@ -21,13 +22,39 @@ using gpu::DotLowering;
 using gpu::GpuModule;
 using gpu::MmaLayout;
 
-// The blocked layout's index math: thread t owns elements k*T*V + t*V + j (k < iters, j < V).
+// A value's registers and the tile element each holds. Blocked: thread t owns elements
+// k*T*V + t*V + j (k < iters, j < V). Mma: the fragment map of gpu/layout.h over the flattened
+// register index; Slice: one register per row the thread owns in the parent (element = row).
 struct Layout {
+  gpu::LayoutKind kind = gpu::LayoutKind::Blocked;
   int64_t n = 1, v = 1, iters = 1, regs = 1, threads = 1;
   bool guard = false;  // some slots hold no element (n < threads)
+  MmaLayout mma;
   explicit Layout(const gpu::BlockedLayout& b)
       : n(b.numel), v(b.vec), iters(b.reps), regs(b.regs()), threads(b.threads), guard(b.guard) {}
+  Layout(const gpu::Layout& l, int64_t numel, int64_t nthreads) : Layout(l.blocked) {
+    kind = l.kind;
+    if (kind == gpu::LayoutKind::Blocked) return;
+    mma = l.mma;
+    n = numel;
+    threads = nthreads;
+    v = 1;
+    guard = false;
+    regs = iters = kind == gpu::LayoutKind::Mma ? mma.outer() * mma.inner() : gpu::slice_regs(mma);
+  }
+  bool blocked() const { return kind == gpu::LayoutKind::Blocked; }
+  // Parent register (i / inner, i % inner) of a flattened mma register index.
+  std::string frag_i(const std::string& i) const { return "(" + i + ") / " + std::to_string(mma.inner()); }
+  std::string frag_j(const std::string& i) const { return "(" + i + ") % " + std::to_string(mma.inner()); }
   std::string elem(const std::string& i) const {
+    switch (kind) {
+      case gpu::LayoutKind::Mma:
+        return "(" + gpu::mma_row_expr(mma, "tid >> 5", "tid & 31", frag_i(i), frag_j(i)) + " * " + std::to_string(mma.n) + " + " +
+               gpu::mma_col_expr(mma, "tid >> 5", "tid & 31", frag_i(i), frag_j(i)) + ")";
+      case gpu::LayoutKind::Slice: return gpu::slice_row_expr(mma, "tid >> 5", "tid & 31", i);
+      case gpu::LayoutKind::Blocked:
+      case gpu::LayoutKind::Shared: break;
+    }
     if (v == 1) return "(" + i + ") * " + std::to_string(threads) + " + tid";
     return "((" + i + ") / " + std::to_string(v) + ") * " + std::to_string(threads * v) + " + tid * " + std::to_string(v) +
            " + (" + i + ") % " + std::to_string(v);
@@ -194,7 +221,10 @@ class CudaGen {
       if (plan.fused_add) mma_add_.insert(plan.fused_add);
     }
     for (const auto& [loop, p] : m.pipelines)
-      for (const gpu::AsyncLoad& a : p.loads) async_[a.load] = &a;
+      for (const gpu::AsyncLoad& a : p.loads) {
+        async_[a.load] = &a;
+        if (a.permute) async_[a.permute] = &a;
+      }
   }
 
   std::optional<CudaKernel> run() {
@@ -260,7 +290,12 @@ class CudaGen {
   void fail(const Op& op, const std::string& msg) { diags_.error(op.loc, "CUDA backend: " + msg); }
 
   Layout layout(int64_t n) const { return Layout(gpu::blocked_layout(n, threads_, m_.vec_elems).blocked); }
-  Layout layout(const Value* v) const { return layout(v->type.is_tile() ? v->type.numel() : 1); }
+  // The layout the passes chose, or the one an operand was converted to for the op being printed.
+  Layout layout(const Value* v) const {
+    int64_t n = v->type.is_tile() ? v->type.numel() : 1;
+    auto it = converted_.find(v);
+    return Layout(it != converted_.end() ? it->second : m_.layout(v), n, threads_);
+  }
 
   const std::string& name(const Value* v) {
     auto it = names_.find(v);
@@ -396,6 +431,13 @@ class CudaGen {
         line(ctype(r->type) + " " + n + (r->type.is_tile() ? "[" + std::to_string(layout(r).regs) + "]" : "") + ";");
         assign(n, op.operands.at(c + 3));
       }
+      bool invariant = false;
+      for (const gpu::AsyncLoad& a : pipe->loads)
+        if (a.invariant) {
+          emit_async_copy(a, "0u");
+          invariant = true;
+        }
+      if (invariant) line("tc_cp_async_commit();  // the operands read by every iteration");
       line("int pipe_read = 0, pipe_write = 0;");
       line("#pragma unroll 1");
       open("for (int pf_s = 0; pf_s < " + std::to_string(pipe->distance) + "; ++pf_s)");
@@ -406,7 +448,8 @@ class CudaGen {
          " += " + name(step) + ")");
     if (pipe) {
       line("tc_cp_async_wait<" + std::to_string(pipe->distance - 1) + ">();  // this iteration's stage has landed");
-      if (m_.dots.at(pipe->dot).kind == DotLowering::Wgmma) line("tc_fence_proxy_async();");
+      if (std::any_of(pipe->dots.begin(), pipe->dots.end(), [&](const Op* d) { return m_.dots.at(d).kind == DotLowering::Wgmma; }))
+        line("tc_fence_proxy_async();");
       line("__syncthreads();  // ... for every thread, and no thread still reads the stage refilled next");
       if (!pipe->async_mma) emit_pipeline_issue(op, *pipe);
     }
@@ -414,7 +457,7 @@ class CudaGen {
     if (pipe) {
       if (pipe->async_mma) {
         emit_pipeline_issue(op, *pipe);
-        const MmaAcc& acc = *mma_dot_.at(pipe->dot);
+        const MmaAcc& acc = *mma_dot_.at(pipe->dots.at(0));
         line("tc_wgmma_wait<0>();");
         line("tc_fence_operand(" + acc.frag + ");  // the accumulator is final only after the wait");
       }
@@ -424,7 +467,7 @@ class CudaGen {
       std::vector<Value*> ys;
       for (size_t i = 0; i < y->operands.size(); ++i)
         if (i >= frags.size() || !frags[i]) ys.push_back(y->operands[i]);
-      assign_all(vars, ys);
+      with_operands_converted(*y, [&] { assign_all(vars, ys); });
     }
     close();
     if (pipe) {
@@ -445,11 +488,11 @@ class CudaGen {
     }
     open("if (" + name(op.operands.at(0)) + ")");
     emit_region(op.regions.at(0));
-    if (const Op* y = terminator(op.regions[0], OpKind::Yield)) assign_all(vars, y->operands);
+    if (const Op* y = terminator(op.regions[0], OpKind::Yield)) with_operands_converted(*y, [&] { assign_all(vars, y->operands); });
     close(" else {");
     ++indent_;
     emit_region(op.regions.at(1));
-    if (const Op* y = terminator(op.regions[1], OpKind::Yield)) assign_all(vars, y->operands);
+    if (const Op* y = terminator(op.regions[1], OpKind::Yield)) with_operands_converted(*y, [&] { assign_all(vars, y->operands); });
     close();
   }
 
@@ -476,10 +519,12 @@ class CudaGen {
       close();
       return;
     }
-    assign_all(results, std::vector<Value*>(c->operands.begin() + 1, c->operands.end()));
-    line("if (!" + name(c->operands[0]) + ") break;");
+    with_operands_converted(*c, [&] {
+      assign_all(results, std::vector<Value*>(c->operands.begin() + 1, c->operands.end()));
+      line("if (!" + name(c->operands[0]) + ") break;");
+    });
     emit_region(after);
-    if (const Op* y = terminator(after, OpKind::Yield)) assign_all(carried, y->operands);
+    if (const Op* y = terminator(after, OpKind::Yield)) with_operands_converted(*y, [&] { assign_all(carried, y->operands); });
     close();
   }
 
@@ -498,7 +543,7 @@ class CudaGen {
       close();
       return;
     }
-    if (src->type.is_tile()) {
+    if (src->type.is_tile() && ls.blocked() && ld.blocked()) {
       std::vector<int64_t> slot_map(ld.regs, -1);
       bool local = true;
       for (int64_t i = 0; i < ld.regs && local; ++i)
@@ -606,6 +651,12 @@ class CudaGen {
     const Value *src = op.operands[0], *dst = op.result();
     if (!src->type.is_tile()) {
       define(dst, [&] { return name(src); });
+      return;
+    }
+    Layout ls = layout(src), ld = layout(dst);
+    if (ls.kind == gpu::LayoutKind::Slice && ld.kind == gpu::LayoutKind::Mma) {
+      // Each mma register reads the row value its thread already holds.
+      define(dst, [&] { return name(src) + "[" + gpu::slice_reg_expr(ld.mma, ld.frag_i("i"), ld.frag_j("i")) + "]"; });
       return;
     }
     if (m_.remat.count(&op)) {
@@ -742,6 +793,7 @@ class CudaGen {
   int64_t vector_pack(const Op& op, const Value* ptr, const Value* mask) {
     if (!ptr->type.is_tile()) return 0;
     Layout l = layout(ptr);
+    if (!l.blocked()) return 0;
     int64_t es = dtype_bytes(ptr->type.dtype);
     int64_t pack = std::min<int64_t>(l.v, target_.vec_bytes / es);
     if (l.v < 2 || pack < 2 || l.guard || ptr->type.shape.back() % l.v != 0) return 0;
@@ -952,6 +1004,10 @@ class CudaGen {
       define(res, [&] { return arg ? std::string("0") : name(src); });
       return;
     }
+    if (layout(res).kind == gpu::LayoutKind::Slice) {
+      emit_row_reduce(op);
+      return;
+    }
     std::vector<int64_t> shape = src->type.shape;
     int64_t len = shape.at(op.axis), inner = 1;
     for (size_t d = op.axis + 1; d < shape.size(); ++d) inner *= shape[d];
@@ -1019,6 +1075,55 @@ class CudaGen {
     close();
     line("__syncthreads();");
     close();
+  }
+
+  // Row reduction of an mma tile into its slice: each thread combines its registers of a row,
+  // then the four lanes of a quad that share the row; warps side by side meet in shared memory.
+  void emit_row_reduce(const Op& op) {
+    const Value *src = op.operands[0], *res = op.result();
+    Layout ls = layout(src), lr = layout(res);
+    if (ls.kind != gpu::LayoutKind::Mma) {
+      fail(op, "internal: a row reduction into an mma slice of a tile that is not in the mma layout");
+      return;
+    }
+    const MmaLayout& p = ls.mma;
+    DType t = src->type.dtype, ct = compute_dtype(t);
+    std::string cts = ctype(ct), acc = name(res) + "_acc", R = std::to_string(lr.regs);
+    line(cts + " " + acc + "[" + R + "];");
+    unroll(lr.regs, "r");
+    line(acc + "[r] = " + identity(op.reduce, ct) + ";");
+    close();
+    unroll(ls.regs);
+    line("const int r = " + gpu::slice_reg_expr(p, ls.frag_i("i"), ls.frag_j("i")) + ";");
+    line(combine(op.reduce, ct, acc + "[r]", to_compute(t, name(src) + "[i]")));
+    close();
+    unroll(lr.regs, "r");
+    unroll(2, "s");
+    line("const " + cts + " o = __shfl_xor_sync(0xffffffffu, " + acc + "[r], 1 << s);");
+    line(combine(op.reduce, ct, acc + "[r]", "o"));
+    close();
+    close();
+    if (p.warps_n > 1) {
+      std::string M = std::to_string(p.m);
+      need_smem(p.warps_n * p.m * dtype_bytes(ct));
+      open("");
+      line(cts + "* xs = reinterpret_cast<" + cts + "*>(smem);");
+      unroll(lr.regs, "r");
+      line("const int row = " + lr.elem("r") + ";");
+      line("if ((tid & 3) == 0) xs[((tid >> 5) % " + std::to_string(p.warps_n) + ") * " + M + " + row] = " + acc + "[r];");
+      close();
+      line("__syncthreads();");
+      unroll(lr.regs, "r");
+      line("const int row = " + lr.elem("r") + ";");
+      line(acc + "[r] = xs[row];");
+      unroll(p.warps_n - 1, "w");
+      line(combine(op.reduce, ct, acc + "[r]", "xs[(w + 1) * " + M + " + row]"));
+      close();
+      close();
+      line("__syncthreads();");
+      close();
+    }
+    define(res, [&] { return from_compute(res->type.dtype, acc + "[i]"); });
   }
 
   void emit_scan(const Op& op) {
@@ -1276,100 +1381,195 @@ class CudaGen {
     return "pipe_smem + " + std::to_string(a.offset) + "u + " + stage + " * " + std::to_string(a.smem.shared.stage_bytes()) + "u";
   }
 
-  // A [m][k] and B [k][n] row-major in shared memory with rows padded to an odd number of 16-byte
-  // chunks (conflict-free ldmatrix): staged here from registers, or already there from cp.async.
-  // Each warp loads its A rows with ldmatrix.x4 and its B columns with ldmatrix.x4.trans once per
-  // k16 step and issues one mma.sync per fragment tile into its registers.
-  void emit_dot_mma(const Op& op, const MmaAcc& acc) {
+  // Where a tensor-core dot's result registers are: flat register `f` and, for wgmma, the n/2
+  // registers of m64 block `mi` (a loop-carried accumulator is [blocks][n/2], others flat).
+  struct DotRegs {
+    std::function<std::string(const std::string&)> flat;
+    std::function<std::string(int64_t)> block;
+    std::string array;
+  };
+
+  DotRegs carried_regs(const MmaAcc& acc) {
+    std::string f = acc.frag, inner = std::to_string(acc.layout.inner());
+    return {[=](const std::string& i) { return f + "[(" + i + ") / " + inner + "][(" + i + ") % " + inner + "]"; },
+            [=](int64_t mi) { return f + "[" + std::to_string(mi) + "]"; }, f};
+  }
+
+  // A dot whose result lives in mma registers and is not a loop-carried accumulator: the result
+  // starts as the accumulator operand (already converted to the result's layout) or zero.
+  void emit_dot_regs(const Op& op) {
+    const gpu::DotPlan& plan = m_.dots.at(&op);
+    const Value *c = op.operands[2], *res = op.result();
+    Layout lr = layout(res);
+    declare(res);
+    std::string R = name(res);
+    unroll(lr.regs);
+    line(R + "[i] = " + (is_float_zero(c) ? std::string("0.0f") : el(c)) + ";");
+    close();
+    std::string inner = std::to_string(plan.acc.mma.inner());
+    DotRegs regs{[=](const std::string& i) { return R + "[" + i + "]"; },
+                 [=](int64_t mi) { return "reinterpret_cast<float(&)[" + inner + "]>(" + R + "[" + std::to_string(mi * plan.acc.mma.inner()) + "])"; },
+                 R};
+    if (plan.kind == DotLowering::Wgmma) emit_dot_wgmma(op, plan.acc.mma, regs);
+    else emit_dot_mma(op, plan.acc.mma, regs);
+  }
+
+  std::string operand_stage(const gpu::AsyncLoad& a) { return a.invariant ? "0u" : "pipe_read"; }
+
+  // mma.sync m16n8k16: A [m][k] and B either [k][n] (N-major) or, for tl.trans of a loaded [n][k]
+  // tile, [n][k] (K-major), row-major in shared memory with rows padded to an odd number of 16-byte
+  // chunks (conflict-free ldmatrix): from the pipeline's buffers or staged here from registers. A
+  // may instead come packed from the registers of an mma tile with the same rows (plan.a_regs).
+  // Each warp loads its fragments with ldmatrix once per k16 step and issues one mma per tile.
+  void emit_dot_mma(const Op& op, const MmaLayout& p, const DotRegs& regs) {
     const Value *a = op.operands[0], *b = op.operands[1];
-    const MmaLayout& p = acc.layout;
+    const gpu::DotPlan& plan = m_.dots.at(&op);
     int64_t m = p.m, n = p.n, kd = a->type.shape.at(1);
-    int64_t lda = (kd / 8) % 2 ? kd : kd + 8, ldb = (n / 8) % 2 ? n : n + 8;
     int64_t mtw = m / p.warps_m / 16, ntw = n / p.warps_n / 8;
-    std::string in = ctype(a->type.dtype), LDA = std::to_string(lda), LDB = std::to_string(ldb);
-    std::string MTW = std::to_string(mtw), NTW = std::to_string(ntw);
-    const gpu::AsyncLoad *pa = async_operand(a), *pb = async_operand(b);
+    std::string in = ctype(a->type.dtype), MTW = std::to_string(mtw), NTW = std::to_string(ntw);
+    const gpu::AsyncLoad *pa = plan.a_regs ? nullptr : async_operand(a), *pb = async_operand(b);
+    bool kmajor = pb && pb->permute;
+    auto ld = [](const gpu::AsyncLoad* x, int64_t cols) { return x ? x->smem.shared.cols + x->smem.shared.pad : (cols / 8) % 2 ? cols : cols + 8; };
+    int64_t lda = ld(pa, kd), ldb = ld(pb, n);
+    std::string LDA = std::to_string(lda), LDB = std::to_string(ldb);
+    bool staged = (!plan.a_regs && !pa) || !pb;
     open("");
-    if (pa && pb) {
-      line("// operands in the pipeline's shared memory (stage pipe_read)");
-      line(in + "* sa = reinterpret_cast<" + in + "*>(smem + (" + stage_addr(*pa, "pipe_read") + " - tc_smem_addr(smem)));");
-      line(in + "* sb = reinterpret_cast<" + in + "*>(smem + (" + stage_addr(*pb, "pipe_read") + " - tc_smem_addr(smem)));");
-    } else {
-      int64_t off_b = align16(m * lda * 2);
-      need_smem(off_b + kd * ldb * 2);
-      line(in + "* sa = reinterpret_cast<" + in + "*>(smem);");
-      line(in + "* sb = reinterpret_cast<" + in + "*>(smem + " + std::to_string(off_b) + ");");
-      stage_rows(a, "sa", kd, lda);
-      stage_rows(b, "sb", n, ldb);
+    auto smem_at = [&](const gpu::AsyncLoad& x) {
+      return "reinterpret_cast<" + in + "*>(smem + (" + stage_addr(x, operand_stage(x)) + " - tc_smem_addr(smem)))";
+    };
+    int64_t off_b = plan.a_regs || pa ? 0 : align16(m * lda * 2);
+    if (pa) line(in + "* sa = " + smem_at(*pa) + ";  // the pipeline's shared memory");
+    else if (!plan.a_regs) line(in + "* sa = reinterpret_cast<" + in + "*>(smem);");
+    if (pb) line(in + "* sb = " + smem_at(*pb) + ";  // the pipeline's shared memory");
+    else line(in + "* sb = reinterpret_cast<" + in + "*>(smem + " + std::to_string(off_b) + ");");
+    if (staged) {
+      need_smem(off_b + (pb ? 0 : kd * ldb * 2));
+      if (!plan.a_regs && !pa) stage_rows(a, "sa", kd, lda);
+      if (!pb) stage_rows(b, "sb", n, ldb);
       line("__syncthreads();");
     }
     line("const int warp = tid >> 5, lane = tid & 31;");
     line("const int wr = (warp / " + std::to_string(p.warps_n) + ") * " + std::to_string(m / p.warps_m) + ", wc = (warp % " +
          std::to_string(p.warps_n) + ") * " + std::to_string(n / p.warps_n) + ";");
+    line("(void)wr;");
     line("#pragma unroll");
     open("for (int k0 = 0; k0 < " + std::to_string(kd) + "; k0 += 16)");
     line("unsigned af[" + MTW + "][4], bf[" + NTW + "][2];");
     unroll(mtw, "mi");
-    line("tc_ldsm_x4(af[mi][0], af[mi][1], af[mi][2], af[mi][3], &sa[(wr + mi * 16 + (lane & 15)) * " + LDA + " + k0 + (lane >> 4) * 8]);");
-    close();
-    if (ntw >= 2) {
-      line("#pragma unroll");
-      open("for (int ni = 0; ni + 1 < " + NTW + "; ni += 2)");
-      line("tc_ldsm_x4_trans(bf[ni][0], bf[ni][1], bf[ni + 1][0], bf[ni + 1][1], &sb[(k0 + (lane & 15)) * " + LDB +
-           " + wc + ni * 8 + (lane >> 4) * 8]);");
-      close();
+    if (plan.a_regs) {
+      // The accumulator fragments of n-tiles 2*k0/16 and +1 are this k16 step's A fragment.
+      std::string A = name(a), TN = std::to_string(layout(a).mma.n / 8);
+      auto at = [&](int tile, int r) {
+        return A + "[(mi * " + TN + " + k0 / 8 + " + std::to_string(tile) + ") * 4 + " + std::to_string(r) + "]";
+      };
+      for (int q = 0; q < 4; ++q)
+        line("af[mi][" + std::to_string(q) + "] = tc_pack2(" + at(q / 2, (q % 2) * 2) + ", " + at(q / 2, (q % 2) * 2 + 1) + ");");
+    } else {
+      line("tc_ldsm_x4(af[mi][0], af[mi][1], af[mi][2], af[mi][3], &sa[(wr + mi * 16 + (lane & 15)) * " + LDA + " + k0 + (lane >> 4) * 8]);");
     }
-    if (ntw % 2)
-      line("tc_ldsm_x2_trans(bf[" + std::to_string(ntw - 1) + "][0], bf[" + std::to_string(ntw - 1) + "][1], &sb[(k0 + (lane & 15)) * " +
-           LDB + " + wc + " + std::to_string((ntw - 1) * 8) + "]);");
+    close();
+    if (kmajor) {
+      // sb is [n][k]: plain ldmatrix gives each thread B[k = 2*(lane%4)..][n = lane/4].
+      if (ntw >= 2) {
+        line("#pragma unroll");
+        open("for (int ni = 0; ni + 1 < " + NTW + "; ni += 2)");
+        line("tc_ldsm_x4(bf[ni][0], bf[ni][1], bf[ni + 1][0], bf[ni + 1][1], &sb[(wc + ni * 8 + (lane >> 4) * 8 + (lane & 7)) * " + LDB +
+             " + k0 + ((lane >> 3) & 1) * 8]);");
+        close();
+      }
+      if (ntw % 2)
+        line("tc_ldsm_x2(bf[" + std::to_string(ntw - 1) + "][0], bf[" + std::to_string(ntw - 1) + "][1], &sb[(wc + " +
+             std::to_string((ntw - 1) * 8) + " + (lane & 7)) * " + LDB + " + k0 + ((lane >> 3) & 1) * 8]);");
+    } else {
+      if (ntw >= 2) {
+        line("#pragma unroll");
+        open("for (int ni = 0; ni + 1 < " + NTW + "; ni += 2)");
+        line("tc_ldsm_x4_trans(bf[ni][0], bf[ni][1], bf[ni + 1][0], bf[ni + 1][1], &sb[(k0 + (lane & 15)) * " + LDB +
+             " + wc + ni * 8 + (lane >> 4) * 8]);");
+        close();
+      }
+      if (ntw % 2)
+        line("tc_ldsm_x2_trans(bf[" + std::to_string(ntw - 1) + "][0], bf[" + std::to_string(ntw - 1) + "][1], &sb[(k0 + (lane & 15)) * " +
+             LDB + " + wc + " + std::to_string((ntw - 1) * 8) + "]);");
+    }
     unroll(mtw, "mi");
     unroll(ntw, "ni");
-    std::string f = acc.frag + "[mi * " + NTW + " + ni]";
+    auto f = [&](int r) { return regs.flat("(mi * " + NTW + " + ni) * 4 + " + std::to_string(r)); };
     std::string shape = std::string("m16n8k16.row.col.f32.") + (a->type.dtype == DType::F16 ? "f16.f16" : "bf16.bf16") + ".f32";
     line("asm volatile(\"mma.sync.aligned." + shape + " {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\"");
-    line("    : \"+f\"(" + f + "[0]), \"+f\"(" + f + "[1]), \"+f\"(" + f + "[2]), \"+f\"(" + f + "[3])");
+    line("    : \"+f\"(" + f(0) + "), \"+f\"(" + f(1) + "), \"+f\"(" + f(2) + "), \"+f\"(" + f(3) + ")");
     line("    : \"r\"(af[mi][0]), \"r\"(af[mi][1]), \"r\"(af[mi][2]), \"r\"(af[mi][3]), \"r\"(bf[ni][0]), \"r\"(bf[ni][1]));");
     close();
     close();
     close();
-    if (!pa || !pb) line("__syncthreads();");
+    if (staged) line("__syncthreads();");
     close();
   }
 
-  // wgmma over the current pipeline stage: A [m][k] K-major and B [k][n] N-major, both in 128-byte
-  // swizzled atoms; each warpgroup issues m64nNk16 per 64 of its rows and 16 of k, then waits.
-  void emit_dot_wgmma(const Op& op, const MmaAcc& acc) {
+  // wgmma over the pipeline's buffers: A [m][k] K-major (or packed from mma registers, plan.a_regs)
+  // and B [k][n] N-major or, for tl.trans of a loaded [n][k] tile, K-major, in 128-byte swizzled
+  // atoms; each warpgroup issues m64nNk16 per 64 of its rows and 16 of k, then waits (unless the
+  // loop waits after issuing its next copies).
+  void emit_dot_wgmma(const Op& op, const MmaLayout& p, const DotRegs& regs) {
     const Value *a = op.operands[0], *b = op.operands[1];
-    const gpu::AsyncLoad *pa = async_operand(a), *pb = async_operand(b);
-    if (!pa || !pb) {
+    const gpu::DotPlan& plan = m_.dots.at(&op);
+    const gpu::AsyncLoad *pa = plan.a_regs ? nullptr : async_operand(a), *pb = async_operand(b);
+    if ((!pa && !plan.a_regs) || !pb) {
       fail(op, "internal: a wgmma dot without pipelined operands");
       return;
     }
-    const MmaLayout& p = acc.layout;
     bool pipelined = false;  // then the loop waits after issuing the next copies
-    for (const auto& [loop, pl] : m_.pipelines) pipelined = pipelined || (pl.dot == &op && pl.async_mma);
-    const gpu::SharedLayout &la = pa->smem.shared, &lb = pb->smem.shared;
+    for (const auto& [loop, pl] : m_.pipelines) pipelined = pipelined || (pl.async_mma && pl.dots.at(0) == &op);
+    const gpu::SharedLayout& lb = pb->smem.shared;
+    bool kmajor = pb->permute != nullptr;
     int64_t kd = a->type.shape.at(1), rows_per_group = p.m / (p.warps_m / 4);
     open("");
-    line("const unsigned sa = " + stage_addr(*pa, "pipe_read") + ", sb = " + stage_addr(*pb, "pipe_read") + ";");
-    line("const unsigned wg_rows = (tid >> 7) * " + std::to_string(gpu::shared_offset(la, rows_per_group, 0)) + "u;  // this warpgroup's rows");
-    line("tc_fence_operand(" + acc.frag + ");");
+    if (pa) {
+      line("const unsigned sa = " + stage_addr(*pa, operand_stage(*pa)) + ";");
+      line("const unsigned wg_rows = (tid >> 7) * " + std::to_string(gpu::shared_offset(pa->smem.shared, rows_per_group, 0)) +
+           "u;  // this warpgroup's rows");
+    }
+    line("const unsigned sb = " + stage_addr(*pb, operand_stage(*pb)) + ";");
+    if (plan.a_regs) {
+      // Packed before the fence: registers written between it and the wgmma would make ptxas
+      // insert another warpgroup arrive per instruction.
+      Layout la = layout(a);
+      line("unsigned af[" + std::to_string(p.outer()) + "][" + std::to_string(kd / 16) + "][4];");
+      unroll(p.outer(), "mi");
+      unroll(kd / 16, "kk");
+      unroll(4, "q");
+      std::string base = "mi * " + std::to_string(la.mma.inner()) + " + kk * 8 + q * 2";
+      line("af[mi][kk][q] = tc_pack2(" + name(a) + "[" + base + "], " + name(a) + "[" + base + " + 1]);");
+      close();
+      close();
+      close();
+    }
+    line("tc_fence_operand(" + regs.array + ");");
     line("tc_wgmma_fence();");
-    std::string n = std::to_string(p.n), t = ctype(a->type.dtype);
+    std::string n = std::to_string(p.n), t = ctype(a->type.dtype), trans = kmajor ? "0" : "1";
+    auto desc = [](const std::string& base, const gpu::WgmmaDesc& d) {
+      return "tc_wgmma_desc(" + base + std::to_string(d.offset) + "u, " + std::to_string(d.lbo) + "u, " + std::to_string(d.sbo) + "u)";
+    };
     for (int64_t k0 = 0; k0 < kd; k0 += 16) {
-      gpu::WgmmaDesc db = gpu::wgmma_desc_b(lb, k0);
+      gpu::WgmmaDesc db = kmajor ? gpu::wgmma_desc_a(lb, 0, k0) : gpu::wgmma_desc_b(lb, k0);
       for (int64_t mi = 0; mi < p.outer(); ++mi) {
-        gpu::WgmmaDesc da = gpu::wgmma_desc_a(la, mi * 64, k0);
-        line("tc_wgmma<" + n + ", " + t + ", 1>(" + acc.frag + "[" + std::to_string(mi) + "], tc_wgmma_desc(sa + wg_rows + " +
-             std::to_string(da.offset) + "u, " + std::to_string(da.lbo) + "u, " + std::to_string(da.sbo) + "u), tc_wgmma_desc(sb + " +
-             std::to_string(db.offset) + "u, " + std::to_string(db.lbo) + "u, " + std::to_string(db.sbo) + "u));  // k " +
-             std::to_string(k0) + ", rows " + std::to_string(mi * 64) + "+");
+        std::string note = "  // k " + std::to_string(k0) + ", rows " + std::to_string(mi * 64) + "+";
+        if (plan.a_regs) {
+          // The accumulator registers of columns k0..k0+15 are this k16 step's A fragment.
+          auto pack = [&](int64_t q) { return "af[" + std::to_string(mi) + "][" + std::to_string(k0 / 16) + "][" + std::to_string(q) + "]"; };
+          line("tc_wgmma_rs<" + n + ", " + t + ", " + trans + ">(" + regs.block(mi) + ", " + pack(0) + ", " + pack(1) + ", " + pack(2) +
+               ", " + pack(3) + ", " + desc("sb + ", db) + ");" + note);
+        } else {
+          gpu::WgmmaDesc da = gpu::wgmma_desc_a(pa->smem.shared, mi * 64, k0);
+          line("tc_wgmma<" + n + ", " + t + ", " + trans + ">(" + regs.block(mi) + ", " + desc("sa + wg_rows + ", da) + ", " +
+               desc("sb + ", db) + ");" + note);
+        }
       }
     }
     line("tc_wgmma_commit();");
     if (!pipelined) {
       line("tc_wgmma_wait<0>();");
-      line("tc_fence_operand(" + acc.frag + ");");
+      line("tc_fence_operand(" + regs.array + ");");
     }
     close();
   }
@@ -1391,7 +1591,8 @@ class CudaGen {
       for (const Value* r : op->results) rename(r, "pf_" + name(r));
     open("if (" + loop_cond(loop, "pf_iv") + ")");
     for (const Op* op : p.slice) emit_op(*op);
-    for (const gpu::AsyncLoad& a : p.loads) emit_async_copy(a);
+    for (const gpu::AsyncLoad& a : p.loads)
+      if (!a.invariant) emit_async_copy(a, "pipe_write");
     std::vector<std::string> dsts;
     std::vector<Value*> srcs;
     const Op* y = body.ops.back();
@@ -1411,7 +1612,7 @@ class CudaGen {
   }
 
   // 16-byte cp.async per chunk of each thread's V-groups; a masked-off chunk is zero-filled.
-  void emit_async_copy(const gpu::AsyncLoad& a) {
+  void emit_async_copy(const gpu::AsyncLoad& a, const std::string& stage) {
     const Value* ptr = a.load->operands[0];
     const Value* mask = a.load->has_mask ? a.load->operands[1] : nullptr;
     const gpu::SharedLayout& s = a.smem.shared;
@@ -1419,7 +1620,7 @@ class CudaGen {
     int64_t chunk = 16 / s.elem_bytes;
     open("");
     line("// cp.async " + name(a.load->result()) + " -> " + a.smem.str());
-    line("const unsigned dst = " + stage_addr(a, "pipe_write") + ";");
+    line("const unsigned dst = " + stage_addr(a, stage) + ";");
     unroll(l.iters, "k");
     line("const int e = k * " + std::to_string(l.threads * l.v) + " + tid * " + std::to_string(l.v) + ";");
     line("const int row = e / " + std::to_string(s.cols) + ", col0 = e % " + std::to_string(s.cols) + ";");
@@ -1440,8 +1641,70 @@ class CudaGen {
     return "(" + name(step) + " > 0 ? " + iv + " < " + name(op.operands[1]) + " : " + iv + " > " + name(op.operands[1]) + ")";
   }
 
+  // ---- layout conversions --------------------------------------------------------------------
+  // Prints `body` with every operand of `op` in the layout operand_layout asks for, converting
+  // those that are in another one into temporaries for the duration.
+  void with_operands_converted(const Op& op, const std::function<void()>& body) {
+    struct Saved {
+      const Value* v;
+      std::string name;
+      std::optional<gpu::Layout> layout;
+    };
+    std::vector<Saved> saved;
+    for (size_t i = 0; i < op.operands.size(); ++i) {
+      const Value* v = op.operands[i];
+      std::optional<gpu::Layout> want = gpu::operand_layout(m_, op, i);
+      if (!want || *want == current_layout(v)) continue;
+      auto it = converted_.find(v);
+      saved.push_back({v, name(v), it == converted_.end() ? std::nullopt : std::optional<gpu::Layout>(it->second)});
+      std::string n = convert(v, *want);
+      names_[v] = n;
+      converted_[v] = *want;
+    }
+    body();
+    for (auto it = saved.rbegin(); it != saved.rend(); ++it) {
+      names_[it->v] = it->name;
+      if (it->layout) converted_[it->v] = *it->layout;
+      else converted_.erase(it->v);
+    }
+  }
+
+  gpu::Layout current_layout(const Value* v) const {
+    auto it = converted_.find(v);
+    return it != converted_.end() ? it->second : m_.layout(v);
+  }
+
+  // `v` in layout `want`, in a new register array: recomputed there when it is an index chain,
+  // else exchanged through shared memory.
+  std::string convert(const Value* v, const gpu::Layout& want) {
+    std::string n = name(v) + "_cvt" + std::to_string(tmp_counter_++);
+    Layout ls = layout(v), lw(want, v->type.numel(), threads_);
+    gpu::ConvertKind kind = gpu::convert_kind(v);
+    line("// convert_layout " + name(v) + ": " + current_layout(v).str() + " -> " + want.str() + " (" + gpu::convert_kind_name(kind) + ")");
+    line(ctype(v->type) + " " + n + "[" + std::to_string(lw.regs) + "];");
+    if (kind == gpu::ConvertKind::Remat) {
+      unroll(lw.regs);
+      line("const int e = " + lw.elem("i") + ";");
+      line(std::string(lw.guard ? "if (e < " + std::to_string(lw.n) + ") " : "") + n + "[i] = " + remat(v, "e") + ";");
+      close();
+      return n;
+    }
+    exchange_begin(v, ls);
+    unroll(lw.regs);
+    line("const int e = " + lw.elem("i") + ";");
+    line(std::string(lw.guard ? "if (e < " + std::to_string(lw.n) + ") " : "") + n + "[i] = xs[e];");
+    close();
+    line("__syncthreads();");
+    close();
+    return n;
+  }
+
   // ---- dispatch -----------------------------------------------------------------------------
   void emit_op(const Op& op) {
+    with_operands_converted(op, [&] { emit_op_body(op); });
+  }
+
+  void emit_op_body(const Op& op) {
     const Value* res = op.results.empty() ? nullptr : op.results[0];
     switch (op.kind) {
       case OpKind::Constant: {
@@ -1466,7 +1729,10 @@ class CudaGen {
       case OpKind::Broadcast: emit_broadcast(op); break;
       case OpKind::ExpandDims:
       case OpKind::Reshape: emit_same_order(op); break;
-      case OpKind::Permute: emit_permute(op); break;
+      case OpKind::Permute:
+        if (async_.count(&op)) line("// " + name(res) + " is read K-major from the software pipeline's shared memory");
+        else emit_permute(op);
+        break;
       case OpKind::Cast: {
         const Value* x = op.operands[0];
         if (x->type.is_ptr != res->type.is_ptr) {
@@ -1524,9 +1790,11 @@ class CudaGen {
       case OpKind::Scan: emit_scan(op); break;
       case OpKind::Dot: {
         auto it = mma_dot_.find(&op);
-        if (it == mma_dot_.end()) emit_dot(op);
-        else if (m_.dots.at(&op).kind == DotLowering::Wgmma) emit_dot_wgmma(op, *it->second);
-        else emit_dot_mma(op, *it->second);
+        DotLowering kind = m_.dots.at(&op).kind;
+        if (it == mma_dot_.end() && (kind == DotLowering::Wgmma || kind == DotLowering::MmaSync)) emit_dot_regs(op);
+        else if (it == mma_dot_.end()) emit_dot(op);
+        else if (kind == DotLowering::Wgmma) emit_dot_wgmma(op, it->second->layout, carried_regs(*it->second));
+        else emit_dot_mma(op, it->second->layout, carried_regs(*it->second));
         break;
       }
       case OpKind::AtomicRMW:
@@ -1544,7 +1812,8 @@ class CudaGen {
   std::unordered_map<const Value*, MmaAcc> mma_carried_;  // For result -> its register accumulator
   std::unordered_map<const Op*, const MmaAcc*> mma_dot_;   // Dot accumulating into one
   std::unordered_set<const Op*> mma_add_;                  // `acc + dot` folded into that dot
-  std::unordered_map<const Op*, const gpu::AsyncLoad*> async_;  // loads moved by cp.async
+  std::unordered_map<const Op*, const gpu::AsyncLoad*> async_;  // loads (and their tl.trans) moved by cp.async
+  std::unordered_map<const Value*, gpu::Layout> converted_;     // operands converted for the op being printed
 
   const Function& fn_;
   const GpuModule& m_;

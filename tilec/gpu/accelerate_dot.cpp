@@ -1,6 +1,7 @@
 // Input: gpu-ir with blocked layouts. Output: a DotPlan per dot; a For-carried fp32 accumulator
 // whose only use is one tensor-core dot in the loop body (as its acc, or `acc + dot(a, b)`) and
-// whose yield is that result lives in registers: wgmma (sm_90) or mma.sync fragments.
+// whose yield is that result lives in registers (wgmma on sm_90, else mma.sync fragments), and
+// every other fp16/bf16 dot with an fp32 result leaves its result in such registers too.
 #include <algorithm>
 #include <functional>
 
@@ -35,6 +36,15 @@ std::optional<MmaLayout> mma_v2(int64_t m, int64_t n, const GpuModule& g) {
   return l;
 }
 
+// Every warp across the rows (warps_n = 1) so that row reductions stay inside a warp and the
+// result can feed the next dot's A operand; the fewest-ldmatrix tiling otherwise.
+std::optional<MmaLayout> mma_v2_rows(int64_t m, int64_t n, const GpuModule& g) {
+  MmaLayout l{2, m, n, g.num_warps, 1};
+  if (m % (16 * g.num_warps) == 0 && n % 8 == 0 && l.outer() * 4 <= std::min<int64_t>(g.target.acc_regs, 32768 / g.threads()))
+    return l;
+  return mma_v2(m, n, g);
+}
+
 // One warpgroup per m/groups rows, each issuing m64nNk16 over the whole n; operands must fill
 // 128-byte swizzle rows (A: k, B: n, 64 half elements at least).
 std::optional<MmaLayout> mma_v3(int64_t m, int64_t n, int64_t k, const GpuModule& g) {
@@ -56,17 +66,7 @@ DotLowering staged_kind(const Op& d, const GpuTarget& t) {
   return f16 || tf32 ? DotLowering::MmaStaged : DotLowering::Fma;
 }
 
-}  // namespace
-
-void accelerate_dot(GpuModule& m) {
-  std::unordered_map<const Value*, int> uses;
-  walk_ops(m.fn->body, [&](const Op* o) {
-    for (const Value* v : o->operands) ++uses[v];
-  });
-  walk_ops(m.fn->body, [&](const Op* o) {
-    if (o->kind == OpKind::Dot) m.dots[o].kind = staged_kind(*o, m.target);
-  });
-  if (!m.target.mma_sync || !m.target.ldmatrix) return;
+void accelerate_carried(GpuModule& m, std::unordered_map<const Value*, int>& uses) {
   walk_ops(m.fn->body, [&](const Op* o) {
     if (o->kind != OpKind::For || o->regions.size() != 1) return;
     const Region& body = o->regions[0];
@@ -114,13 +114,54 @@ void accelerate_dot(GpuModule& m) {
   });
 }
 
+
+}  // namespace
+
+void accelerate_dot(GpuModule& m) {
+  std::unordered_map<const Value*, int> uses;
+  walk_ops(m.fn->body, [&](const Op* o) {
+    for (const Value* v : o->operands) ++uses[v];
+  });
+  walk_ops(m.fn->body, [&](const Op* o) {
+    if (o->kind == OpKind::Dot) m.dots[o].kind = staged_kind(*o, m.target);
+  });
+  if (!m.target.mma_sync || !m.target.ldmatrix) return;
+  accelerate_carried(m, uses);
+  walk_ops(m.fn->body, [&](const Op* o) {
+    if (o->kind != OpKind::Dot || m.dots[o].carried) return;
+    const Value *a = o->operands[0], *b = o->operands[1], *r = o->result();
+    if (!is_half(a->type.dtype) || b->type.dtype != a->type.dtype || r->type.dtype != DType::F32 ||
+        o->operands[2]->type.dtype != DType::F32)
+      return;
+    int64_t mm = a->type.shape[0], kd = a->type.shape[1], n = b->type.shape[1];
+    if (kd % 16) return;
+    DotPlan& plan = m.dots[o];
+    std::optional<MmaLayout> l = mma_v3(mm, n, kd, m);
+    plan.kind = DotLowering::Wgmma;
+    if (!l) {
+      l = mma_v2_rows(mm, n, m);
+      plan.kind = DotLowering::MmaSync;
+    }
+    if (!l) {
+      plan.kind = staged_kind(*o, m.target);
+      return;
+    }
+    plan.acc.kind = LayoutKind::Mma;
+    plan.acc.mma = *l;
+    plan.acc_values = {r};
+    m.layouts[r] = plan.acc;
+  });
+}
+
+
 // Falls back from wgmma to mma.sync registers when the operands cannot reach swizzled shared
 // memory (the loop was not pipelined); the accumulator's values take the new layout.
 void demote_wgmma(GpuModule& m, const Op* dot) {
   DotPlan& plan = m.dots[dot];
   if (plan.kind != DotLowering::Wgmma) return;
   const Value *a = dot->operands[0], *b = dot->operands[1];
-  std::optional<MmaLayout> l = mma_v2(a->type.shape[0], b->type.shape[1], m);
+  std::optional<MmaLayout> l = plan.carried ? mma_v2(a->type.shape[0], b->type.shape[1], m)
+                                            : mma_v2_rows(a->type.shape[0], b->type.shape[1], m);
   if (l) {
     plan.kind = DotLowering::MmaSync;
     plan.acc.mma = *l;
@@ -128,10 +169,11 @@ void demote_wgmma(GpuModule& m, const Op* dot) {
     plan.kind = staged_kind(*dot, m.target);
     plan.carried = nullptr;
     plan.fused_add = nullptr;
+    plan.a_regs = false;
   }
-  for (const Value* v : plan.acc_values)
-    m.layouts[v] = plan.carried ? plan.acc : blocked_layout(v->type.numel(), m.threads(), m.vec_elems);
-  if (!plan.carried) plan.acc_values.clear();
+  bool regs = plan.kind == DotLowering::MmaSync;
+  for (const Value* v : plan.acc_values) m.layouts[v] = regs ? plan.acc : blocked_layout(v->type.numel(), m.threads(), m.vec_elems);
+  if (!regs) plan.acc_values.clear();
 }
 
 }  // namespace tilec::gpu

@@ -20,27 +20,53 @@ Layout GpuModule::layout(const Value* v) const {
   return blocked_layout(v->type.is_tile() ? v->type.numel() : 1, threads(), vec_elems);
 }
 
-std::string print_gpu_ir(const GpuModule& m) {
-  std::unordered_map<const Op*, const AsyncLoad*> async;
+namespace {
+
+// What the passes decided about `op`: its dot lowering, its loop's pipeline, a rematerialization
+// or an async copy.
+std::string decision(const GpuModule& m, const Op& op) {
+  if (auto it = m.dots.find(&op); it != m.dots.end()) {
+    std::string s = std::string("{lowering = ") + dot_lowering_name(it->second.kind);
+    if (it->second.carried) s += ", accumulator in registers " + it->second.acc.str();
+    if (it->second.fused_add) s += ", fused add";
+    if (it->second.a_regs) s += ", A from registers";
+    return s + "}";
+  }
+  if (auto it = m.pipelines.find(&op); it != m.pipelines.end())
+    return "{pipeline = " + std::to_string(it->second.stages) + " stages, cp.async " + std::to_string(it->second.distance) +
+           " ahead" + (it->second.async_mma ? ", async wgmma" : "") + ", " + std::to_string(it->second.smem_bytes) +
+           " bytes shared}";
+  if (m.remat.count(&op)) return "{remat}";
   for (const auto& [loop, p] : m.pipelines)
-    for (const AsyncLoad& a : p.loads) async[a.load] = &a;
+    for (const AsyncLoad& a : p.loads) {
+      if (a.load == &op)
+        return "{async_copy -> " + a.smem.str() + " at " + std::to_string(a.offset) + (a.invariant ? ", once before the loop" : "") + "}";
+      if (a.permute == &op) return "{read K-major from shared memory}";
+    }
+  return "";
+}
+
+// The operands `op` reads in another layout than their own, and how each gets there.
+std::string conversions(const GpuModule& m, const Op& op) {
+  std::string s;
+  for (size_t i = 0; i < op.operands.size(); ++i) {
+    const Value* v = op.operands[i];
+    std::optional<Layout> want = operand_layout(m, op, i);
+    if (!want || *want == m.layout(v)) continue;
+    s += std::string(s.empty() ? "" : " ") + "{convert operand " + std::to_string(i) + " -> " + want->str() + " (" +
+         convert_kind_name(convert_kind(v)) + ")}";
+  }
+  return s;
+}
+
+}  // namespace
+
+std::string print_gpu_ir(const GpuModule& m) {
   IrAnnotations notes;
   notes.value = [&](const Value& v) { return v.type.is_tile() ? m.layout(&v).str() : std::string(); };
-  notes.op = [&](const Op& op) -> std::string {
-    if (auto it = m.dots.find(&op); it != m.dots.end()) {
-      std::string s = std::string("{lowering = ") + dot_lowering_name(it->second.kind);
-      if (it->second.carried) s += ", accumulator in registers " + it->second.acc.str();
-      if (it->second.fused_add) s += ", fused add";
-      return s + "}";
-    }
-    if (auto it = m.pipelines.find(&op); it != m.pipelines.end())
-      return "{pipeline = " + std::to_string(it->second.stages) + " stages, cp.async " + std::to_string(it->second.distance) +
-             " ahead" + (it->second.async_mma ? ", async wgmma" : "") + ", " + std::to_string(it->second.smem_bytes) +
-             " bytes shared}";
-    if (m.remat.count(&op)) return "{remat}";
-    if (auto it = async.find(&op); it != async.end())
-      return "{async_copy -> " + it->second->smem.str() + " at " + std::to_string(it->second->offset) + "}";
-    return "";
+  notes.op = [&](const Op& op) {
+    std::string c = conversions(m, op), d = decision(m, op);
+    return c + (c.empty() || d.empty() ? "" : " ") + d;
   };
   std::string head = "// gpu-ir: sm_" + std::to_string(m.target.arch) + m.target.name_suffix + ", num_warps=" +
                      std::to_string(m.num_warps) + ", num_stages=" + std::to_string(m.num_stages) + "\n";

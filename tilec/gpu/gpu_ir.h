@@ -18,32 +18,41 @@ namespace tilec::gpu {
 enum class DotLowering {
   Fma,        // both operands through shared memory, one FMA chain per output element
   MmaStaged,  // mma.sync on operands and accumulator staged through shared memory per dot
-  MmaSync,    // loop-carried accumulator in mma.sync registers, ldmatrix operand loads
-  Wgmma,      // loop-carried accumulator in wgmma registers, operands from swizzled shared memory
+  MmaSync,    // result in mma.sync registers, ldmatrix operand loads (or A from registers)
+  Wgmma,      // result in wgmma registers, operands from swizzled shared memory (or A from registers)
 };
 const char* dot_lowering_name(DotLowering k);
 
+// MmaSync and Wgmma dots hold their result in `acc`'s registers. A loop-carried accumulator
+// (`carried`) is updated in place for the whole loop; any other such dot starts from its
+// accumulator operand converted to `acc`, and its A operand may come straight from registers
+// when it is already in a compatible mma layout (the flash-attention `dot(p, v)`).
 struct DotPlan {
   DotLowering kind = DotLowering::Fma;
   Layout acc;                       // Mma layout of the accumulator (MmaSync, Wgmma)
   const Op* fused_add = nullptr;    // `acc + dot(a, b)` folded into the dot's accumulation
   const Value* carried = nullptr;   // the For result whose registers the accumulator lives in
   std::vector<const Value*> acc_values;  // every value held in those registers
+  bool a_regs = false;              // A packed from its mma-layout registers
+  bool b_kmajor = false;            // B is tl.trans of a [n][k] tile: K-major in shared memory
 };
 
 // A load whose tile goes straight to shared memory with cp.async, `stages` iterations ahead.
 struct AsyncLoad {
   const Op* load = nullptr;
-  int operand = 0;        // 0: the dot's A, 1: its B
-  Layout smem;            // Shared layout, all stages
-  int64_t offset = 0;     // byte offset of stage 0 in the program's shared memory
+  const Op* dot = nullptr;
+  int operand = 0;               // 0: the dot's A, 1: its B
+  const Op* permute = nullptr;   // B = tl.trans(load): kept as loaded, read K-major
+  bool invariant = false;        // loaded before the loop: copied once, one stage
+  Layout smem;                   // Shared layout, all stages
+  int64_t offset = 0;            // byte offset of stage 0 in the pipeline's shared memory
 };
 
 struct LoopPipeline {
   int stages = 2;
   int distance = 1;         // iterations whose copies are in flight ahead of the one computing
   bool async_mma = false;   // wgmma: issued before the next copies, waited for at the iteration's end
-  const Op* dot = nullptr;
+  std::vector<const Op*> dots;  // the tensor-core dots of the body, in order
   std::vector<AsyncLoad> loads;
   std::vector<const Op*> slice;       // body ops computing the loads' pointers and masks, in order
   std::vector<size_t> carried;        // loop-carried args (index into results) the slice advances
@@ -61,6 +70,7 @@ struct GpuModule {
   std::unordered_map<const Op*, DotPlan> dots;
   std::unordered_map<const Op*, LoopPipeline> pipelines;   // keyed by the For op
   std::unordered_set<const Op*> remat;   // broadcasts whose index chain is recomputed in the result's layout
+  std::unordered_map<const Op*, const Op*> yield_owner;  // Yield/Condition -> the op whose region it ends
 
   int64_t threads() const { return 32 * int64_t{num_warps}; }
   Layout layout(const Value* v) const;  // blocked by element count unless a pass set another
@@ -75,7 +85,20 @@ bool is_index_chain(const Value* v, int depth = 0);
 // The stages, in order (gpu/passes.cpp).
 void assign_layouts(GpuModule& m);
 void accelerate_dot(GpuModule& m);
+void propagate_layouts(GpuModule& m);
 void pipeline_loops(GpuModule& m);
+
+// The layout in which `op` reads its operand `i`; nullopt when the op reads it in whatever layout
+// it has (a rematerialized index chain, a dot operand in shared memory, a reduction of an mma
+// tile). Where this differs from the operand's own layout the printer converts.
+std::optional<Layout> operand_layout(const GpuModule& m, const Op& op, size_t i);
+// How a value reaches another layout: recomputed there (uniform constants and index chains, no
+// data movement) or exchanged through shared memory.
+enum class ConvertKind { Remat, Exchange };
+ConvertKind convert_kind(const Value* v);
+const char* convert_kind_name(ConvertKind k);
+// The values whose layout a dot lowering fixed (propagation leaves them alone).
+bool layout_fixed(const GpuModule& m, const Value* v);
 // wgmma needs its operands in swizzled shared memory: a dot whose loop is not pipelined falls
 // back to mma.sync registers (or a staged dot).
 void demote_wgmma(GpuModule& m, const Op* dot);

@@ -42,11 +42,29 @@ std::string Layout::str() const {
       if (mma.version == 3)
         return "#mma<v3, wgmma m64n" + s(mma.n) + "k16, warpgroups=" + s(groups(mma)) + ", blocks=" + s(mma.outer()) + ">";
       return "#mma<v2, mma.sync m16n8k16, warps=[" + s(mma.warps_m) + "," + s(mma.warps_n) + "], tiles=" + s(mma.outer()) + ">";
+    case LayoutKind::Slice: return "#slice<dim=1, parent=" + Layout{LayoutKind::Mma, {}, mma, {}}.str() + ">";
     case LayoutKind::Shared:
       return "#shared<[" + s(shared.rows) + "," + s(shared.cols) + "] x " + s(shared.stages) + " stages, " +
              (shared.swizzle ? "swizzle=" + s(shared.swizzle) + "B" : "pad=" + s(shared.pad)) + ">";
   }
   return "#?";
+}
+
+bool Layout::operator==(const Layout& o) const {
+  if (kind != o.kind) return false;
+  switch (kind) {
+    case LayoutKind::Blocked:
+      return blocked.numel == o.blocked.numel && blocked.threads == o.blocked.threads && blocked.vec == o.blocked.vec;
+    case LayoutKind::Mma:
+    case LayoutKind::Slice:
+      // A slice's rows do not depend on the parent's width when every warp spans all of it.
+      return mma.version == o.mma.version && mma.m == o.mma.m && mma.warps_m == o.mma.warps_m && mma.warps_n == o.mma.warps_n &&
+             (mma.n == o.mma.n || (kind == LayoutKind::Slice && mma.warps_n == 1));
+    case LayoutKind::Shared:
+      return shared.rows == o.shared.rows && shared.cols == o.shared.cols && shared.elem_bytes == o.shared.elem_bytes &&
+             shared.stages == o.shared.stages && shared.swizzle == o.shared.swizzle && shared.pad == o.shared.pad;
+  }
+  return false;
 }
 
 Coord mma_coord(const MmaLayout& l, int64_t warp, int64_t lane, int64_t i, int64_t j) {
@@ -75,6 +93,24 @@ std::string mma_col_expr(const MmaLayout& l, const std::string& warp, const std:
   int64_t tiles_n = l.n / l.warps_n / 8;
   return "((" + warp + ") % " + s(l.warps_n) + " * " + s(l.n / l.warps_n) + " + (" + i + ") % " + s(tiles_n) + " * 8 + 2 * ((" +
          lane + ") % 4) + (" + j + ") % 2)";
+}
+
+int64_t slice_regs(const MmaLayout& l) { return l.version == 3 ? l.outer() * 2 : (l.m / l.warps_m / 16) * 2; }
+
+int64_t slice_reg(const MmaLayout& l, int64_t i, int64_t j) {
+  if (l.version == 3) return i * 2 + (j % 4) / 2;
+  return (i / (l.n / l.warps_n / 8)) * 2 + j / 2;
+}
+
+std::string slice_reg_expr(const MmaLayout& l, const std::string& i, const std::string& j) {
+  if (l.version == 3) return "((" + i + ") * 2 + ((" + j + ") % 4) / 2)";
+  return "((" + i + ") / " + s(l.n / l.warps_n / 8) + " * 2 + (" + j + ") / 2)";
+}
+
+// Slice register r is parent block r / 2 (fragment row r / 2 of the warp's m16 tiles), half r % 2.
+std::string slice_row_expr(const MmaLayout& l, const std::string& warp, const std::string& lane, const std::string& r) {
+  std::string block = l.version == 3 ? "(" + r + ") / 2" : "(" + r + ") / 2 * " + s(l.n / l.warps_n / 8);
+  return mma_row_expr(l, warp, lane, block, "(" + r + ") % 2 * 2");
 }
 
 // Swizzled: 1024-byte atoms of 8 rows x 128 bytes, row-major over atoms; inside an atom the

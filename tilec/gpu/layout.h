@@ -10,6 +10,7 @@ enum class LayoutKind {
   Blocked,  // thread t holds elements k*T*V + t*V + j (k < reps, j < V): contiguous V-groups
   Mma,      // tensor-core accumulator fragments (mma.sync m16n8 tiles or wgmma m64nN blocks)
   Shared,   // a [rows][cols] tile in shared memory, `stages` copies, padded or 128-byte swizzled
+  Slice,    // a per-row vector ([m] or [m, 1]) of an mma parent: each thread holds the rows it owns there
 };
 
 struct BlockedLayout {
@@ -41,9 +42,11 @@ struct SharedLayout {
 struct Layout {
   LayoutKind kind = LayoutKind::Blocked;
   BlockedLayout blocked;
-  MmaLayout mma;
+  MmaLayout mma;  // Mma: the layout itself; Slice: the parent
   SharedLayout shared;
   std::string str() const;
+  bool operator==(const Layout& o) const;
+  bool operator!=(const Layout& o) const { return !(*this == o); }
 };
 
 Layout blocked_layout(int64_t numel, int64_t threads, int64_t vec);
@@ -58,6 +61,13 @@ std::string mma_row_expr(const MmaLayout& l, const std::string& warp, const std:
                          const std::string& j);
 std::string mma_col_expr(const MmaLayout& l, const std::string& warp, const std::string& lane, const std::string& i,
                          const std::string& j);
+
+// Slice of an mma layout along its columns: one register per (m16 or m64 block, 8-row half) a
+// thread owns; register (i, j) of the parent holds the row of slice register slice_reg(i, j).
+int64_t slice_regs(const MmaLayout& l);
+int64_t slice_reg(const MmaLayout& l, int64_t i, int64_t j);
+std::string slice_reg_expr(const MmaLayout& l, const std::string& i, const std::string& j);
+std::string slice_row_expr(const MmaLayout& l, const std::string& warp, const std::string& lane, const std::string& s);
 
 // Byte offset of element (row, col) inside one stage of a shared layout, as a number and as C.
 int64_t shared_offset(const SharedLayout& l, int64_t row, int64_t col);

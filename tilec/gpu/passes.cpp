@@ -1,5 +1,5 @@
 // Input: optimized, verified tile IR and the target options. Output: gpu-ir (a GpuModule) after
-// the GPU stages in order: assign_layouts, accelerate_dot, pipeline_loops.
+// the GPU stages in order: assign_layouts, accelerate_dot, propagate_layouts, pipeline_loops.
 #include "tilec/gpu/gpu_ir.h"
 
 namespace tilec::gpu {
@@ -21,6 +21,7 @@ std::optional<GpuModule> lower_to_gpu(const Function& fn, int arch, int num_warp
   m.axis = std::make_unique<AxisAnalysis>(fn);
   assign_layouts(m);
   accelerate_dot(m);
+  propagate_layouts(m);
   pipeline_loops(m);
   return m;
 }

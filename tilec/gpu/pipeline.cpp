@@ -1,6 +1,7 @@
-// Input: gpu-ir after accelerate_dot. Output: a LoopPipeline for each loop whose register-resident
-// dot reads two loads that cp.async can move (16-byte chunks, chunk-uniform masks, zero `other`):
-// their address slice is re-run `distance` iterations ahead into num_stages shared-memory buffers.
+// Input: gpu-ir after propagate_layouts. Output: a LoopPipeline for each loop whose tensor-core
+// dots read loads that cp.async can move (16-byte chunks, chunk-uniform masks, zero `other`) or A
+// from registers: body loads' address slice is re-run `distance` iterations ahead into num_stages
+// shared-memory buffers, loads before the loop are copied once; wgmma dots elsewhere fall back.
 #include <algorithm>
 #include <unordered_set>
 
@@ -53,51 +54,80 @@ bool slice_op_ok(const GpuModule& m, const Op& op) {
   return false;
 }
 
-std::optional<LoopPipeline> plan_loop(const GpuModule& m, const Op& loop, const Op& dot,
-                                      const std::unordered_map<const Value*, int>& uses) {
+// A's registers can feed the dot directly: an mma tile of the same row distribution, K wide.
+bool a_from_registers(const GpuModule& m, const Op& dot) {
   const DotPlan& plan = m.dots.at(&dot);
+  Layout a = m.layout(dot.operands[0]);
+  const MmaLayout &p = plan.acc.mma, &q = a.mma;
+  return a.kind == LayoutKind::Mma && !plan.carried && q.version == p.version && q.m == p.m && q.warps_m == p.warps_m &&
+         q.warps_n == 1 && p.warps_n == 1 && q.n == dot.operands[0]->type.shape[1];
+}
+
+// The copy of one dot operand: a load in the body (or tl.trans of one, for B), or a load before
+// the loop whose tile the loop reads every iteration.
+std::optional<AsyncLoad> plan_operand(const GpuModule& m, const Op& dot, int idx, const std::unordered_set<const Op*>& in_body,
+                                      const std::unordered_map<const Value*, int>& uses, int stages) {
+  const DotPlan& plan = m.dots.at(&dot);
+  AsyncLoad a;
+  a.dot = &dot;
+  a.operand = idx;
+  const Value* v = dot.operands[idx];
+  if (idx == 1 && v->def && v->def->kind == OpKind::Permute && v->def->ints == std::vector<int64_t>{1, 0} && uses.at(v) == 1) {
+    a.permute = v->def;
+    v = v->def->operands[0];
+  }
+  if (!v->def || v->def->kind != OpKind::Load || uses.at(v) != 1) return std::nullopt;
+  a.invariant = !in_body.count(v->def);
+  if (a.invariant && a.permute) return std::nullopt;
+  const Op& load = *v->def;
+  const Value* ptr = load.operands[0];
+  const Value* mask = load.has_mask ? load.operands[1] : nullptr;
+  if (load.has_other && !is_zero_constant(load.operands[1 + load.has_mask])) return std::nullopt;
+  int64_t es = dtype_bytes(v->type.dtype), chunk = 16 / es;
+  Layout bl = m.layout(ptr);
+  if (!ptr->type.is_tile() || bl.kind != LayoutKind::Blocked || bl.blocked.vec < chunk || bl.blocked.guard ||
+      ptr->type.shape.back() % bl.blocked.vec)
+    return std::nullopt;
+  AxisInfo pi = m.axis->get(ptr);
+  if (pi.contig < chunk || pi.div < 16) return std::nullopt;
+  if (mask && mask->type.is_tile() && m.axis->get(mask).cnst < chunk) return std::nullopt;
+  a.load = &load;
+  a.smem.kind = LayoutKind::Shared;
+  SharedLayout& s = a.smem.shared;
+  s.rows = v->type.shape[0];
+  s.cols = v->type.shape[1];
+  s.elem_bytes = es;
+  s.stages = a.invariant ? 1 : stages;
+  if (plan.kind == DotLowering::Wgmma) {
+    if ((s.cols * es) % 128) return std::nullopt;
+    s.swizzle = 128;
+  } else {
+    s.pad = (s.cols / 8) % 2 ? 0 : 8;  // odd number of 16-byte chunks per row: conflict-free ldmatrix
+  }
+  return a;
+}
+
+std::optional<LoopPipeline> plan_loop(GpuModule& m, const Op& loop, const std::vector<const Op*>& dots,
+                                      const std::unordered_map<const Value*, int>& uses) {
   int stages = loop.ival ? static_cast<int>(loop.ival) : m.num_stages;  // tl.range(num_stages=) wins
   if (stages < 2 || !m.target.cp_async) return std::nullopt;
   const Region& body = loop.regions.at(0);
   std::unordered_set<const Op*> in_body(body.ops.begin(), body.ops.end());
   LoopPipeline p;
   p.stages = stages;
-  p.dot = &dot;
+  p.dots = dots;
   p.distance = p.stages - 1;
   std::vector<const Value*> work;
-  for (int idx = 0; idx < 2; ++idx) {
-    const Value* v = dot.operands[idx];
-    if (!v->def || v->def->kind != OpKind::Load || !in_body.count(v->def) || uses.at(v) != 1) return std::nullopt;
-    const Op& load = *v->def;
-    const Value* ptr = load.operands[0];
-    const Value* mask = load.has_mask ? load.operands[1] : nullptr;
-    if (load.has_other && !is_zero_constant(load.operands[1 + load.has_mask])) return std::nullopt;
-    int64_t es = dtype_bytes(v->type.dtype), chunk = 16 / es;
-    Layout bl = m.layout(ptr);
-    if (!ptr->type.is_tile() || bl.kind != LayoutKind::Blocked || bl.blocked.vec < chunk || bl.blocked.guard ||
-        ptr->type.shape.back() % bl.blocked.vec)
-      return std::nullopt;
-    AxisInfo pi = m.axis->get(ptr);
-    if (pi.contig < chunk || pi.div < 16) return std::nullopt;
-    if (mask && mask->type.is_tile() && m.axis->get(mask).cnst < chunk) return std::nullopt;
-    AsyncLoad a;
-    a.load = &load;
-    a.operand = idx;
-    a.smem.kind = LayoutKind::Shared;
-    SharedLayout& s = a.smem.shared;
-    s.rows = v->type.shape[0];
-    s.cols = v->type.shape[1];
-    s.elem_bytes = es;
-    s.stages = p.stages;
-    if (plan.kind == DotLowering::Wgmma) {
-      if ((s.cols * es) % 128) return std::nullopt;
-      s.swizzle = 128;
-    } else {
-      s.pad = (s.cols / 8) % 2 ? 0 : 8;  // odd number of 16-byte chunks per row: conflict-free ldmatrix
+  for (const Op* dot : dots) {
+    for (int idx = 0; idx < 2; ++idx) {
+      if (idx == 0 && a_from_registers(m, *dot)) continue;
+      std::optional<AsyncLoad> a = plan_operand(m, *dot, idx, in_body, uses, stages);
+      if (!a) return std::nullopt;
+      p.loads.push_back(*a);
+      if (a->invariant) continue;
+      work.push_back(a->load->operands[0]);
+      if (a->load->has_mask) work.push_back(a->load->operands[1]);
     }
-    p.loads.push_back(a);
-    work.push_back(ptr);
-    if (mask) work.push_back(mask);
   }
   // Backward slice of the addresses and masks inside the body, closed over loop-carried values.
   std::unordered_set<const Op*> slice;
@@ -127,7 +157,7 @@ std::optional<LoopPipeline> plan_loop(const GpuModule& m, const Op& loop, const 
   int64_t off = 0;
   for (AsyncLoad& a : p.loads) {
     a.offset = off;
-    off += a.smem.shared.stage_bytes() * p.stages;
+    off += a.smem.shared.stage_bytes() * a.smem.shared.stages;
   }
   p.smem_bytes = off;
   if (off + 1024 > m.target.max_smem) return std::nullopt;
@@ -138,7 +168,10 @@ std::optional<LoopPipeline> plan_loop(const GpuModule& m, const Op& loop, const 
   // warps spills and runs 9% slower, 128x256x64 with 8 warps runs 10% faster).
   int64_t chunks = 0;
   for (const AsyncLoad& a : p.loads) chunks += a.smem.shared.rows * a.smem.shared.cols * a.smem.shared.elem_bytes / 16 / m.threads();
-  p.async_mma = plan.kind == DotLowering::Wgmma && plan.acc.mma.outer() * plan.acc.mma.inner() + 8 * chunks <= 224;
+  const DotPlan& plan = m.dots.at(dots[0]);
+  p.async_mma = dots.size() == 1 && plan.carried && plan.kind == DotLowering::Wgmma &&
+                plan.acc.mma.outer() * plan.acc.mma.inner() + 8 * chunks <= 224;
+  for (const Op* dot : dots) m.dots.at(dot).a_regs = a_from_registers(m, *dot);
   return p;
 }
 
@@ -149,20 +182,44 @@ void pipeline_loops(GpuModule& m) {
   walk_ops(m.fn->body, [&](const Op* o) {
     for (const Value* v : o->operands) ++uses[v];
   });
-  std::vector<std::pair<const Op*, const Op*>> candidates;  // (loop, dot)
+  // Innermost loops first: a dot belongs to the loop whose body holds it.
+  std::vector<std::pair<const Op*, std::vector<const Op*>>> candidates;
   walk_ops(m.fn->body, [&](const Op* o) {
     if (o->kind != OpKind::For) return;
+    std::vector<const Op*> dots;
     for (const Op* d : o->regions.at(0).ops) {
       auto it = m.dots.find(d);
-      if (it == m.dots.end() || !it->second.carried) continue;
-      if (std::find(o->results.begin(), o->results.end(), it->second.carried) != o->results.end())
-        candidates.emplace_back(o, d);
+      if (it == m.dots.end() || (it->second.kind != DotLowering::Wgmma && it->second.kind != DotLowering::MmaSync)) continue;
+      if (it->second.carried && std::find(o->results.begin(), o->results.end(), it->second.carried) == o->results.end()) continue;
+      dots.push_back(d);
     }
+    if (!dots.empty()) candidates.emplace_back(o, dots);
   });
-  for (auto [loop, dot] : candidates) {
-    std::optional<LoopPipeline> p = m.pipelines.count(loop) ? std::nullopt : plan_loop(m, *loop, *dot, uses);
-    if (p) m.pipelines[loop] = std::move(*p);
-    else demote_wgmma(m, dot);
+  bool demoted = false;
+  for (const auto& [loop, dots] : candidates) {
+    std::optional<LoopPipeline> p = plan_loop(m, *loop, dots, uses);
+    if (p) {
+      m.pipelines[loop] = std::move(*p);
+      continue;
+    }
+    for (const Op* d : dots) {
+      demoted |= m.dots.at(d).kind == DotLowering::Wgmma;
+      demote_wgmma(m, d);
+    }
+  }
+  // wgmma dots outside any pipelined loop read registers staged per dot: mma.sync does that.
+  walk_ops(m.fn->body, [&](const Op* o) {
+    if (o->kind != OpKind::Dot || m.dots.at(o).kind != DotLowering::Wgmma) return;
+    for (const auto& [loop, p] : m.pipelines)
+      if (std::find(p.dots.begin(), p.dots.end(), o) != p.dots.end()) return;
+    demoted = true;
+    demote_wgmma(m, o);
+  });
+  if (demoted) propagate_layouts(m);
+  for (auto& [dot, plan] : m.dots) {
+    bool piped = false;
+    for (const auto& [loop, p] : m.pipelines) piped |= std::find(p.dots.begin(), p.dots.end(), dot) != p.dots.end();
+    if (plan.kind == DotLowering::MmaSync && !piped) plan.a_regs = a_from_registers(m, *dot);
   }
 }
 
