@@ -10,14 +10,20 @@ cmake -S . -B build-dev -G Ninja -DCMAKE_BUILD_TYPE=Release -DTILEC_BUILD_PYTHON
   -Dpybind11_DIR="$(python3 -m pybind11 --cmakedir)" -DCMAKE_PREFIX_PATH="$PWD/.deps" > "$OUT/cmake.log" 2>&1 || { tail -20 "$OUT/cmake.log"; exit 1; }
 cmake --build build-dev -j16 > "$OUT/build.log" 2>&1 || { grep -E "error" "$OUT/build.log" | head -20; exit 1; }
 export PYTHONPATH="$PWD/build-dev/python" TILEC_CACHE_DIR=/tmp/tilec-cache
-timeout 200 python3 -m pytest -q -rf -p no:cacheprovider -n 8 -k cuda tests/python tests/compat > "$OUT/pytest_cuda.log" 2>&1 \
-  || timeout 200 python3 -m pytest -q -rf -p no:cacheprovider -k cuda tests/python tests/compat > "$OUT/pytest_cuda.log" 2>&1
+PYTEST_PATHS="${PYTEST_PATHS:-tests/python tests/compat}"
+timeout 200 python3 -m pytest -q -rf -p no:cacheprovider -n 8 -k cuda $PYTEST_PATHS > "$OUT/pytest_cuda.log" 2>&1 \
+  || timeout 200 python3 -m pytest -q -rf -p no:cacheprovider -k cuda $PYTEST_PATHS > "$OUT/pytest_cuda.log" 2>&1
 echo "pytest (cuda) exit $?"; tail -12 "$OUT/pytest_cuda.log"
-for tool in memcheck racecheck; do
-  timeout 90 compute-sanitizer --tool $tool --error-exitcode 9 python3 -m pytest -q -x -p no:cacheprovider \
-    tests/python/test_matmul.py -k "cuda and masked and float16 and shape1" > "$OUT/sanitizer_$tool.log" 2>&1
-  echo "compute-sanitizer $tool exit $?"; grep -E "ERROR SUMMARY|passed|failed" "$OUT/sanitizer_$tool.log" | head -2
-done
+if [ "${SANITIZE:-1}" = 1 ]; then
+  for tool in memcheck racecheck; do
+    for t in "tests/python/test_matmul.py::cuda and masked and float16 and shape1" "tests/python/test_attention.py::cuda and masked_lengths and 77"; do
+      timeout 90 compute-sanitizer --tool $tool --error-exitcode 9 python3 -m pytest -q -x -p no:cacheprovider \
+        "${t%%::*}" -k "${t#*::}" > "$OUT/sanitizer_${tool}_$(basename "${t%%::*}" .py).log" 2>&1
+      echo "compute-sanitizer $tool ${t%%::*} exit $?"
+      grep -E "ERROR SUMMARY|passed|failed" "$OUT/sanitizer_${tool}_$(basename "${t%%::*}" .py).log" | head -2
+    done
+  done
+fi
 if [ -n "${BENCH_GROUPS:-}" ]; then
   timeout "${BENCH_SECONDS:-320}" python3 bench/gpu_bench.py --only "$BENCH_GROUPS" --first-call-reps 2 --out "$OUT/gpu_bench.md" \
     > "$OUT/gpu_bench.log" 2>&1
