@@ -13,6 +13,9 @@ void canonicalize_broadcasts(Function& fn);      // passes/canonicalize_broadcas
 void fold_constants(Function& fn);               // passes/fold_constants.cpp
 void eliminate_common_subexpressions(Function& fn);  // passes/cse.cpp
 void eliminate_dead_code(Function& fn);          // passes/dce.cpp
+// Loop-carried pointer tiles advanced by a uniform step become one i64 offset from their initial
+// tile (passes/scalar_pointer_advance.cpp).
+void carry_pointer_offsets(Function& fn);
 
 // Debug mode (TILEC_DEBUG=1): appends one i64 argument per pointer argument, its buffer's extent
 // in elements, and guards every load, store and atomic: an access outside [base, base + extent)

@@ -422,7 +422,7 @@ class CudaGen {
     if (pipe) {
       open("");
       line("// software pipeline: " + std::to_string(pipe->stages) + " stages, cp.async copies " + std::to_string(pipe->distance) +
-           " iterations ahead" + (pipe->async_mma ? ", issued while the iteration's wgmma runs" : ""));
+           " iterations ahead" + (pipe->async_mma ? ", issued while the iteration's wgmma runs (one wgmma group in flight)" : ""));
       ++in_pipeline_;
       line(ctype(iv->type) + " pf_iv = " + name(op.operands[0]) + ";");
       for (size_t c : pipe->carried) {
@@ -456,10 +456,11 @@ class CudaGen {
     emit_region(body);
     if (pipe) {
       if (pipe->async_mma) {
+        // This iteration's wgmma keeps running: wait for the previous one only, in every
+        // warpgroup, before refilling the stage it read.
+        line("tc_wgmma_wait<1>();");
+        line("__syncthreads();");
         emit_pipeline_issue(op, *pipe);
-        const MmaAcc& acc = *mma_dot_.at(pipe->dots.at(0));
-        line("tc_wgmma_wait<0>();");
-        line("tc_fence_operand(" + acc.frag + ");  // the accumulator is final only after the wait");
       }
       line("pipe_read = pipe_read + 1 == " + std::to_string(pipe->stages) + " ? 0 : pipe_read + 1;");
     }
@@ -471,6 +472,10 @@ class CudaGen {
     }
     close();
     if (pipe) {
+      if (pipe->async_mma) {
+        line("tc_wgmma_wait<0>();");
+        line("tc_fence_operand(" + mma_dot_.at(pipe->dots.at(0))->frag + ");  // the accumulator is final only after the wait");
+      }
       line("tc_cp_async_wait<0>();");
       line("__syncthreads();");
       --in_pipeline_;

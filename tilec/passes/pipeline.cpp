@@ -8,6 +8,7 @@ void optimize(Function& fn) {
   canonicalize_broadcasts(fn);
   fold_constants(fn);
   canonicalize_broadcasts(fn);
+  carry_pointer_offsets(fn);
   eliminate_common_subexpressions(fn);
   eliminate_dead_code(fn);
 }
