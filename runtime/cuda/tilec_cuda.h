@@ -8,6 +8,12 @@
 // Small vector of T moved by one aligned access.
 template <class T, int N> struct alignas(sizeof(T) * N) tc_pack { T v[N]; };
 
+__device__ __forceinline__ float tc_div_full(float a, float b) {
+  float r;
+  asm("div.full.f32 %0, %1, %2;" : "=f"(r) : "f"(a), "f"(b));
+  return r;
+}
+
 __device__ __forceinline__ unsigned tc_tf32(float x) {
   unsigned r;
   asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(r) : "f"(x));

@@ -730,7 +730,8 @@ class CudaGen {
       case BinaryKind::Add: r = a + " + " + b; break;
       case BinaryKind::Sub: r = a + " - " + b; break;
       case BinaryKind::Mul: r = a + " * " + b; break;
-      case BinaryKind::Div: r = a + " / " + b; break;
+      // Triton's fp32 `/` is div.full.f32 (full range, within 2 ulp); tl.math.div_rn rounds exactly.
+      case BinaryKind::Div: r = ct == DType::F32 ? "tc_div_full(" + a + ", " + b + ")" : a + " / " + b; break;
       case BinaryKind::Rem: r = f ? (dbl ? "fmod(" : "fmodf(") + a + ", " + b + ")" : a + " % " + b; break;
       case BinaryKind::Shl: r = a + " << " + b; break;
       case BinaryKind::Shr: r = a + " >> " + b; break;

@@ -1,0 +1,35 @@
+#!/usr/bin/env python3
+"""Runs one case's tilec and Triton kernels (same source, same launch) a few times each so that a
+profiler sees both side by side, e.g. on the GPU machine:
+
+    ncu -k regex:softmax --section SpeedOfLight --section Occupancy --section WarpStateStats \\
+        --section LaunchStats python3 bench/ncu_compare.py softmax
+
+Cases: softmax (4096x1000 fp32, BLOCK_SIZE=1024, num_warps=4: a row that is not a power of two)."""
+import os
+import sys
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gpu_bench  # noqa: E402  (the kernels both compilers run)
+
+
+def softmax_case():
+    x = torch.randn(4096, 1000, device="cuda")
+    out = torch.empty_like(x)
+    launches = [("tilec", gpu_bench.tc_softmax), ("triton", gpu_bench.tr_softmax_kernel)]
+    for name, kernel in launches:
+        for _ in range(3):
+            kernel[(x.shape[0],)](out, x, x.stride(0), out.stride(0), x.shape[0], x.shape[1], BLOCK_SIZE=1024, num_warps=4)
+        torch.cuda.synchronize()
+        err = (out - torch.softmax(x, dim=1)).abs().max().item()
+        print(f"{name}: max abs error {err:.3g}")
+
+
+CASES = {"softmax": softmax_case}
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2 or sys.argv[1] not in CASES:
+        sys.exit(f"usage: {sys.argv[0]} {{{','.join(CASES)}}}")
+    CASES[sys.argv[1]]()
