@@ -1200,7 +1200,10 @@ class IrGen {
     Type ty = Type::tile(t, shape);
     Value* x = convert(a, ty, loc);
     Value* y = convert(c, ty, loc);
-    Op* o = b().create(OpKind::Binary, loc, {x, y}, {ty});
+    // Float `//` floors a correctly rounded quotient (x // x is 1): the exact division, since the
+    // GPU's `/` is Triton's approximate one.
+    Op* o = b().create(floor_after ? OpKind::Libdevice : OpKind::Binary, loc, {x, y}, {ty});
+    if (floor_after) o->str = "div_rn";
     o->binary = kind;
     Value* r = o->result();
     if (floor_after) {

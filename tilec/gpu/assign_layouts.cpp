@@ -1,6 +1,7 @@
 // Input: optimized tile IR in a GpuModule. Output: every tile value's blocked layout (V chosen so
-// that the narrowest loaded or stored dtype moves 16 bytes per access) and the broadcasts whose
-// source is an index chain, rematerialized in the result's layout instead of exchanged.
+// that the narrowest loaded or stored dtype moves 16 bytes per access, 1 when no access can be
+// vectorized) and the broadcasts whose source is an index chain, rematerialized in the result's
+// layout instead of exchanged.
 #include <algorithm>
 
 #include "tilec/gpu/gpu_ir.h"
@@ -51,13 +52,28 @@ bool is_index_chain(const Value* v, int depth) {
 
 void assign_layouts(GpuModule& m) {
   int64_t narrowest = 4;
+  std::vector<const Op*> accesses;
   walk_ops(m.fn->body, [&](const Op* op) {
     const Value* ptr = nullptr;
     if (op->kind == OpKind::Load || op->kind == OpKind::Store) ptr = op->operands[0];
-    if (ptr && ptr->type.is_tile() && ptr->type.numel() >= m.threads() * 8)
+    if (ptr && ptr->type.is_tile() && ptr->type.numel() >= m.threads() * 8) {
       narrowest = std::min<int64_t>(narrowest, dtype_bytes(ptr->type.dtype));
+      accesses.push_back(op);
+    }
   });
   m.vec_elems = std::clamp<int64_t>(m.target.vec_bytes / std::max<int64_t>(narrowest, 1), 4, 8);
+  // When no large access can move V elements at once (alignment or mask unknown, e.g. a row
+  // length that is not a multiple of 16), consecutive threads take consecutive elements instead:
+  // V-element groups of scalar accesses would spread each warp's loads over V times the sectors.
+  auto vectorizable = [&](const Op* op) {
+    const Value* ptr = op->operands[0];
+    const Value* mask = op->has_mask ? op->operands[op->kind == OpKind::Load ? 1 : 2] : nullptr;
+    AxisInfo p = m.axis->get(ptr);
+    int64_t bytes = m.vec_elems * dtype_bytes(ptr->type.dtype);
+    return p.contig >= m.vec_elems && p.div >= std::min<int64_t>(bytes, 16) &&
+           (!mask || !mask->type.is_tile() || m.axis->get(mask).cnst >= m.vec_elems);
+  };
+  if (!accesses.empty() && std::none_of(accesses.begin(), accesses.end(), vectorizable)) m.vec_elems = 1;
   walk_ops(m.fn->body, [&](const Op* op) {
     for (const Value* r : op->results)
       if (r->type.is_tile()) m.layouts[r] = blocked_layout(r->type.numel(), m.threads(), m.vec_elems);
