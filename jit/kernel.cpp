@@ -266,22 +266,27 @@ bool compile_cpu(CompiledKernel& k, const std::string& source, const Function& f
         return false;
       }
       // The runtime headers, precompiled once per cache and toolchain: with the PCH a small kernel
-      // compiles in a fraction of the time. Without one yet, it is built beside this compile (a
-      // second core) and waited for, so no half-written file outlives the process.
+      // compiles in a fraction of the time. Building it costs several compiles, so the first
+      // kernel of a cache compiles without it and leaves a marker; the second builds it beside its
+      // own compile (a second core) and waits, so no half-written file outlives the process.
       HostCompiler with_pch = cc;
       std::thread pch_build;
       if (use_cache) {
         std::string gch;
         std::string header = runtime_pch(cache, cc, flags, &gch);
+        std::string wanted = header + ".wanted";
         if (!header.empty() && ::access(gch.c_str(), R_OK) == 0) {
           with_pch.flags.insert(with_pch.flags.end(), {"-include", header});
-        } else if (!header.empty()) {
+        } else if (!header.empty() && ::access(wanted.c_str(), F_OK) == 0) {
           pch_build = std::thread([cc, header, gch] { compile_precompiled_header(cc, header, gch); });
+        } else if (!header.empty()) {
+          write_file(wanted, "");
         }
       }
       CompileOutcome out = compile_shared_object(with_pch, cpp_path, work + "/kernel.so");
-      if (pch_build.joinable()) pch_build.join();
-      timer.mark(with_pch.flags.size() > cc.flags.size() ? "host-cc (pch)" : "host-cc (building the pch beside)");
+      bool building_pch = pch_build.joinable();
+      if (building_pch) pch_build.join();
+      timer.mark(with_pch.flags.size() > cc.flags.size() ? "host-cc (pch)" : building_pch ? "host-cc (building the pch beside)" : "host-cc");
       if (!out.ok) {
         diags.error(fn.loc, "the host C++ compiler failed on the generated code for '" + fn.name + "'\n  source: " +
                                 cpp_path + "\n  command: " + out.command + "\n" + out.log);

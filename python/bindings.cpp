@@ -83,9 +83,16 @@ ArgClass classify_type(PyTypeObject* type, PyObject* obj) {
   if (type == &PyLong_Type) return ArgClass::Int;
   if (type == &PyFloat_Type) return ArgClass::Float;
   if (type == &PyBool_Type) return ArgClass::Bool;
+  static PyTypeObject* last_type = nullptr;  // the last tensor type seen (numpy.ndarray, torch.Tensor)
+  static ArgClass last_class = ArgClass::Other;
+  if (type == last_type) return last_class;
   static std::unordered_map<PyTypeObject*, ArgClass> cache;
   auto it = cache.find(type);
-  if (it != cache.end()) return it->second;
+  if (it != cache.end()) {
+    last_type = type;
+    last_class = it->second;
+    return it->second;
+  }
   ArgClass c = classify_uncached(type, obj);
   Py_INCREF(type);  // a freed type's address could be reused by another type; keep the key alive
   cache.emplace(type, c);
