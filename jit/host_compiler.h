@@ -10,7 +10,7 @@ namespace tilec {
 struct HostCompiler {
   std::string command;             // $CXX, else "c++"
   std::string version;             // first line of `command --version`; empty if it cannot run
-  std::vector<std::string> flags;  // -O3 -march=native -fPIC -shared -std=c++17 -fno-math-errno -I<dir>
+  std::vector<std::string> flags;  // -O2 -march=native -fPIC -shared -std=c++17 -fno-math-errno -I<dir>
 };
 
 // One HostCompiler per ($CXX, include_dir), computed once and kept for the process; the
@@ -27,6 +27,11 @@ struct CompileOutcome {
 // when the build succeeded, whole, so concurrent builders of one path never see a partial file.
 CompileOutcome compile_shared_object(const HostCompiler& compiler, const std::string& source_path,
                                      const std::string& output_path);
+
+// Precompiles `header_path` (C++ header) into `output_path` (a .gch beside it, which the compiler
+// then uses for `-include header_path`) with the compiler's flags, atomically as above.
+CompileOutcome compile_precompiled_header(const HostCompiler& compiler, const std::string& header_path,
+                                          const std::string& output_path);
 
 // A dlopen'ed shared object (RTLD_NOW | RTLD_LOCAL), closed when destroyed.
 class SharedLibrary {

@@ -3,9 +3,12 @@
 // Invariant: the cache key hashes everything that changes the artifact (see key_for).
 #include "jit/kernel.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -13,6 +16,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "jit/cache.h"
 #include "jit/nvrtc.h"
@@ -122,6 +126,71 @@ std::string private_build_dir(std::string* error) {
   return pattern;
 }
 
+// TILEC_LOG=compile (a comma-separated list, as for autotune): one line on stderr per kernel
+// compiled or loaded, with each stage's time. Read once per process.
+bool log_compile() {
+  static const bool on = [] {
+    const char* v = std::getenv("TILEC_LOG");
+    std::stringstream items(v ? v : "");
+    std::string item;
+    while (std::getline(items, item, ','))
+      if (item == "compile") return true;
+    return false;
+  }();
+  return on;
+}
+
+// Stage times of one compile_kernel call, printed by finish() when TILEC_LOG=compile.
+class StageTimer {
+ public:
+  using Clock = std::chrono::steady_clock;
+  explicit StageTimer(bool on) : on_(on), start_(Clock::now()), last_(start_) {}
+  // Ends the stage that began at the previous mark (or at construction).
+  void mark(const char* stage) {
+    if (!on_) return;
+    Clock::time_point now = Clock::now();
+    stages_ += std::string(stages_.empty() ? "" : ", ") + stage + " " + ms(last_, now);
+    last_ = now;
+  }
+  void finish(const std::string& kernel, const char* backend, const char* how) {
+    if (!on_) return;
+    std::fprintf(stderr, "tilec: compile %s [%s, %s]: %s%stotal %s\n", kernel.c_str(), backend, how, stages_.c_str(),
+                 stages_.empty() ? "" : ", ", ms(start_, Clock::now()).c_str());
+  }
+
+ private:
+  static std::string ms(Clock::time_point a, Clock::time_point b) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.2f ms", std::chrono::duration<double, std::milli>(b - a).count());
+    return buf;
+  }
+  bool on_;
+  Clock::time_point start_, last_;
+  std::string stages_;
+};
+
+// The file a command runs ($PATH searched when it has no slash), with its size and mtime: the
+// host compiler's identity in the warm-start key, read without running it (`c++ --version` costs
+// a process).
+std::string command_identity(const std::string& command) {
+  std::vector<std::string> candidates;
+  if (command.find('/') != std::string::npos) {
+    candidates.push_back(command);
+  } else {
+    const char* path = std::getenv("PATH");
+    std::stringstream dirs(path ? path : "/usr/bin:/bin");
+    std::string dir;
+    while (std::getline(dirs, dir, ':')) candidates.push_back((dir.empty() ? "." : dir) + "/" + command);
+  }
+  for (const std::string& c : candidates) {
+    char real[PATH_MAX];
+    struct stat st;
+    if (::access(c.c_str(), X_OK) != 0 || !::realpath(c.c_str(), real) || ::stat(real, &st) != 0) continue;
+    return std::string(real) + ":" + std::to_string(st.st_size) + ":" + std::to_string(st.st_mtime);
+  }
+  return command + ":not found";
+}
+
 bool load_cpu(CompiledKernel& k, const std::string& so_path, std::string* error) {
   k.library = SharedLibrary::open(so_path, error);
   if (!k.library) return false;
@@ -134,8 +203,31 @@ bool load_cpu(CompiledKernel& k, const std::string& so_path, std::string* error)
   return false;
 }
 
-bool compile_cpu(CompiledKernel& k, const std::string& source, const Function& fn, Diagnostics& diags) {
+// The runtime-header PCH of this toolchain and flag set: the header's path (whose .gch, *gch,
+// may not exist yet), or "" when its folder cannot be made. The folder name hashes everything
+// that must match between the PCH and the kernels that use it.
+std::string runtime_pch(const KernelCache& cache, const HostCompiler& cc, const std::string& flags, std::string* gch) {
+  std::string dir = cache.root() + "/pch/" +
+                    key_for({TILEC_VERSION, cc.command, cc.version, flags, cpu_isa_description(), runtime_headers_digest()}).substr(0, 24);
+  std::string header = dir + "/tilec_pch.h";
+  *gch = header + ".gch";
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return "";
+  if (::access(header.c_str(), R_OK) != 0) {
+    // Written whole under a temporary name: another process may be reading it.
+    std::string tmp = header + ".tmp." + std::to_string(getpid());
+    if (!write_file(tmp, "// The headers every generated kernel includes, precompiled by tilec.\n"
+                         "#include <cstdint>\n#include <cstring>\n#include <limits>\n#include \"runtime/cpu/tilec_rt.h\"\n") ||
+        ::rename(tmp.c_str(), header.c_str()) != 0)
+      return "";
+  }
+  return header;
+}
+
+bool compile_cpu(CompiledKernel& k, const std::string& source, const Function& fn, Diagnostics& diags, StageTimer& timer) {
   HostCompiler cc = host_compiler(include_dir_storage());
+  timer.mark("host-cc-version");
   // Debug builds compare i32 arithmetic with its i64 twin; -fwrapv keeps the compiler from
   // assuming that signed overflow never happens and folding those checks away.
   if (k.debug) cc.flags.push_back("-fwrapv");
@@ -173,7 +265,28 @@ bool compile_cpu(CompiledKernel& k, const std::string& source, const Function& f
         diags.error(fn.loc, "cannot write the generated C++ to " + cpp_path + " (set TILEC_CACHE_DIR to a writable folder)");
         return false;
       }
-      CompileOutcome out = compile_shared_object(cc, cpp_path, work + "/kernel.so");
+      // The runtime headers, precompiled once per cache and toolchain: with the PCH a small kernel
+      // compiles in a fraction of the time. Building it costs several compiles, so the first
+      // kernel of a cache compiles without it and leaves a marker; the second builds it beside its
+      // own compile (a second core) and waits, so no half-written file outlives the process.
+      HostCompiler with_pch = cc;
+      std::thread pch_build;
+      if (use_cache) {
+        std::string gch;
+        std::string header = runtime_pch(cache, cc, flags, &gch);
+        std::string wanted = header + ".wanted";
+        if (!header.empty() && ::access(gch.c_str(), R_OK) == 0) {
+          with_pch.flags.insert(with_pch.flags.end(), {"-include", header});
+        } else if (!header.empty() && ::access(wanted.c_str(), F_OK) == 0) {
+          pch_build = std::thread([cc, header, gch] { compile_precompiled_header(cc, header, gch); });
+        } else if (!header.empty()) {
+          write_file(wanted, "");
+        }
+      }
+      CompileOutcome out = compile_shared_object(with_pch, cpp_path, work + "/kernel.so");
+      bool building_pch = pch_build.joinable();
+      if (building_pch) pch_build.join();
+      timer.mark(with_pch.flags.size() > cc.flags.size() ? "host-cc (pch)" : building_pch ? "host-cc (building the pch beside)" : "host-cc");
       if (!out.ok) {
         diags.error(fn.loc, "the host C++ compiler failed on the generated code for '" + fn.name + "'\n  source: " +
                                 cpp_path + "\n  command: " + out.command + "\n" + out.log);
@@ -191,6 +304,7 @@ bool compile_cpu(CompiledKernel& k, const std::string& source, const Function& f
       }
     }
     bool loaded = load_cpu(k, so_path, &error);
+    timer.mark(hit ? "cache-load" : "store+load");
     // The loaded library stays mapped after its build folder is deleted.
     std::error_code ec;
     if (!work.empty()) std::filesystem::remove_all(work, ec);
@@ -207,9 +321,10 @@ bool compile_cpu(CompiledKernel& k, const std::string& source, const Function& f
 }
 
 bool compile_cuda(CompiledKernel& k, const CudaKernel& cu, const KernelOptions& options, const Function& fn,
-                  Diagnostics& diags) {
+                  Diagnostics& diags, StageTimer& timer) {
   std::string error;
   const Nvrtc* nvrtc = Nvrtc::get(&error);
+  timer.mark("nvrtc-load");
   if (!nvrtc) {
     diags.error(fn.loc, "cannot compile for the GPU: " + error);
     return false;
@@ -221,6 +336,9 @@ bool compile_cuda(CompiledKernel& k, const CudaKernel& cu, const KernelOptions& 
     return false;
   }
   std::string suffix = cu.arch_specific && !use_ptx ? "a" : "";
+  k.image_arch = arch;
+  k.arch_suffix = suffix;
+  k.image_is_ptx = use_ptx;
   k.cache_key = key_for({TILEC_VERSION, "cuda", cu.source, cuda_runtime_header(), nvrtc->version(), std::to_string(arch) + suffix,
                          use_ptx ? "ptx" : "cubin", k.debug ? "debug" : "release"});
   KernelCache cache(default_cache_root());
@@ -229,11 +347,11 @@ bool compile_cuda(CompiledKernel& k, const CudaKernel& cu, const KernelOptions& 
   std::string artifact = use_ptx ? "kernel.ptx" : "kernel.cubin";
   if (use_cache && !always_compile() && lookup_healing(cache, k.cache_key) &&
       read_file(cache.artifact_path(k.cache_key, artifact), &k.image)) {
-    if (use_ptx) k.asm_["ptx"] = k.image;
-    else read_file(cache.artifact_path(k.cache_key, "kernel.ptx"), &k.asm_["ptx"]);
+    timer.mark("cache-load");
     return true;
   }
   NvrtcOutput out = nvrtc->compile(cu.source, fn.name + ".cu", arch, !use_ptx, {}, suffix);
+  timer.mark("nvrtc");
   if (!out.ok) {
     std::string dir = use_cache ? cache.root() + "/build" : private_build_dir(&error);
     std::string cu_path = dir + "/" + k.cache_key.substr(0, 16) + ".cu";
@@ -246,18 +364,10 @@ bool compile_cuda(CompiledKernel& k, const CudaKernel& cu, const KernelOptions& 
                             "\n" + out.log);
     return false;
   }
+  // Only the image is compiled: the PTX of a cubin build is compiled when asked for
+  // (CompiledKernel.asm["ptx"], kernel_asm), which halves NVRTC's share of a cold call.
   k.image = use_ptx ? out.ptx : out.cubin;
   std::vector<std::pair<std::string, std::string>> files = {{"kernel.cu", cu.source}, {artifact, k.image}};
-  if (!use_ptx) {
-    // The PTX is kept beside the cubin for inspection (CompiledKernel.asm["ptx"]).
-    NvrtcOutput ptx = nvrtc->compile(cu.source, fn.name + ".cu", arch, false, {}, suffix);
-    if (ptx.ok) {
-      files.emplace_back("kernel.ptx", ptx.ptx);
-      k.asm_["ptx"] = ptx.ptx;
-    }
-  } else {
-    k.asm_["ptx"] = out.ptx;
-  }
   nlohmann::json meta = {{"kernel", fn.name}, {"backend", "cuda"}, {"arch", arch}, {"ptx", use_ptx},
                          {"nvrtc", nvrtc->version()}, {"entry", cu.entry}, {"threads", cu.threads},
                          {"shared_bytes", cu.shared_bytes}, {"debug", k.debug}, {"tilec_version", TILEC_VERSION}};
@@ -265,6 +375,7 @@ bool compile_cuda(CompiledKernel& k, const CudaKernel& cu, const KernelOptions& 
     warn("cannot store the compiled kernel in the cache (" + error + "); it is used from memory");
     k.cache_dir.clear();
   }
+  timer.mark("store");
   return true;
 }
 
@@ -310,14 +421,20 @@ bool debug_from_env() {
   return v && std::string(v) == "1";
 }
 
-std::shared_ptr<CompiledKernel> compile_kernel(const KernelSource& src, const KernelOptions& options,
-                                               Diagnostics& diags) {
+namespace {
+
+// The front end and the backend for one kernel: everything a cold call does.
+std::shared_ptr<CompiledKernel> compile_full(const KernelSource& src, const KernelOptions& options, Diagnostics& diags,
+                                             StageTimer& timer) {
   std::unique_ptr<Function> fn = lower_to_ir(src, false, diags);
+  timer.mark("frontend");
   if (!fn) return nullptr;
   auto k = std::make_shared<CompiledKernel>();
   k->backend = options.backend;
   k->name = fn->name;
   k->debug = options.debug;
+  k->source = std::make_shared<const KernelSource>(src);
+  k->options = options;
   k->asm_["ir"] = print_ir(*fn);
   optimize(*fn);
   if (!verify_ir(*fn, diags)) return nullptr;
@@ -340,17 +457,20 @@ std::shared_ptr<CompiledKernel> compile_kernel(const KernelSource& src, const Ke
   }
   k->metadata = {{"name", fn->name}, {"backend", backend_name(options.backend)}, {"signature", signature_str(src.signature)},
                  {"debug", options.debug}};
+  timer.mark("passes");
   switch (options.backend) {
     case Backend::Cpu: {
       std::optional<std::string> cpp = generate_cpp(*fn, diags);
+      timer.mark("codegen");
       if (!cpp) return nullptr;
       k->asm_["cpp"] = *cpp;
-      if (!compile_cpu(*k, *cpp, *fn, diags)) return nullptr;
+      if (!compile_cpu(*k, *cpp, *fn, diags, timer)) return nullptr;
       if (!check_cuda_archs(*fn, options.cuda, diags)) return nullptr;
       break;
     }
     case Backend::Cuda: {
       std::optional<CudaKernel> cu = generate_cuda(*fn, options.cuda, diags);
+      timer.mark("codegen");
       if (!cu) return nullptr;
       k->asm_["cuda"] = cu->source;
       k->entry = cu->entry;
@@ -360,13 +480,197 @@ std::shared_ptr<CompiledKernel> compile_kernel(const KernelSource& src, const Ke
       k->metadata["num_stages"] = options.cuda.num_stages;
       k->metadata["shared_bytes"] = cu->shared_bytes;
       k->metadata["arch"] = options.cuda.arch;
-      if (!compile_cuda(*k, *cu, options, *fn, diags)) return nullptr;
+      if (!compile_cuda(*k, *cu, options, *fn, diags, timer)) return nullptr;
       break;
     }
   }
   k->metadata["cache_key"] = k->cache_key;
   k->metadata["cache_dir"] = k->cache_dir;
   return k;
+}
+
+// ---- warm start: the cache index ---------------------------------------------------------------
+// root/index/<front key>/kernel.json maps a key computed before parsing to the artifact's entry
+// and to everything a launch needs of the CompiledKernel. The front key covers what the artifact
+// key would (the generated source is a function of the kernel's and its helpers' text, the
+// specialization and tilec's version) plus the toolchain's identity, read without running it.
+
+std::string front_key(const KernelSource& src, const KernelOptions& options) {
+  std::vector<std::string> parts = {TILEC_VERSION, "index-v1", backend_name(options.backend), src.kernel,
+                                    src.file->path(), src.file->text(), options.debug ? "debug" : "release"};
+  for (const auto& f : src.imported) {
+    parts.push_back(f->path());
+    parts.push_back(f->text());
+  }
+  for (const ArgSpec& a : src.signature.args) {
+    parts.push_back(a.name);
+    parts.push_back(std::to_string(static_cast<int>(a.kind)) + ":" + dtype_name(a.dtype) + ":" + std::to_string(a.divisibility));
+    parts.push_back(a.kind == ArgKind::Constexpr ? std::to_string(static_cast<int>(a.value.kind)) + a.value.str() : "");
+  }
+  if (options.backend == Backend::Cpu) {
+    const char* cxx = std::getenv("CXX");
+    std::string command = (cxx && *cxx) ? cxx : "c++";
+    parts.insert(parts.end(), {command, command_identity(command), include_dir_storage(), cpu_isa_description(),
+                               runtime_headers_digest()});
+  } else {
+    // NVRTC is not loaded for this (dlopen costs ~20 ms): the variables that choose the library
+    // stand for it; the NVRTC version is in the artifact's own key.
+    parts.push_back(cuda_runtime_header());
+    parts.push_back(std::to_string(options.cuda.arch) + "/" + std::to_string(options.cuda.num_warps) + "/" +
+                    std::to_string(options.cuda.num_stages));
+    for (const char* var : {"TILEC_NVRTC_PATH", "CUDA_HOME", "LD_LIBRARY_PATH"}) {
+      const char* v = std::getenv(var);
+      parts.push_back(v ? v : "");
+    }
+  }
+  return key_for(parts);
+}
+
+nlohmann::json index_record(const CompiledKernel& k) {
+  nlohmann::json types = nlohmann::json::array();
+  for (const Type& t : k.arg_types) types.push_back({{"dtype", dtype_name(t.dtype)}, {"ptr", t.is_ptr}});
+  nlohmann::json constexprs = nlohmann::json::array();
+  for (const auto& [name, value] : k.constexprs) constexprs.push_back({name, value});
+  std::vector<int> written(k.arg_written.begin(), k.arg_written.end());
+  return {{"artifact_key", k.cache_key}, {"name", k.name}, {"params", k.params}, {"constexprs", constexprs},
+          {"arg_types", types}, {"arg_names", k.arg_names}, {"arg_divisibility", k.arg_divisibility},
+          {"num_user_args", k.num_user_args}, {"arg_written", written}, {"arg_offset32", k.arg_offset32},
+          {"metadata", k.metadata}, {"entry", k.entry}, {"threads", k.threads}, {"shared_bytes", k.shared_bytes},
+          {"image_arch", k.image_arch}, {"arch_suffix", k.arch_suffix}, {"image_is_ptx", k.image_is_ptx}};
+}
+
+// The CompiledKernel an index record describes, with its artifact loaded; nullptr when anything
+// is missing or damaged (then the caller compiles, which heals the entry).
+std::shared_ptr<CompiledKernel> load_indexed(const nlohmann::json& r, const KernelSource& src, const KernelOptions& options,
+                                             StageTimer& timer) {
+  auto k = std::make_shared<CompiledKernel>();
+  try {
+    k->backend = options.backend;
+    k->debug = options.debug;
+    k->source = std::make_shared<const KernelSource>(src);
+    k->options = options;
+    k->cache_key = r.at("artifact_key").get<std::string>();
+    k->name = r.at("name").get<std::string>();
+    k->params = r.at("params").get<std::vector<std::string>>();
+    for (const auto& c : r.at("constexprs")) k->constexprs.emplace_back(c.at(0).get<std::string>(), c.at(1).get<std::string>());
+    for (const auto& t : r.at("arg_types")) {
+      std::optional<DType> d = dtype_from_name(t.at("dtype").get<std::string>());
+      if (!d) return nullptr;
+      k->arg_types.push_back(t.at("ptr").get<bool>() ? Type::pointer(*d) : Type::scalar(*d));
+    }
+    k->arg_names = r.at("arg_names").get<std::vector<std::string>>();
+    k->arg_divisibility = r.at("arg_divisibility").get<std::vector<int>>();
+    k->num_user_args = r.at("num_user_args").get<size_t>();
+    for (int w : r.at("arg_written").get<std::vector<int>>()) k->arg_written.push_back(w != 0);
+    k->arg_offset32 = r.at("arg_offset32").get<std::vector<std::string>>();
+    k->metadata = r.at("metadata");
+    k->entry = r.at("entry").get<std::string>();
+    k->threads = r.at("threads").get<int>();
+    k->shared_bytes = r.at("shared_bytes").get<int>();
+    k->image_arch = r.at("image_arch").get<int>();
+    k->arch_suffix = r.at("arch_suffix").get<std::string>();
+    k->image_is_ptx = r.at("image_is_ptx").get<bool>();
+  } catch (const nlohmann::json::exception&) {
+    return nullptr;  // an index record from another layout: recompiled and replaced
+  }
+  size_t n = k->num_user_args;
+  size_t total = k->arg_types.size();
+  if (k->arg_names.size() != total || k->arg_divisibility.size() != total || n > total || k->arg_written.size() != n ||
+      k->arg_offset32.size() != n)
+    return nullptr;
+  KernelCache cache(default_cache_root());
+  if (!lookup_healing(cache, k->cache_key)) return nullptr;
+  k->cache_dir = cache.entry_dir(k->cache_key);
+  timer.mark("cache-lookup");
+  if (options.backend == Backend::Cpu) {
+    std::string error, so_path = cache.artifact_path(k->cache_key, "kernel.so");
+    if (!load_cpu(*k, so_path, &error)) {
+      warn("cannot load the cached kernel " + so_path + " (" + error + "): removed, recompiling");
+      cache.remove(k->cache_key);
+      return nullptr;
+    }
+  } else if (!read_file(cache.artifact_path(k->cache_key, k->image_is_ptx ? "kernel.ptx" : "kernel.cubin"), &k->image)) {
+    return nullptr;
+  }
+  timer.mark("load");
+  k->metadata["cache_key"] = k->cache_key;
+  k->metadata["cache_dir"] = k->cache_dir;
+  return k;
+}
+
+}  // namespace
+
+std::shared_ptr<CompiledKernel> compile_kernel(const KernelSource& src, const KernelOptions& options,
+                                               Diagnostics& diags) {
+  StageTimer timer(log_compile());
+  // TILEC_CHECK_CUDA_ARCHS (tests) must see every kernel through NVRTC, so it bypasses the index.
+  const char* check_archs = std::getenv("TILEC_CHECK_CUDA_ARCHS");
+  bool use_index = !always_compile() && !(check_archs && *check_archs);
+  KernelCache index(default_cache_root() + "/index");
+  std::string key;
+  if (use_index) {
+    std::string error;
+    use_index = index.writable(&error);  // an unwritable cache is reported once, by the full compile
+  }
+  if (use_index) {
+    key = front_key(src, options);
+    CacheLookup hit = index.find(key);
+    std::string text;
+    nlohmann::json record;
+    if (hit.status == CacheLookup::Status::Hit && read_file(index.artifact_path(key, "kernel.json"), &text)) {
+      record = nlohmann::json::parse(text, nullptr, false);
+      if (!record.is_discarded()) {
+        timer.mark("index");
+        if (std::shared_ptr<CompiledKernel> k = load_indexed(record, src, options, timer)) {
+          timer.finish(k->name, backend_name(options.backend), "warm: index hit");
+          return k;
+        }
+      }
+    }
+    if (hit.status != CacheLookup::Status::Miss) index.remove(key);  // stale or damaged: replaced below
+  }
+  std::shared_ptr<CompiledKernel> k = compile_full(src, options, diags, timer);
+  if (!k) return nullptr;
+  if (use_index && !k->cache_dir.empty()) {
+    std::string error;
+    // Failing to index only costs the next process a front-end run; the kernel itself is cached.
+    index.store(key, {{"kernel.json", index_record(*k).dump()}}, {{"kernel", k->name}, {"tilec_version", TILEC_VERSION}}, &error);
+  }
+  timer.finish(k->name, backend_name(options.backend), "cold");
+  return k;
+}
+
+std::map<std::string, std::string> kernel_asm(CompiledKernel& k) {
+  std::lock_guard<std::mutex> lock(k.asm_mu);
+  if (!k.asm_.count("ir") && k.source) {
+    // Loaded by a warm start: the front end runs now, as it would have on a cold call.
+    Diagnostics diags;
+    std::unique_ptr<Function> fn = lower_to_ir(*k.source, false, diags);
+    if (fn) {
+      k.asm_["ir"] = print_ir(*fn);
+      optimize(*fn);
+      if (k.debug) {
+        insert_overflow_checks(*fn);
+        insert_bounds_checks(*fn);
+      }
+      k.asm_["ir-opt"] = print_ir(*fn);
+      if (k.backend == Backend::Cpu) {
+        if (std::optional<std::string> cpp = generate_cpp(*fn, diags)) k.asm_["cpp"] = *cpp;
+      } else if (std::optional<CudaKernel> cu = generate_cuda(*fn, k.options.cuda, diags)) {
+        k.asm_["cuda"] = cu->source;
+      }
+    }
+  }
+  if (k.backend == Backend::Cuda && !k.asm_.count("ptx")) {
+    std::string error;
+    if (k.image_is_ptx) {
+      k.asm_["ptx"] = k.image;
+    } else if (const Nvrtc* nvrtc = Nvrtc::get(&error); nvrtc && k.asm_.count("cuda")) {
+      NvrtcOutput ptx = nvrtc->compile(k.asm_["cuda"], k.name + ".cu", k.image_arch, false, {}, k.arch_suffix);
+      if (ptx.ok) k.asm_["ptx"] = ptx.ptx;
+    }
+  }
+  return k.asm_;
 }
 
 namespace {
@@ -401,20 +705,65 @@ std::string launch_cuda(CompiledKernel& kernel, int device, const std::array<int
   const CudaDriver* driver = CudaDriver::get(&error);
   if (!driver) return error;
   if (device < 0 || device >= CompiledKernel::kMaxDevices) return "CUDA device ordinal " + std::to_string(device) + " out of range";
+  Dim3 g{static_cast<unsigned>(grid[0]), static_cast<unsigned>(grid[1]), static_cast<unsigned>(grid[2])};
+  Dim3 block{static_cast<unsigned>(kernel.threads), 1, 1};
+  // Each device's primary context once a kernel was loaded there (the module cache holds a retain
+  // on it for the process). When it is already current, as PyTorch leaves it, the launch needs
+  // no context switch: one cuCtxGetCurrent, then cuLaunchKernel.
+  static std::array<std::atomic<CUcontext>, CompiledKernel::kMaxDevices> primary{};
+  auto fn = static_cast<CUfunction>(kernel.functions[device].load(std::memory_order_acquire));
+  CUcontext known = primary[device].load(std::memory_order_acquire);
+  if (fn && known) {
+    CUcontext current = nullptr;
+    if (driver->cuCtxGetCurrent(&current) == CUDA_SUCCESS && current == known) {
+      LaunchResult r = launch(*driver, fn, kernel.name, g, block, static_cast<unsigned>(kernel.shared_bytes),
+                              static_cast<CUstream>(stream), args);
+      return r.ok ? std::string() : r.error;
+    }
+  }
   ScopedContext ctx(*driver, device);
   if (!ctx.ok()) return ctx.error();
-  auto fn = static_cast<CUfunction>(kernel.functions[device].load(std::memory_order_acquire));
   if (!fn) {
     static ModuleCache* modules = new ModuleCache(*driver);  // lives as long as the process, as CUDA contexts do
+    StageTimer timer(log_compile());
     fn = modules->get_function(device, kernel.cache_key, kernel.image, kernel.entry, kernel.shared_bytes, &error);
     if (!fn) return error;
+    timer.mark("module-load");
+    timer.finish(kernel.name, ("cuda:" + std::to_string(device)).c_str(), "first launch on the device");
     kernel.functions[device].store(fn, std::memory_order_release);
   }
-  LaunchResult r = launch(*driver, fn, kernel.name, Dim3{static_cast<unsigned>(grid[0]), static_cast<unsigned>(grid[1]),
-                                                         static_cast<unsigned>(grid[2])},
-                          Dim3{static_cast<unsigned>(kernel.threads), 1, 1}, static_cast<unsigned>(kernel.shared_bytes),
+  primary[device].store(ctx.context(), std::memory_order_release);
+  LaunchResult r = launch(*driver, fn, kernel.name, g, block, static_cast<unsigned>(kernel.shared_bytes),
                           static_cast<CUstream>(stream), args);
   return r.ok ? std::string() : r.error;
+}
+
+double time_raw_cuda_launches(CompiledKernel& kernel, int device, const std::array<int32_t, 3>& grid, void* stream,
+                              void** args, int n, std::string* error) {
+  *error = launch_cuda(kernel, device, grid, stream, args);
+  if (!error->empty()) return -1;
+  const CudaDriver* driver = CudaDriver::get(error);
+  ScopedContext ctx(*driver, device);
+  if (!ctx.ok()) {
+    *error = ctx.error();
+    return -1;
+  }
+  auto fn = static_cast<CUfunction>(kernel.functions[device].load(std::memory_order_acquire));
+  if (driver->cuCtxSynchronize() != CUDA_SUCCESS) {
+    *error = "cuCtxSynchronize failed before timing";
+    return -1;
+  }
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < n; ++i) {
+    CUresult r = driver->cuLaunchKernel(fn, grid[0], grid[1], grid[2], kernel.threads, 1, 1, kernel.shared_bytes,
+                                        static_cast<CUstream>(stream), args, nullptr);
+    if (r != CUDA_SUCCESS) {
+      *error = "cuLaunchKernel: " + driver->error_text(r);
+      return -1;
+    }
+  }
+  driver->cuCtxSynchronize();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / n;
 }
 
 int cuda_device_arch(int device, std::string* error) {

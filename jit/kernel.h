@@ -46,10 +46,15 @@ class CompiledKernel {
   size_t num_user_args = 0;                    // arguments the caller passes; the rest are extents
   std::vector<bool> arg_written;               // pointer arguments stored to or atomically updated
   std::vector<std::string> arg_offset32;       // "file:line:col" of a 32-bit offset from the argument, or ""
-  std::map<std::string, std::string> asm_;     // "ir", "ir-opt", "cpp" or "cuda" (+ "ptx")
+  std::map<std::string, std::string> asm_;     // "ir", "ir-opt", "cpp" or "cuda" (+ "ptx"); read through kernel_asm()
+  std::mutex asm_mu;                           // guards asm_ after compile_kernel returns
   nlohmann::json metadata;
   std::string cache_key;
   std::string cache_dir;                       // the entry's folder, artifacts side by side
+  // What it was compiled from, so that a kernel loaded by a warm start (without running the front
+  // end) can produce its stage texts when asked (kernel_asm).
+  std::shared_ptr<const KernelSource> source;
+  KernelOptions options;
 
   // CPU
   using CpuEntry = void (*)(void* const* args, const int32_t* grid, int64_t begin, int64_t end);
@@ -60,6 +65,9 @@ class CompiledKernel {
 
   // CUDA
   std::string image;                           // cubin, or PTX text for a newer GPU than NVRTC knows
+  int image_arch = 0;                          // the sm_XY (or compute_XY when image_is_ptx) it was built for
+  std::string arch_suffix;                     // "a" for arch-specific features (sm_90a)
+  bool image_is_ptx = false;
   std::string entry;
   int threads = 0;
   int shared_bytes = 0;
@@ -69,14 +77,27 @@ class CompiledKernel {
 
 // Runs the front end and the backend's code generator and compiler, going through the disk cache
 // (TILEC_CACHE_DIR, TILEC_ALWAYS_COMPILE). Errors (DSL, host compiler, NVRTC) land in `diags`.
+// Warm start: a kernel compiled before (same source text, helpers' files, specialization, tilec
+// version, target and toolchain) is found through the cache's index by a key computed before
+// parsing, and loaded without running the front end. TILEC_LOG=compile prints each stage's time.
 std::shared_ptr<CompiledKernel> compile_kernel(const KernelSource& src, const KernelOptions& options,
                                                Diagnostics& diags);
+
+// The kernel's stage texts ("ir", "ir-opt", "cpp" or "cuda", "ptx"). A kernel from a warm start
+// runs the front end (and NVRTC for "ptx") here, on first use. Thread-safe.
+std::map<std::string, std::string> kernel_asm(CompiledKernel& kernel);
 
 // args[i] points to runtime argument i's value (extents included). Returns an empty string or the
 // error; a failed assertion or bounds check is an error with the first failure's text.
 std::string launch_cpu(const CompiledKernel& kernel, const std::array<int32_t, 3>& grid, void* const* args);
 std::string launch_cuda(CompiledKernel& kernel, int device, const std::array<int32_t, 3>& grid, void* stream,
                         void** args);
+
+// The floor of a launch, for bench/gpu_bench.py: launches the kernel once (loading it), then times
+// n back-to-back cuLaunchKernel calls with `args` and no other work, then a synchronize; returns
+// host seconds per launch, or -1 with *error.
+double time_raw_cuda_launches(CompiledKernel& kernel, int device, const std::array<int32_t, 3>& grid, void* stream,
+                              void** args, int n, std::string* error);
 
 // sm_XY of a CUDA device as XY, or -1 with *error (no driver, bad ordinal).
 int cuda_device_arch(int device, std::string* error);

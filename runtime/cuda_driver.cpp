@@ -101,7 +101,6 @@ int CudaDriver::compute_capability(int device, std::string* error) const {
 }
 
 ScopedContext::ScopedContext(const CudaDriver& driver, int device) : driver_(driver) {
-  const std::string where = "making cuda:" + std::to_string(device) + " current: ";
   CUresult r = driver_.cuDeviceGet(&device_, device);
   if (r == CUDA_SUCCESS) r = driver_.cuCtxGetCurrent(&previous_);
   if (r == CUDA_SUCCESS) {
@@ -112,7 +111,8 @@ ScopedContext::ScopedContext(const CudaDriver& driver, int device) : driver_(dri
     r = driver_.cuCtxSetCurrent(ctx_);
     switched_ = r == CUDA_SUCCESS;
   }
-  if (r != CUDA_SUCCESS) error_ = where + driver_.error_text(r);
+  // The message is built only on failure: launches construct a ScopedContext when they switch.
+  if (r != CUDA_SUCCESS) error_ = "making cuda:" + std::to_string(device) + " current: " + driver_.error_text(r);
 }
 
 ScopedContext::~ScopedContext() {

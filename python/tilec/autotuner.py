@@ -4,10 +4,9 @@ wrapper), so they stack in any order. Beyond Triton: the winning config of each 
 key values, argument dtypes, device, tilec version, config list) is stored under
 $TILEC_CACHE_DIR/autotune, so a new process does not re-tune (TILEC_AUTOTUNE=retune forces it);
 all configs are compiled in parallel before timing; TILEC_LOG=autotune prints each config's time."""
-import concurrent.futures
-import hashlib
+# hashlib, json and concurrent.futures are imported where they are used: they are a third of
+# `import tilec`, which a warm start pays in full.
 import inspect
-import json
 import os
 import sys
 
@@ -138,6 +137,7 @@ class Autotuner:
         base = _base_function(fn)
         self.__name__ = base.__name__
         self.__doc__ = base.__doc__
+        import hashlib  # here, not at import time: `import tilec` stays cheap for warm starts
         self._source_digest = hashlib.sha256(inspect.getsource(base.fn).encode()).hexdigest()
 
     def __getitem__(self, grid):
@@ -172,6 +172,8 @@ class Autotuner:
     # ---- persistence ----
 
     def _disk_path(self, key, device, configs):
+        import hashlib
+        import json
         material = json.dumps({
             "tilec": _C.__version__, "kernel": self.__name__, "source": self._source_digest, "key": repr(key),
             "device": device, "configs": [str(c) for c in configs],
@@ -180,6 +182,7 @@ class Autotuner:
         return os.path.join(_C.cache_root(), "autotune", f"{self.__name__}-{digest}.json")
 
     def _load(self, path, configs):
+        import json
         if not self.cache_results or os.environ.get("TILEC_AUTOTUNE", "") == "retune":
             return None
         try:
@@ -193,6 +196,7 @@ class Autotuner:
         return None
 
     def _store(self, path, configs, best, timings):
+        import json
         if not self.cache_results:
             return
         entry = {"kernel": self.__name__, "best": configs.index(best), "config": str(best),
@@ -223,6 +227,7 @@ class Autotuner:
                 return None
             except _C.CompileError as e:
                 return e
+        import concurrent.futures
         workers = max(1, min(len(configs), os.cpu_count() or 1))
         with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
             return dict(zip(configs, pool.map(build, configs)))

@@ -51,8 +51,10 @@ def _imported_helper_files(fn, path):
     return found
 
 
-class JITFunction:
-    """A kernel: index it with a grid and call it, `kernel[grid](*args, **constexprs)`.
+class JITFunction(_C.KernelBase):
+    """A kernel: index it with a grid and call it, `kernel[grid](*args, **constexprs)`; `launch =
+    kernel[grid]` is a reusable launcher. `kernel[grid]`, `run(*args, grid=, ...)` and
+    `warmup(*args, grid=(1,), ...)` are implemented by _C.KernelBase, in C++, for cheap launches.
     do_not_specialize: names or indices of integer arguments that are not specialized on being
     1 or divisible by 16 (one compiled kernel for all their values); debug: bounds-check every
     load, store and atomic (as TILEC_DEBUG=1 does for every kernel)."""
@@ -78,22 +80,16 @@ class JITFunction:
                 raise ValueError(f"{fn.__name__}: do_not_specialize names {d!r}, which is not a parameter")
             no_specialize[i] = True
         self.arg_names = names
-        self.src = inspect.getsource(fn)
         imported = [(p, _module_text(f.fn)[1]) for p, f in _imported_helper_files(fn, path).items()]
         self._kernel = _C.JitKernel(path, text, fn.__name__, names, flags, defaults, has_default, no_specialize,
                                     imported, bool(debug))
+        self._attach(self._kernel)
 
-    def __getitem__(self, grid):
-        return self._kernel[grid]
-
-    def run(self, *args, grid, **kwargs):
-        """Launches with an explicit grid: kernel.run(x, y, grid=(n,), BLOCK=128)."""
-        return self._kernel.run(*args, grid=grid, **kwargs)
-
-    def warmup(self, *args, **kwargs):
-        """Compiles for these arguments without launching; returns the CompiledKernel
-        (.asm["ir"], .asm["ir-opt"], .asm["cpp"] or .asm["cuda"]/["ptx"], .metadata)."""
-        return self._kernel.warmup(*args, **kwargs)
+    @property
+    def src(self):
+        """The kernel's own source text (as Triton's JITFunction.src); read on first use, since
+        inspect.getsource tokenizes the whole module (~15 ms, most of a warm start)."""
+        return inspect.getsource(self.fn)
 
     def __call__(self, *args, **kwargs):
         raise RuntimeError(
