@@ -1,8 +1,10 @@
-# args: --kernel k --signature x:*fp32,seed:i32
-# expect: tests/diagnostics/rand_int64_offsets.py:8:17: error: Philox counters must be 32-bit integers (int32 or uint32 offsets), got i64; 64-bit Philox is not supported
+# args: --kernel k --signature x:*u32,seed:i32
+# expect: tests/diagnostics/philox_int64_counters.py:9:22: error: tl.philox counters must be 32-bit integers, got i64; the 64-bit Philox variant is not supported (tl.rand/tl.randint take int64 offsets)
 import tilec
 import tilec.language as tl
 
 @tilec.jit
 def k(x, seed):
-    tl.store(x, tl.rand(seed, tl.arange(0, 16).to(tl.int64)) + tl.zeros((16,), tl.float32))
+    c = tl.arange(0, 16).to(tl.int64)
+    r0, r1, r2, r3 = tl.philox(seed, c, c, c, c)
+    tl.store(x + tl.arange(0, 16), r0)
