@@ -26,6 +26,8 @@ const char* op_name(OpKind k) {
     case OpKind::Fma: return "fma";
     case OpKind::Libdevice: return "libdevice";
     case OpKind::Barrier: return "barrier";
+    case OpKind::Print: return "print";
+    case OpKind::InlineAsm: return "inline_asm";
     case OpKind::Select: return "select";
     case OpKind::AddPtr: return "addptr";
     case OpKind::Load: return "load";
@@ -130,6 +132,28 @@ const char* hint_name(HintKind k) {
     case HintKind::MultipleOf: return "multiple_of";
     case HintKind::MaxContiguous: return "max_contiguous";
     case HintKind::MaxConstancy: return "max_constancy";
+  }
+  return "?";
+}
+
+const char* cache_modifier_name(CacheModifier c) {
+  switch (c) {
+    case CacheModifier::None: return "";
+    case CacheModifier::CA: return ".ca";
+    case CacheModifier::CG: return ".cg";
+    case CacheModifier::CV: return ".cv";
+    case CacheModifier::WB: return ".wb";
+    case CacheModifier::CS: return ".cs";
+    case CacheModifier::WT: return ".wt";
+  }
+  return "?";
+}
+
+const char* eviction_policy_name(EvictionPolicy e) {
+  switch (e) {
+    case EvictionPolicy::Normal: return "";
+    case EvictionPolicy::EvictFirst: return "evict_first";
+    case EvictionPolicy::EvictLast: return "evict_last";
   }
   return "?";
 }
@@ -241,6 +265,16 @@ class Printer {
     return note.empty() ? note : " " + note;
   }
 
+  // Printed only when set, so IR without them reads as before: {cache = ".cg", evict = "evict_first", volatile}.
+  static std::string memory_hints(const Op& op) {
+    std::string s;
+    auto add = [&](const std::string& item) { s += (s.empty() ? "" : ", ") + item; };
+    if (op.cache != CacheModifier::None) add(std::string("cache = \"") + cache_modifier_name(op.cache) + "\"");
+    if (op.evict != EvictionPolicy::Normal) add(std::string("evict = \"") + eviction_policy_name(op.evict) + "\"");
+    if (op.is_volatile) add("volatile");
+    return s.empty() ? s : " {" + s + "}";
+  }
+
   static std::string loc(const Op& op) {
     return "  loc(" + std::to_string(op.loc.line) + ":" + std::to_string(op.loc.col) + ")";
   }
@@ -276,8 +310,16 @@ class Printer {
       case OpKind::Load:
         body = "load " + list(op.operands);
         if (op.has_mask) body += op.has_other ? " {mask, other}" : " {mask}";
+        body += memory_hints(op);
         break;
-      case OpKind::Store: body = "store " + list(op.operands) + (op.has_mask ? " {mask}" : ""); break;
+      case OpKind::Store: body = "store " + list(op.operands) + (op.has_mask ? " {mask}" : "") + memory_hints(op); break;
+      case OpKind::Print:
+        body = "print " + quote_escaped(op.str, '"') + (op.operands.empty() ? "" : ", " + list(op.operands)) + (op.ival ? " {hex}" : "");
+        break;
+      case OpKind::InlineAsm:
+        body = "inline_asm " + quote_escaped(op.str, '"') + ", " + quote_escaped(op.aux, '"') +
+               (op.operands.empty() ? "" : ", " + list(op.operands)) + " {pack = " + std::to_string(op.ival) + "}";
+        break;
       case OpKind::Reduce: body = std::string("reduce ") + reduce_name(op.reduce) + " " + list(op.operands) + " {axis = " + std::to_string(op.axis) + "}"; break;
       case OpKind::Scan: body = std::string("scan ") + scan_name(op.scan) + " " + list(op.operands) + " {axis = " + std::to_string(op.axis) + "}"; break;
       case OpKind::AtomicRMW: body = std::string("atomic_") + atomic_name(op.atomic) + " " + list(op.operands) + (op.has_mask ? " {mask}" : ""); break;

@@ -30,8 +30,9 @@ enum class OpKind {
   Libdevice,    // str = a libdevice_table() name; operands of one float type -> that type, or i32 flags
   Select,       // cond (i1), a, b of one shape -> a's type
   AddPtr,       // ptr, int offset of the same shape -> ptr (offset counts elements)
-  Load,         // ptr [, mask [, other]] (has_mask, has_other) -> value of the pointee dtype
-  Store,        // ptr, value [, mask] (has_mask); no result
+  Load,         // ptr [, mask [, other]] (has_mask, has_other) -> value of the pointee dtype; cache, evict,
+                // is_volatile: tl.load's cache_modifier=, eviction_policy=, volatile= (PTX qualifiers)
+  Store,        // ptr, value [, mask] (has_mask); no result; cache, evict: tl.store's cache_modifier=, eviction_policy=
   Reduce,       // reduce, axis over a tile; result drops that dim (scalar from rank 1)
   Scan,         // scan (inclusive) along axis; same type
   Dot,          // a (MxK), b (KxN), acc (MxN) -> acc's type; precision
@@ -40,6 +41,9 @@ enum class OpKind {
   Assert,       // cond [, ptr, base, extent]; str = message; traps where cond is false (a bounds
                 // check also reports ptr - base and extent, in elements)
   Barrier,      // no operands or results: every thread of the program reaches it before any passes (tl.debug_barrier)
+  Print,        // values...; no result: prints each element once per program (tl.device_print); str = prefix, ival = hex
+  InlineAsm,    // args... (one shape) -> results of that shape: str = PTX text ($N operands), aux = constraints,
+                // ival = pack (elements per asm instance), ints = {is_pure}; GPU only (tl.inline_asm_elementwise)
   Hint,         // hint with ints = values per dim; result = operand (alignment facts for codegen)
   For,          // lb, ub, step, inits...; region 0 args = (iv, iters...); results = final iters; ival = num_stages (0: the launch's)
   If,           // cond; region 0 = then, region 1 = else, both end in Yield; results
@@ -56,6 +60,9 @@ enum class ScanKind { CumSum, CumProd };
 enum class AtomicKind { Add, Max, Min, Xchg };
 enum class HintKind { MultipleOf, MaxContiguous, MaxConstancy };
 enum class DotPrecision { IEEE, TF32 };
+// Triton's cache modifiers: loads take .ca .cg .cv, stores .wb .cg .cs .wt; eviction is L1's.
+enum class CacheModifier { None, CA, CG, CV, WB, CS, WT };
+enum class EvictionPolicy { Normal, EvictFirst, EvictLast };
 
 const char* op_name(OpKind k);
 const char* binary_name(BinaryKind k);
@@ -65,6 +72,8 @@ const char* reduce_name(ReduceKind k);
 const char* scan_name(ScanKind k);
 const char* atomic_name(AtomicKind k);
 const char* hint_name(HintKind k);
+const char* cache_modifier_name(CacheModifier c);   // ".cg", "" for None
+const char* eviction_policy_name(EvictionPolicy e);  // "evict_first", "" for Normal
 
 struct Op;
 
@@ -102,6 +111,10 @@ struct Op {
   DotPrecision precision = DotPrecision::IEEE;
   bool has_mask = false;
   bool has_other = false;
+  CacheModifier cache = CacheModifier::None;     // Load, Store
+  EvictionPolicy evict = EvictionPolicy::Normal;  // Load, Store
+  bool is_volatile = false;                       // Load
+  std::string aux;                                // InlineAsm: constraints
 
   Value* result() const { return results.at(0); }
 };

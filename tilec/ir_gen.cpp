@@ -32,7 +32,7 @@ enum class Builtin {
   Maximum, Minimum, Fma, Clamp, BroadcastTo, ExpandDims, Reshape, Trans, Permute, Cast, AtomicAdd,
   AtomicMax, AtomicMin, AtomicCas, AtomicXchg, MultipleOf, MaxContiguous, StaticAssert, DeviceAssert,
   TlRange, StaticRange, PyRange, PyMin, PyMax, PyAbs, PyLen, PyInt, PyFloat, NextPow2, Umulhi, DebugBarrier,
-  StaticPrint, Libdevice, Rand, Randn, Randint, Randint4x, Rand4x, Randn4x, UintToUniformFloat, PairUniformToNormal, Philox,
+  StaticPrint, DevicePrint, InlineAsm, Libdevice, Rand, Randn, Randint, Randint4x, Rand4x, Randn4x, UintToUniformFloat, PairUniformToNormal, Philox,
   CumProd, Split, Join, Flip, XorSum, MaxConstancy, MakeBlockPtr, Advance,
 };
 
@@ -41,7 +41,8 @@ struct BuiltinSpec {
   Builtin id;
   std::vector<const char*> params;
   int required;
-  bool varargs;  // extra positionals are packed into a tuple bound to the last param
+  bool varargs;  // extra positionals are packed into a tuple bound to the last positional param;
+                 // params after a "*" entry are keyword-only (device_print's hex)
 };
 
 // Parameter names follow triton.language so that keyword calls written for Triton work.
@@ -110,6 +111,8 @@ const std::vector<BuiltinSpec>& builtin_specs() {
       {"umulhi", Builtin::Umulhi, {"x", "y"}, 2, false},
       {"debug_barrier", Builtin::DebugBarrier, {}, 0, false},
       {"static_print", Builtin::StaticPrint, {"values"}, 0, true},
+      {"device_print", Builtin::DevicePrint, {"prefix", "args", "*", "hex"}, 1, true},
+      {"inline_asm_elementwise", Builtin::InlineAsm, {"asm", "constraints", "args", "dtype", "is_pure", "pack"}, 6, false},
       {"philox", Builtin::Philox, {"seed", "c0", "c1", "c2", "c3", "n_rounds"}, 5, false},
       {"rand", Builtin::Rand, {"seed", "offset", "n_rounds"}, 2, false},
       {"randn", Builtin::Randn, {"seed", "offset", "n_rounds"}, 2, false},
@@ -148,6 +151,7 @@ const std::vector<BuiltinSpec>& python_builtin_specs() {
       {"len", Builtin::PyLen, {"obj"}, 1, false},
       {"int", Builtin::PyInt, {"x"}, 1, false},
       {"float", Builtin::PyFloat, {"x"}, 1, false},
+      {"print", Builtin::DevicePrint, {"prefix", "args", "*", "hex"}, 1, true},  // Triton: print is device_print
   };
   return specs;
 }
@@ -344,10 +348,17 @@ class IrGen {
 
   // ---- Statements ----
 
-  // Statements still to run after a block ends normally: (block, first index) pairs, innermost
-  // first. An `if` that returns on some path takes the rest of its block (and of the enclosing
-  // blocks) into each branch, so `if c: return` (early exit) needs no jump in the IR.
-  using Continuation = std::vector<std::pair<const std::vector<StmtPtr>*, size_t>>;
+  // Statements still to run after a block ends normally, innermost first: the rest of a block, or
+  // the remaining iterations of a tl.static_range loop. An `if` that returns on some path takes
+  // the rest of its block (and of the enclosing blocks and unrolled loops) into each branch, so
+  // `if c: return` (early exit) needs no jump in the IR.
+  struct ContItem {
+    const std::vector<StmtPtr>* block = nullptr;  // run block[index:] ...
+    size_t index = 0;
+    const Stmt* loop = nullptr;                   // ... or iterations next, next + step, ... of `loop`
+    int64_t next = 0, end = 0, step = 1;
+  };
+  using Continuation = std::vector<ContItem>;
 
   void exec_block(const std::vector<StmtPtr>& body) { exec_seq(body, 0, {}); }
 
@@ -357,23 +368,70 @@ class IrGen {
       const Stmt& s = *body[i];
       if (s.kind == StmtKind::If && contains_return(s.body, s.orelse)) {
         Continuation next = cont;
-        next.insert(next.begin(), {&body, i + 1});
+        next.insert(next.begin(), ContItem{&body, i + 1});
         SVal cond = pointer_truth(eval(*s.test));
         if (cond.kind == SVal::Kind::Const) exec_seq(truthy(cond, s.test->loc) ? s.body : s.orelse, 0, next);
         else exec_if_returning(s, cond, next);
         return;
       }
+      if (s.kind == StmtKind::For && contains_return(s.body, {})) {
+        if (std::optional<ContItem> loop = static_range_loop(s)) {
+          // Unrolled with the rest of the function as each iteration's continuation.
+          Continuation next = cont;
+          next.insert(next.begin(), ContItem{&body, i + 1});
+          next.insert(next.begin(), *loop);
+          resume(next);
+          return;
+        }
+      }
       exec(s);
     }
-    if (!cont.empty() && !frame_->returned) exec_seq(*cont[0].first, cont[0].second, Continuation(cont.begin() + 1, cont.end()));
+    if (!cont.empty() && !frame_->returned) resume(cont);
   }
 
-  // Whether a return sits in these blocks outside loops (returns in loops are rejected later).
+  void resume(const Continuation& cont) {
+    const ContItem& c = cont.at(0);
+    Continuation rest(cont.begin() + 1, cont.end());
+    if (!c.loop) return exec_seq(*c.block, c.index, rest);
+    if (c.step > 0 ? c.next >= c.end : c.next <= c.end) {
+      if (!rest.empty()) resume(rest);
+      return;
+    }
+    ContItem after = c;
+    after.next += c.step;
+    rest.insert(rest.begin(), after);
+    frame_->env[c.loop->target->name] = SVal::of(ConstValue::of_int(c.next));
+    exec_seq(c.loop->body, 0, rest);
+  }
+
+  // The iterations of a `for` over tl.static_range (nullopt for any other loop).
+  std::optional<ContItem> static_range_loop(const Stmt& s) {
+    const Expr& it = *s.iter;
+    if (it.kind != ExprKind::Call) return std::nullopt;
+    SVal callee = eval(*it.args[0]);
+    if (callee.kind != SVal::Kind::Builtin || callee.spec->id != Builtin::StaticRange) return std::nullopt;
+    RangeArgs r = range_args(bind_call(*callee.spec, it, {}), it.loc);
+    if (r.lb.kind != SVal::Kind::Const || r.ub.kind != SVal::Kind::Const || r.step.kind != SVal::Kind::Const)
+      fail(it.loc, "tl.static_range bounds must be constexpr");
+    if (s.target->kind != ExprKind::Name) fail(s.target->loc, "the loop variable must be a single name");
+    int64_t count = r.step.c.i > 0 ? (r.ub.c.i - r.lb.c.i + r.step.c.i - 1) / r.step.c.i : (r.lb.c.i - r.ub.c.i - r.step.c.i - 1) / -r.step.c.i;
+    if (count > 4096) fail(it.loc, "tl.static_range unrolls to more than 4096 iterations; use tl.range");
+    ContItem c;
+    c.loop = &s;
+    c.next = r.lb.c.i;
+    c.end = r.ub.c.i;
+    c.step = r.step.c.i;
+    return c;
+  }
+
+  // Whether a return sits in these blocks: in an `if`, or in a loop (allowed in tl.static_range,
+  // rejected with a diagnostic in runtime loops).
   static bool contains_return(const std::vector<StmtPtr>& a, const std::vector<StmtPtr>& b) {
     for (const auto* block : {&a, &b})
       for (const StmtPtr& s : *block) {
         if (s->kind == StmtKind::Return) return true;
-        if (s->kind == StmtKind::If && contains_return(s->body, s->orelse)) return true;
+        if ((s->kind == StmtKind::If || s->kind == StmtKind::For || s->kind == StmtKind::While) && contains_return(s->body, s->orelse))
+          return true;
       }
     return false;
   }
@@ -454,7 +512,8 @@ class IrGen {
       case StmtKind::While: exec_while(s); return;
       case StmtKind::Return: {
         if (frame_->loop_nesting > 0)
-          fail(s.loc, "'return' inside a runtime for/while loop is not supported; assign the result to a variable and return after the loop");
+          fail(s.loc, "'return' inside a runtime for/while loop is not supported (Triton rejects it too); assign the result to a "
+                      "variable and return after the loop, or unroll the loop with tl.static_range");
         if (!frame_->is_helper && s.value)
           fail(s.loc, "a kernel cannot return a value; store results through a pointer with tl.store");
         frame_->ret = s.value ? eval(*s.value) : SVal::of(ConstValue{});
@@ -1725,6 +1784,8 @@ class IrGen {
                                              std::vector<std::pair<std::string, SVal>> kw, const Loc& loc) {
     std::vector<std::optional<SVal>> out(spec.params.size());
     size_t np = spec.params.size();
+    for (size_t i = 0; i < spec.params.size(); ++i)
+      if (std::string(spec.params[i]) == "*") np = i;  // the keyword-only params follow
     if (spec.varargs && pos.size() >= np) {
       std::vector<SVal> rest(pos.begin() + (np - 1), pos.end());
       pos.resize(np - 1);
@@ -1737,8 +1798,8 @@ class IrGen {
     for (size_t i = 0; i < pos.size(); ++i) out[i] = pos[i];
     for (auto& [name, v] : kw) {
       size_t i = 0;
-      while (i < np && name != spec.params[i]) ++i;
-      if (i == np) fail(loc, std::string(spec.name) + "() got an unexpected keyword argument '" + name + "'");
+      while (i < spec.params.size() && (name != spec.params[i] || name == "*")) ++i;
+      if (i == spec.params.size()) fail(loc, std::string(spec.name) + "() got an unexpected keyword argument '" + name + "'");
       if (out[i]) fail(loc, std::string(spec.name) + "() got multiple values for argument '" + name + "'");
       out[i] = v;
     }
@@ -1997,6 +2058,145 @@ class IrGen {
     return SVal::of(op->result());
   }
 
+  // tl.load's cache_modifier=, eviction_policy=, volatile= (arguments 5-7) and tl.store's
+  // cache_modifier=, eviction_policy= (4-5), checked against the values Triton accepts and kept on
+  // the op. The CUDA printer turns them into PTX qualifiers; the CPU printer has no cache control
+  // to apply them to (README: accepted there as no-ops). PTX has no load or store that takes both
+  // a cache modifier and an L1 eviction priority (ptxas rejects `ld.global.cg.L1::evict_first`),
+  // nor a volatile load with either, so those combinations are errors.
+  void set_memory_hints(Op* op, const std::vector<std::optional<SVal>>& a, const Loc& loc) {
+    bool load = op->kind == OpKind::Load;
+    const char* fn = load ? "tl.load" : "tl.store";
+    size_t first = load ? 5 : 4;
+    if (a[first]) {
+      if (!a[first]->is_const(ConstValue::Kind::Str)) fail(loc, std::string(fn) + " cache_modifier must be a string, got " + describe(*a[first]));
+      const std::string& c = a[first]->c.s;
+      static const std::vector<std::pair<std::string, CacheModifier>> loads = {
+          {".ca", CacheModifier::CA}, {".cg", CacheModifier::CG}, {".cv", CacheModifier::CV}};
+      static const std::vector<std::pair<std::string, CacheModifier>> stores = {
+          {".wb", CacheModifier::WB}, {".cg", CacheModifier::CG}, {".cs", CacheModifier::CS}, {".wt", CacheModifier::WT}};
+      bool found = c.empty();
+      for (const auto& [name, kind] : load ? loads : stores)
+        if (name == c) {
+          op->cache = kind;
+          found = true;
+        }
+      if (!found)
+        fail(loc, std::string(fn) + " cache_modifier='" + c + "' is not supported; use " +
+                      (load ? "'.ca', '.cg' or '.cv'" : "'.wb', '.cg', '.cs' or '.wt'") + " (or '' for the default)");
+    }
+    if (a[first + 1]) {
+      if (!a[first + 1]->is_const(ConstValue::Kind::Str))
+        fail(loc, std::string(fn) + " eviction_policy must be a string, got " + describe(*a[first + 1]));
+      const std::string& e = a[first + 1]->c.s;
+      if (e == "evict_first") op->evict = EvictionPolicy::EvictFirst;
+      else if (e == "evict_last") op->evict = EvictionPolicy::EvictLast;
+      else if (!e.empty())
+        fail(loc, std::string(fn) + " eviction_policy='" + e + "' is not supported; use 'evict_first' or 'evict_last' (or '' for the default)");
+    }
+    if (load && a[7]) op->is_volatile = truthy(*a[7], loc);
+    if (op->cache != CacheModifier::None && op->evict != EvictionPolicy::Normal)
+      fail(loc, std::string(fn) + " cannot take both cache_modifier='" + cache_modifier_name(op->cache) + "' and eviction_policy='" +
+                    eviction_policy_name(op->evict) + "': no PTX " + (load ? "load" : "store") + " combines a cache operator with an L1 eviction priority; keep one");
+    if (op->is_volatile && (op->cache != CacheModifier::None || op->evict != EvictionPolicy::Normal))
+      fail(loc, "a volatile tl.load takes no cache_modifier or eviction_policy (PTX ld.volatile has neither)");
+  }
+
+  // ---- device_print and inline_asm_elementwise ----
+
+  // tl.device_print(prefix, *args, hex=False) and print(...) in a kernel: one Print op. The prefix
+  // is tidied as Triton's device_print does: with values it ends in ": " and starts with " ".
+  SVal device_print(const std::vector<std::optional<SVal>>& a, const Loc& loc) {
+    if (!a[0]->is_const(ConstValue::Kind::Str))
+      fail(loc, "device_print needs a string prefix as its first argument, got " + describe(*a[0]) + "; write tl.device_print(\"x\", x)");
+    std::string prefix = a[0]->c.s;
+    for (char c : prefix)
+      if (c < 0x20 || c > 0x7e) fail(loc, "device_print prefix must be printable ASCII without newlines");
+    std::vector<Value*> vals;
+    if (a[1])
+      for (const SVal& v : a[1]->items) {
+        if (v.kind == SVal::Kind::Const && !v.is_number())
+          fail(loc, "device_print prints numbers, tiles and pointers, got " + describe(v) + "; put text in the prefix");
+        vals.push_back(materialize(v, loc));
+      }
+    if (vals.size() > 64) fail(loc, "device_print takes at most 64 values");
+    if (!vals.empty()) {
+      if (prefix.empty() || prefix.back() != ' ') prefix += " ";
+      if (prefix.size() < 2 || prefix.compare(prefix.size() - 2, 2, ": ") != 0) prefix = prefix.substr(0, prefix.size() - 1) + ": ";
+      if (prefix.size() > 2 && prefix[0] != ' ') prefix = " " + prefix;
+    }
+    Op* op = b().create(OpKind::Print, loc, vals, {});
+    op->str = prefix;
+    op->ival = flag(a[3], loc) ? 1 : 0;
+    return SVal::of(ConstValue{});
+  }
+
+  // tl.inline_asm_elementwise(asm, constraints, args, dtype, is_pure, pack): the args broadcast to
+  // one shape; one result per dtype. The PTX runs on the GPU only (the CPU printer rejects it).
+  SVal inline_asm(const std::vector<std::optional<SVal>>& a, const Loc& loc) {
+    std::string text = const_str(*a[0], loc), constraints = const_str(*a[1], loc);
+    std::vector<SVal> args = a[2]->kind == SVal::Kind::Tuple ? a[2]->items : std::vector<SVal>{*a[2]};
+    std::vector<DType> dtypes;
+    for (const SVal& d : a[3]->kind == SVal::Kind::Tuple ? a[3]->items : std::vector<SVal>{*a[3]}) dtypes.push_back(const_dtype_arg(d, loc));
+    if (dtypes.empty()) fail(loc, "inline_asm_elementwise needs at least one result dtype");
+    bool pure = truthy(*a[4], loc);
+    int64_t pack = const_int(*a[5], loc, "pack");
+    if (pack != 1 && pack != 2 && pack != 4) fail(loc, "inline_asm_elementwise pack must be 1, 2 or 4, got " + std::to_string(pack));
+    std::vector<const SVal*> ptrs;
+    for (const SVal& v : args) {
+      if (v.is_value() && v.v->type.is_ptr) fail(loc, "inline_asm_elementwise arguments must be numbers or tiles of numbers, got " + describe(v));
+      ptrs.push_back(&v);
+    }
+    std::vector<int64_t> shape = args.empty() ? std::vector<int64_t>{} : joint_shape(ptrs, loc);
+    int64_t numel = 1;
+    for (int64_t d : shape) numel *= d;
+    if (numel % pack) fail(loc, "inline_asm_elementwise pack=" + std::to_string(pack) + " does not divide the " + std::to_string(numel) + " elements");
+    // Registers per asm instance: elements narrower than 32 bits share a register (up to `pack`).
+    auto regs = [&](DType t) {
+      int bits = dtype_bits(t);
+      int64_t per = bits < 32 ? std::min<int64_t>(32 / std::max(bits, 8), pack) : 1;
+      return pack / per;
+    };
+    std::vector<Value*> operands;
+    int64_t inputs = 0, outputs = 0;
+    for (const SVal& v : args) {
+      Value* x = materialize(v, loc);
+      operands.push_back(shape.empty() ? x : broadcast_to(x, shape, loc));
+      inputs += regs(x->type.dtype);
+    }
+    for (DType t : dtypes) outputs += regs(t);
+    int64_t outs_given = 0, ins_given = 0;
+    size_t start = 0;
+    while (start <= constraints.size()) {
+      size_t comma = constraints.find(',', start);
+      std::string c = constraints.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      start = comma == std::string::npos ? constraints.size() + 1 : comma + 1;
+      if (c.empty() && constraints.empty()) break;
+      bool out = !c.empty() && c[0] == '=';
+      std::string letter = out ? c.substr(1) : c;
+      if (letter != "r" && letter != "h" && letter != "l" && letter != "f" && letter != "d" && letter != "c")
+        fail(loc, "inline_asm_elementwise constraint '" + c + "' is not supported; use r, h, l, f, d or c (outputs with '=')");
+      if (out && ins_given) fail(loc, "inline_asm_elementwise constraints list outputs ('=...') before inputs");
+      (out ? outs_given : ins_given) += 1;
+    }
+    if (outs_given != outputs || ins_given != inputs)
+      fail(loc, "inline_asm_elementwise constraints '" + constraints + "' give " + std::to_string(outs_given) + " outputs and " +
+                    std::to_string(ins_given) + " inputs, but " + std::to_string(dtypes.size()) + " result dtype(s) and " +
+                    std::to_string(args.size()) + " argument(s) with pack=" + std::to_string(pack) + " need " + std::to_string(outputs) +
+                    " and " + std::to_string(inputs));
+    std::vector<Type> types;
+    for (DType t : dtypes) types.push_back(shape.empty() ? Type::scalar(t) : Type::tile(t, shape));
+    Op* op = b().create(OpKind::InlineAsm, loc, operands, types);
+    op->str = text;
+    op->aux = constraints;
+    op->ival = pack;
+    op->ints = {pure ? 1 : 0};
+    if (op->results.size() == 1) return SVal::of(op->result());
+    std::vector<SVal> rs;
+    for (Value* r : op->results) rs.push_back(SVal::of(r));
+    return SVal::tuple(rs);
+  }
+
   // ---- Block pointers ----
 
   // The items of a per-dim argument of tl.make_block_ptr/tl.advance (a tuple, or one value for 1-D).
@@ -2131,6 +2331,7 @@ class IrGen {
     Op* op = b().create(OpKind::Load, loc, ops, {Type::tile(t, p.block)});
     op->has_mask = mask != nullptr;
     op->has_other = nan;
+    set_memory_hints(op, a, loc);
     return SVal::of(op->result());
   }
 
@@ -2152,6 +2353,7 @@ class IrGen {
     if (mask) ops.push_back(mask);
     Op* op = b().create(OpKind::Store, loc, ops, {});
     op->has_mask = mask != nullptr;
+    set_memory_hints(op, a, loc);
   }
 
   SVal call_builtin(const BuiltinSpec& spec, const std::vector<std::optional<SVal>>& a, const Loc& loc) {
@@ -2208,6 +2410,7 @@ class IrGen {
         Op* op = b().create(OpKind::Load, loc, ops, {Type::tile(ptr->type.dtype, shape)});
         op->has_mask = a[1].has_value();
         op->has_other = a[2].has_value();
+        set_memory_hints(op, a, loc);
         return SVal::of(op->result());
       }
       case Builtin::Store: {
@@ -2226,6 +2429,7 @@ class IrGen {
         if (a[2]) ops.push_back(broadcast_to(to_bool(*a[2], loc), shape, loc));
         Op* op = b().create(OpKind::Store, loc, ops, {});
         op->has_mask = a[2].has_value();
+        set_memory_hints(op, a, loc);
         return SVal::of(ConstValue{});
       }
       case Builtin::Where: return SVal::of(where(*a[0], *a[1], *a[2], loc));
@@ -2343,6 +2547,8 @@ class IrGen {
         std::fprintf(stderr, "%s\n", text.c_str());
         return SVal::of(ConstValue{});
       }
+      case Builtin::DevicePrint: return device_print(a, loc);
+      case Builtin::InlineAsm: return inline_asm(a, loc);
       case Builtin::Libdevice: return libdevice_call(spec, a, loc);
       case Builtin::Rand: case Builtin::Randn: case Builtin::Randint: case Builtin::Randint4x: case Builtin::Rand4x:
       case Builtin::Randn4x: case Builtin::UintToUniformFloat: case Builtin::PairUniformToNormal: case Builtin::Philox:
@@ -2622,8 +2828,8 @@ class IrGen {
     for (SVal& ci : c) {
       DType d = dtype_of(ci, loc);
       if (!is_int(d) || dtype_bits(d) != 32)
-        fail(loc, std::string("Philox counters must be 32-bit integers (int32 or uint32 offsets), got ") + dtype_name(d) +
-                      "; 64-bit Philox is not supported");
+        fail(loc, std::string("tl.philox counters must be 32-bit integers, got ") + dtype_name(d) +
+                      "; the 64-bit Philox variant is not supported (tl.rand/tl.randint take int64 offsets)");
       ci = SVal::of(cast(materialize(ci, loc), DType::U32, loc));  // a bitcast: same width
     }
     SVal k0 = SVal::of(cast(materialize(binary(BinOp::BitAnd, s, k(0xffffffff), loc), loc), DType::U32, loc));
@@ -2641,7 +2847,19 @@ class IrGen {
     return c;
   }
 
+  // A 64-bit offset (int64/uint64) is split into counters c0 = its low and c1 = its high 32 bits, as
+  // Triton's randint4x does; a 32-bit offset leaves c1 zero.
   std::array<SVal, 4> randint4x(const SVal& seed, const SVal& offset, const std::optional<SVal>& rounds, const Loc& loc) {
+    DType d = dtype_of(offset, loc);
+    if (!is_int(d) || (dtype_bits(d) != 32 && dtype_bits(d) != 64))
+      fail(loc, std::string("random offsets must be 32- or 64-bit integers, got ") + dtype_name(d));
+    if (dtype_bits(d) == 64) {
+      Value* off = materialize(offset, loc);
+      SVal lo = SVal::of(cast(off, DType::U32, loc));
+      SVal hi = SVal::of(cast(materialize(binary(BinOp::RShift, SVal::of(cast(off, DType::U64, loc)), k(32), loc), loc), DType::U32, loc));
+      SVal zero = binary(BinOp::Mul, lo, k(0), loc);
+      return philox(seed, {lo, hi, zero, zero}, rounds, loc);
+    }
     SVal zero = binary(BinOp::Mul, offset, k(0), loc);
     return philox(seed, {offset, zero, zero, zero}, rounds, loc);
   }

@@ -123,11 +123,17 @@ class Verifier {
       case OpKind::Load:
         expect_counts(op, 1 + op.has_mask + op.has_other, 1 + op.has_mask + op.has_other, 1);
         if (!op.operands[0]->type.is_ptr) fail(op, "needs a pointer");
+        if (op.cache == CacheModifier::WB || op.cache == CacheModifier::CS || op.cache == CacheModifier::WT)
+          fail(op, std::string("has the store cache modifier ") + cache_modifier_name(op.cache));
+        if (op.is_volatile && (op.cache != CacheModifier::None || op.evict != EvictionPolicy::Normal))
+          fail(op, "is volatile and has a cache modifier or eviction policy");
         break;
       case OpKind::Store:
         expect_counts(op, 2 + op.has_mask, 2 + op.has_mask, 0);
         if (!op.operands[0]->type.is_ptr || op.operands[1]->type.shape != op.operands[0]->type.shape)
           fail(op, "needs a pointer and a value of its shape");
+        if (op.cache == CacheModifier::CA || op.cache == CacheModifier::CV || op.is_volatile)
+          fail(op, "has a load-only cache modifier or volatile");
         break;
       case OpKind::Reduce:
       case OpKind::Scan:
@@ -150,6 +156,14 @@ class Verifier {
           fail(op, "needs a condition, or a condition, a pointer, its base and the base's extent");
         break;
       case OpKind::Barrier: expect_counts(op, 0, 0, 0); break;
+      case OpKind::Print: expect_counts(op, 0, 64, 0); break;
+      case OpKind::InlineAsm:
+        if (op.results.empty() || op.ival < 1) fail(op, "needs results and a pack of at least 1");
+        for (const Value* v : op.operands)
+          if (v->type.shape != op.results.at(0)->type.shape || v->type.is_ptr) fail(op, "operands must be numbers of the results' shape");
+        for (const Value* v : op.results)
+          if (v->type.shape != op.results[0]->type.shape) fail(op, "results must share one shape");
+        break;
       case OpKind::Libdevice: {
         const LibdeviceFn* f = find_libdevice(op.str);
         if (!f) {

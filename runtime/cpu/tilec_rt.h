@@ -201,6 +201,13 @@ inline void dot(const T* a, const T* b, T* c) {
   }
 }
 
+// ---- tl.device_print(hex=True): an element's bits ----
+template <class T> inline unsigned long long print_bits(const T& x) {
+  unsigned long long r = 0;
+  std::memcpy(&r, &x, sizeof(T) < 8 ? sizeof(T) : 8);
+  return r;
+}
+
 // ---- Device assertions: reported, counted, never fatal (the launcher reads the count and the
 // first failure's text, which becomes the launch's error) ----
 

@@ -119,6 +119,89 @@ __device__ __forceinline__ void tc_ldsm_x2_trans(unsigned& r0, unsigned& r1, con
   asm volatile("ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16 {%0, %1}, [%2];" : "=r"(r0), "=r"(r1) : "r"(a) : "memory");
 }
 
+// ---- Global loads and stores with PTX cache qualifiers: tl.load(cache_modifier=, eviction_policy=,
+// volatile=) and tl.store(cache_modifier=, eviction_policy=). T is an element or a tc_pack of 1, 2,
+// 4, 8 or 16 bytes; the "memory" clobber keeps them ordered with the kernel's plain accesses. ------
+#define TC_DEFINE_LD(NAME, OP)                                                                               \
+  template <class T> __device__ __forceinline__ T NAME(const T* p) {                                         \
+    static_assert(sizeof(T) == 1 || sizeof(T) == 2 || sizeof(T) == 4 || sizeof(T) == 8 || sizeof(T) == 16,  \
+                  "a global access of 1, 2, 4, 8 or 16 bytes");                                              \
+    T v;                                                                                                      \
+    if constexpr (sizeof(T) == 1) {                                                                           \
+      unsigned short r;                                                                                       \
+      asm volatile(OP ".b8 %0, [%1];" : "=h"(r) : "l"(p) : "memory");                                        \
+      unsigned char c = static_cast<unsigned char>(r);                                                        \
+      memcpy(&v, &c, 1);                                                                            \
+    } else if constexpr (sizeof(T) == 2) {                                                                    \
+      unsigned short r;                                                                                       \
+      asm volatile(OP ".b16 %0, [%1];" : "=h"(r) : "l"(p) : "memory");                                       \
+      memcpy(&v, &r, 2);                                                                            \
+    } else if constexpr (sizeof(T) == 4) {                                                                    \
+      unsigned r;                                                                                             \
+      asm volatile(OP ".b32 %0, [%1];" : "=r"(r) : "l"(p) : "memory");                                       \
+      memcpy(&v, &r, 4);                                                                            \
+    } else if constexpr (sizeof(T) == 8) {                                                                    \
+      unsigned long long r;                                                                                   \
+      asm volatile(OP ".b64 %0, [%1];" : "=l"(r) : "l"(p) : "memory");                                       \
+      memcpy(&v, &r, 8);                                                                            \
+    } else {                                                                                                  \
+      uint4 r;                                                                                                \
+      asm volatile(OP ".v4.b32 {%0, %1, %2, %3}, [%4];" : "=r"(r.x), "=r"(r.y), "=r"(r.z), "=r"(r.w) : "l"(p) \
+                   : "memory");                                                                               \
+      memcpy(&v, &r, 16);                                                                           \
+    }                                                                                                         \
+    return v;                                                                                                 \
+  }
+#define TC_DEFINE_ST(NAME, OP)                                                                               \
+  template <class T, class V> __device__ __forceinline__ void NAME(T* p, const V& value) {                   \
+    static_assert(sizeof(T) == 1 || sizeof(T) == 2 || sizeof(T) == 4 || sizeof(T) == 8 || sizeof(T) == 16,  \
+                  "a global access of 1, 2, 4, 8 or 16 bytes");                                              \
+    const T v = value;                                                                                        \
+    if constexpr (sizeof(T) == 1) {                                                                           \
+      unsigned char c;                                                                                        \
+      memcpy(&c, &v, 1);                                                                            \
+      asm volatile(OP ".b8 [%0], %1;" ::"l"(p), "h"(static_cast<unsigned short>(c)) : "memory");             \
+    } else if constexpr (sizeof(T) == 2) {                                                                    \
+      unsigned short r;                                                                                       \
+      memcpy(&r, &v, 2);                                                                            \
+      asm volatile(OP ".b16 [%0], %1;" ::"l"(p), "h"(r) : "memory");                                         \
+    } else if constexpr (sizeof(T) == 4) {                                                                    \
+      unsigned r;                                                                                             \
+      memcpy(&r, &v, 4);                                                                            \
+      asm volatile(OP ".b32 [%0], %1;" ::"l"(p), "r"(r) : "memory");                                         \
+    } else if constexpr (sizeof(T) == 8) {                                                                    \
+      unsigned long long r;                                                                                   \
+      memcpy(&r, &v, 8);                                                                            \
+      asm volatile(OP ".b64 [%0], %1;" ::"l"(p), "l"(r) : "memory");                                         \
+    } else {                                                                                                  \
+      uint4 r;                                                                                                \
+      memcpy(&r, &v, 16);                                                                           \
+      asm volatile(OP ".v4.b32 [%0], {%1, %2, %3, %4};" ::"l"(p), "r"(r.x), "r"(r.y), "r"(r.z), "r"(r.w)     \
+                   : "memory");                                                                               \
+    }                                                                                                         \
+  }
+TC_DEFINE_LD(tc_ld_ca, "ld.global.ca")
+TC_DEFINE_LD(tc_ld_cg, "ld.global.cg")
+TC_DEFINE_LD(tc_ld_cv, "ld.global.cv")
+TC_DEFINE_LD(tc_ld_evict_first, "ld.global.L1::evict_first")
+TC_DEFINE_LD(tc_ld_evict_last, "ld.global.L1::evict_last")
+TC_DEFINE_LD(tc_ld_volatile, "ld.volatile.global")
+TC_DEFINE_ST(tc_st_wb, "st.global.wb")
+TC_DEFINE_ST(tc_st_cg, "st.global.cg")
+TC_DEFINE_ST(tc_st_cs, "st.global.cs")
+TC_DEFINE_ST(tc_st_wt, "st.global.wt")
+TC_DEFINE_ST(tc_st_evict_first, "st.global.L1::evict_first")
+TC_DEFINE_ST(tc_st_evict_last, "st.global.L1::evict_last")
+#undef TC_DEFINE_LD
+#undef TC_DEFINE_ST
+
+// tl.device_print(hex=True): an element's bits.
+template <class T> __device__ __forceinline__ unsigned long long tc_print_bits(const T& x) {
+  unsigned long long r = 0;
+  memcpy(&r, &x, sizeof(T) < 8 ? sizeof(T) : 8);
+  return r;
+}
+
 // ---- cp.async (sm_80+): 16-byte global -> shared copies; a false predicate writes zeros -------
 #if __CUDA_ARCH__ >= 800
 __device__ __forceinline__ void tc_cp_async16(unsigned dst, const void* src, bool pred) {

@@ -69,6 +69,29 @@ def test_randint4x_matches_reference(seed):
 
 
 @triton.jit
+def randint_int64_offset_kernel(out_i, out_u, seed, philox_offset, N, BLOCK: tl.constexpr):
+    # FlagGems-style: a 64-bit base offset (past 2**32 after many launches) plus the element index.
+    pid = tl.program_id(0)
+    i = pid * BLOCK + tl.arange(0, BLOCK)
+    offs = philox_offset + pid.to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
+    m = i < N
+    tl.store(out_i + i, tl.randint(seed, offs), mask=m)
+    tl.store(out_u + i, tl.rand(seed, offs), mask=m)
+
+
+@pytest.mark.parametrize("base", [0, 2 ** 32 - 100, 3 * 2 ** 40 + 5])
+def test_randint_int64_offsets(base):
+    # As Triton's randint4x: counter c0 is the offset's low 32 bits, c1 its high 32 bits.
+    n = 300
+    out_i, out_u = np.full(n, 7, np.uint32), np.full(n, np.nan, np.float32)
+    randint_int64_offset_kernel[(triton.cdiv(n, 128),)](out_i, out_u, 1234, base, n, BLOCK=128)
+    offs = base + np.arange(n, dtype=np.int64)
+    ref = philox_ref(1234, offs & MASK32, offs >> 32)[0]
+    np.testing.assert_array_equal(out_i, ref)
+    np.testing.assert_array_equal(out_u, uniform_ref(ref))
+
+
+@triton.jit
 def rand_kernel(out_u, out_n, seed, N, BLOCK: tl.constexpr):
     offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
     m = offs < N

@@ -225,6 +225,8 @@ void AxisAnalysis::op(const Op& o) {
     case OpKind::AtomicCAS:
     case OpKind::Assert:
     case OpKind::Barrier:
+    case OpKind::Print:
+    case OpKind::InlineAsm:
     case OpKind::Yield:
     case OpKind::Condition: break;
     case OpKind::For: {

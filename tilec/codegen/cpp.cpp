@@ -1,6 +1,7 @@
 // Input: optimized, verified tile IR. Output: C++17 source (runtime/cpu/*.h) with one function per
 // program instance; tiles are flat row-major local arrays; unsupported IR is a diagnostic, never a crash.
 #include "tilec/codegen/cpp.h"
+#include "tilec/codegen/device_print.h"
 #include "tilec/libdevice.h"
 
 #include <cctype>
@@ -635,6 +636,11 @@ class CppGen {
         return;
       }
       case OpKind::Barrier: return;  // a CPU program is one thread: there is nothing to wait for
+      case OpKind::Print: print(op); return;
+      case OpKind::InlineAsm:
+        error(op, "tl.inline_asm_elementwise runs PTX, which only the CUDA backend can run; the CPU has no equivalent "
+                  "(launch this kernel with CUDA tensors)");
+        return;
       case OpKind::Fma: {
         Value* r = op->result();
         DType t = r->type.dtype;
@@ -734,6 +740,35 @@ class CppGen {
         return;
       }
     }
+  }
+
+  // tl.device_print: each element once, in row-major order, in the GPU's format (device_print.h).
+  void print(const Op* op) {
+    if (op->operands.empty()) line("std::printf(" + quote(device_print_line(*op, 0).format) + ", pid0, pid1, pid2);");
+    for (size_t k = 0; k < op->operands.size(); ++k) {
+      const Value* v = op->operands[k];
+      PrintLine pl = device_print_line(*op, k);
+      DType t = v->type.dtype;
+      std::string x = elem(v, "i"), value;
+      switch (pl.value) {
+        case PrintValue::Signed: value = "static_cast<long long>(" + x + ")"; break;
+        case PrintValue::Unsigned: value = "static_cast<unsigned long long>(" + x + ")"; break;
+        case PrintValue::Float:
+          value = t == DType::F16 || t == DType::BF16 ? "static_cast<double>(static_cast<float>(" + x + "))" : "static_cast<double>(" + x + ")";
+          break;
+        case PrintValue::Bits: value = "tilec_rt::print_bits(" + x + ")"; break;
+      }
+      std::string idx;
+      int64_t stride = v->type.numel();
+      for (int64_t d : v->type.shape) {
+        stride /= d;
+        idx += ", static_cast<int>((i / " + num(stride) + ") % " + num(d) + ")";
+      }
+      std::string call = "std::printf(" + quote(pl.format) + ", pid0, pid1, pid2" + idx + ", " + value + ");";
+      if (v->type.is_tile()) line("for (int64_t i = 0; i < " + num(v->type.numel()) + "; ++i) " + call);
+      else line("{ const int i = 0; (void)i; " + call + " }");
+    }
+    line("std::fflush(stdout);");
   }
 
   static std::string quote(const std::string& s) {

@@ -12,6 +12,7 @@
 #include <unordered_set>
 
 #include "tilec/codegen/axis_info.h"
+#include "tilec/codegen/device_print.h"
 #include "tilec/gpu/gpu_ir.h"
 #include "tilec/libdevice.h"
 
@@ -630,6 +631,8 @@ class CudaGen {
       case OpKind::Fma:
       case OpKind::Libdevice:
       case OpKind::Barrier:
+      case OpKind::Print:
+      case OpKind::InlineAsm:
       case OpKind::ProgramId:
       case OpKind::NumPrograms:
       case OpKind::Reshape:
@@ -813,6 +816,23 @@ class CudaGen {
     return pack;
   }
 
+  // tl.load/tl.store cache_modifier=, eviction_policy=, volatile=: the tilec_cuda.h access that
+  // carries the op's PTX qualifiers (tc_ld_cg, tc_st_evict_first, ...); "" for a plain access.
+  static std::string qualified_access(const Op& op) {
+    std::string q = op.is_volatile                      ? "volatile"
+                    : op.cache != CacheModifier::None ? cache_modifier_name(op.cache) + 1  // without the dot
+                                                      : eviction_policy_name(op.evict);
+    return q.empty() ? q : (op.kind == OpKind::Load ? "tc_ld_" : "tc_st_") + q;
+  }
+  static std::string load_from(const Op& op, const std::string& addr) {
+    std::string f = qualified_access(op);
+    return f.empty() ? "*" + addr : f + "(" + addr + ")";
+  }
+  static std::string store_to(const Op& op, const std::string& addr, const std::string& value) {
+    std::string f = qualified_access(op);
+    return f.empty() ? "*" + addr + " = " + value + ";" : f + "(" + addr + ", " + value + ");";
+  }
+
   void emit_load(const Op& op) {
     const Value* ptr = op.operands[0];
     const Value* mask = op.has_mask ? op.operands[1] : nullptr;
@@ -822,7 +842,7 @@ class CudaGen {
     std::string zero = int_literal(t, 0);
     auto other_at = [&](const std::string& i) { return other ? el(other, i) : zero; };
     if (!res->type.is_tile()) {
-      line(ctype(t) + " " + name(res) + " = " + (mask ? name(mask) + " ? *" + name(ptr) + " : " + other_at("") : "*" + name(ptr)) + ";");
+      line(ctype(t) + " " + name(res) + " = " + (mask ? name(mask) + " ? " + load_from(op, name(ptr)) + " : " + other_at("") : load_from(op, name(ptr))) + ";");
       return;
     }
     Layout l = layout(res);
@@ -833,7 +853,7 @@ class CudaGen {
       unroll(l.iters, "k");
       if (mask) open("if (" + el(mask, "k * " + std::to_string(l.v)) + ")");
       unroll(l.v / pack, "q");
-      line("const " + pt + " t = *reinterpret_cast<const " + pt + "*>(" + name(ptr) + "[k * " + std::to_string(l.v) + " + q * " + std::to_string(pack) + "]);");
+      line("const " + pt + " t = " + load_from(op, "reinterpret_cast<const " + pt + "*>(" + name(ptr) + "[k * " + std::to_string(l.v) + " + q * " + std::to_string(pack) + "])") + ";");
       unroll(pack, "j");
       line(name(res) + "[k * " + std::to_string(l.v) + " + q * " + std::to_string(pack) + " + j] = t.v[j];");
       close();
@@ -852,7 +872,7 @@ class CudaGen {
     }
     unroll(l.regs);
     std::string cond = lane_condition(l, mask);
-    line(name(res) + "[i] = " + (cond.empty() ? "*" + el(ptr) : "(" + cond + ") ? *" + el(ptr) + " : " + other_at("i")) + ";");
+    line(name(res) + "[i] = " + (cond.empty() ? load_from(op, el(ptr)) : "(" + cond + ") ? " + load_from(op, el(ptr)) + " : " + other_at("i")) + ";");
     close();
   }
 
@@ -873,7 +893,7 @@ class CudaGen {
     const Value* mask = op.has_mask ? op.operands[2] : nullptr;
     DType t = ptr->type.dtype;
     if (!ptr->type.is_tile()) {
-      line("if (tid == 0" + (mask ? " && " + name(mask) : std::string()) + ") *" + name(ptr) + " = " + name(val) + ";");
+      line("if (tid == 0" + (mask ? " && " + name(mask) : std::string()) + ") " + store_to(op, name(ptr), name(val)));
       return;
     }
     Layout l = layout(ptr);
@@ -887,7 +907,7 @@ class CudaGen {
       unroll(pack, "j");
       line("t.v[j] = " + el(val, "k * " + std::to_string(l.v) + " + q * " + std::to_string(pack) + " + j") + ";");
       close();
-      line("*reinterpret_cast<" + pt + "*>(" + name(ptr) + "[k * " + std::to_string(l.v) + " + q * " + std::to_string(pack) + "]) = t;");
+      line(store_to(op, "reinterpret_cast<" + pt + "*>(" + name(ptr) + "[k * " + std::to_string(l.v) + " + q * " + std::to_string(pack) + "])", "t"));
       close();
       if (mask) close();
       close();
@@ -895,7 +915,7 @@ class CudaGen {
     }
     unroll(l.regs);
     std::string cond = lane_condition(l, mask);
-    line((cond.empty() ? "" : "if (" + cond + ") ") + "*" + el(ptr) + " = " + el(val) + ";");
+    line((cond.empty() ? "" : "if (" + cond + ") ") + store_to(op, el(ptr), el(val)));
     close();
   }
 
@@ -974,6 +994,139 @@ class CudaGen {
     line("__trap();");
     close();
     if (c->type.is_tile()) close();
+  }
+
+  // tl.device_print: each element once per program, printed by the thread that holds it (format:
+  // device_print.h); a scalar by thread 0.
+  void emit_print(const Op& op) {
+    const std::string pid = "(int)blockIdx.x, (int)blockIdx.y, (int)blockIdx.z";
+    if (op.operands.empty()) {
+      line("if (tid == 0) printf(\"" + c_escape(device_print_line(op, 0).format, false) + "\", " + pid + ");");
+      return;
+    }
+    for (size_t k = 0; k < op.operands.size(); ++k) {
+      const Value* v = op.operands[k];
+      PrintLine pl = device_print_line(op, k);
+      std::string fmt = "\"" + c_escape(pl.format, false) + "\"";
+      auto value = [&](const std::string& x) {
+        DType t = v->type.dtype;
+        switch (pl.value) {
+          case PrintValue::Signed: return "(long long)(" + x + ")";
+          case PrintValue::Unsigned: return "(unsigned long long)(" + x + ")";
+          case PrintValue::Float: return t == DType::F16 || t == DType::BF16 ? "(double)(float)(" + x + ")" : "(double)(" + x + ")";
+          case PrintValue::Bits: break;
+        }
+        return "tc_print_bits(" + x + ")";
+      };
+      if (!v->type.is_tile()) {
+        line("if (tid == 0) printf(" + fmt + ", " + pid + ", " + value(name(v)) + ");");
+        continue;
+      }
+      Layout l = layout(v);
+      unroll(l.regs);
+      line("const int e = " + l.elem("i") + ";");
+      std::string idx;
+      int64_t stride = v->type.numel();
+      for (int64_t d : v->type.shape) {
+        stride /= d;
+        idx += ", (e / " + std::to_string(stride) + ") % " + std::to_string(d);
+      }
+      line((l.guard ? "if (e < " + std::to_string(l.n) + ") " : std::string()) + "printf(" + fmt + ", " + pid + idx + ", " + value(el(v)) + ");");
+      close();
+    }
+  }
+
+  // tl.inline_asm_elementwise: the PTX once per `pack` consecutive registers of the thread, with
+  // Triton's operand numbering ($0.. outputs, then inputs) and packing (elements narrower than
+  // 32 bits share a register, up to `pack` of them).
+  void emit_inline_asm(const Op& op) {
+    std::string text;
+    for (size_t i = 0; i < op.str.size(); ++i) {
+      char c = op.str[i];
+      if (c == '$' && i + 1 < op.str.size() && op.str[i + 1] == '$') text += '$', ++i;
+      else if (c == '$') text += '%';
+      else if (c == '%') text += "%%";
+      else text += c;
+    }
+    std::vector<std::string> cons;
+    for (size_t start = 0; start <= op.aux.size();) {
+      size_t comma = op.aux.find(',', start);
+      std::string c = op.aux.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (!c.empty()) cons.push_back(c[0] == '=' ? c.substr(1) : c);
+      start = comma == std::string::npos ? op.aux.size() + 1 : comma + 1;
+    }
+    const int64_t pack = op.ival;
+    auto per_reg = [&](DType t) {
+      int bits = dtype_bits(t);
+      return bits < 32 ? std::min<int64_t>(32 / std::max(bits, 8), pack) : int64_t{1};
+    };
+    auto reg_type = [](const std::string& letter) -> std::string {
+      if (letter == "l") return "unsigned long long";
+      if (letter == "h" || letter == "c") return "unsigned short";
+      if (letter == "f") return "float";
+      if (letter == "d") return "double";
+      return "unsigned";
+    };
+    const Value* r0 = op.results.at(0);
+    for (const Value* r : op.results) {
+      if (r->type.is_tile()) declare(r);
+      else line(ctype(r->type) + " " + name(r) + ";");
+    }
+    if (r0->type.is_tile()) {
+      Layout l = layout(r0);
+      if (l.regs % pack) {
+        fail(op, "inline_asm_elementwise pack=" + std::to_string(pack) + " does not divide the " + std::to_string(l.regs) +
+                     " elements each thread holds; use a smaller pack or a larger tile");
+        return;
+      }
+      line("#pragma unroll");
+      open("for (int i0 = 0; i0 < " + std::to_string(l.regs) + "; i0 += " + std::to_string(pack) + ")");
+    } else {
+      open("");
+      line("const int i0 = 0;");
+    }
+    size_t reg = 0;
+    std::vector<std::string> outs, ins;
+    auto at = [&](const Value* v, int64_t j) { return v->type.is_tile() ? name(v) + "[i0 + " + std::to_string(j) + "]" : name(v); };
+    for (const Value* r : op.results) {
+      int64_t per = per_reg(r->type.dtype);
+      for (int64_t q = 0; q < pack / per; ++q, ++reg) {
+        std::string rn = "asm_r" + std::to_string(reg), letter = reg < cons.size() ? cons[reg] : "r";
+        line(reg_type(letter) + " " + rn + ";");
+        outs.push_back("\"=" + std::string(letter == "c" ? "h" : letter) + "\"(" + rn + ")");
+      }
+    }
+    for (const Value* v : op.operands) {
+      int64_t per = per_reg(v->type.dtype);
+      for (int64_t q = 0; q < pack / per; ++q, ++reg) {
+        std::string rn = "asm_r" + std::to_string(reg), letter = reg < cons.size() ? cons[reg] : "r", elems;
+        for (int64_t k = 0; k < per; ++k) elems += (k ? ", " : "") + at(v, q * per + k);
+        line(reg_type(letter) + " " + rn + " = 0;");
+        open("");
+        line("const " + ctype(v->type.dtype) + " x[" + std::to_string(per) + "] = {" + elems + "};");
+        line("memcpy(&" + rn + ", x, sizeof x);");
+        close();
+        ins.push_back("\"" + std::string(letter == "c" ? "h" : letter) + "\"(" + rn + ")");
+      }
+    }
+    auto join = [](const std::vector<std::string>& xs) {
+      std::string r;
+      for (const std::string& x : xs) r += (r.empty() ? "" : ", ") + x;
+      return r;
+    };
+    line(std::string(op.ints.at(0) ? "asm(" : "asm volatile(") + "\"" + c_escape(text, false) + "\" : " + join(outs) + " : " + join(ins) + ");");
+    reg = 0;
+    for (const Value* r : op.results) {
+      int64_t per = per_reg(r->type.dtype);
+      for (int64_t q = 0; q < pack / per; ++q, ++reg) {
+        open("");
+        line(ctype(r->type.dtype) + " x[" + std::to_string(per) + "];");
+        line("memcpy(x, &asm_r" + std::to_string(reg) + ", sizeof x);");
+        for (int64_t k = 0; k < per; ++k) line(at(r, q * per + k) + " = x[" + std::to_string(k) + "];");
+        close();
+      }
+    }
+    close();
   }
 
   // ---- reductions and scans -----------------------------------------------------------------
@@ -1775,6 +1928,8 @@ class CudaGen {
         break;
       }
       case OpKind::Barrier: line("__syncthreads();"); break;
+      case OpKind::Print: emit_print(op); break;
+      case OpKind::InlineAsm: emit_inline_asm(op); break;
       case OpKind::Fma: {
         DType t = res->type.dtype;
         if (!is_float(t)) {

@@ -29,6 +29,8 @@ bool is_index_chain(const Value* v, int depth) {
     case OpKind::Fma:
     case OpKind::Libdevice:
     case OpKind::Barrier:
+    case OpKind::Print:
+    case OpKind::InlineAsm:
     case OpKind::ProgramId:
     case OpKind::NumPrograms:
     case OpKind::Reshape:

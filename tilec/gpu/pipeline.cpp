@@ -35,6 +35,8 @@ bool slice_op_ok(const GpuModule& m, const Op& op) {
     case OpKind::Broadcast:
       return !op.operands[0]->type.is_tile() || m.remat.count(&op) || op.operands[0]->type.numel() == op.result()->type.numel();
     case OpKind::Barrier:
+    case OpKind::Print:
+    case OpKind::InlineAsm:
     case OpKind::Reshape:
     case OpKind::Permute:
     case OpKind::Load:
@@ -83,6 +85,9 @@ std::optional<AsyncLoad> plan_operand(const GpuModule& m, const Op& dot, int idx
   const Value* ptr = load.operands[0];
   const Value* mask = load.has_mask ? load.operands[1] : nullptr;
   if (load.has_other && !is_zero_constant(load.operands[1 + load.has_mask])) return std::nullopt;
+  // A volatile or `.cv` load must read memory when it runs, not stages ahead. Other cache hints
+  // let it pipeline: cp.async.cg goes through L2 only, as `.cg` does, so L1 hints have no L1 to act on.
+  if (load.is_volatile || load.cache == CacheModifier::CV) return std::nullopt;
   int64_t es = dtype_bytes(v->type.dtype), chunk = 16 / es;
   Layout bl = m.layout(ptr);
   if (!ptr->type.is_tile() || bl.kind != LayoutKind::Blocked || bl.blocked.vec < chunk || bl.blocked.guard ||

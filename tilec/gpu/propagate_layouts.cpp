@@ -19,6 +19,8 @@ bool elementwise(OpKind k) {
     case OpKind::Select:
     case OpKind::AddPtr:
     case OpKind::Hint: return true;
+    case OpKind::InlineAsm:  // packs neighbouring elements of a blocked layout into registers
+    case OpKind::Print:
     case OpKind::Constant:
     case OpKind::Arange:
     case OpKind::Splat:

@@ -29,7 +29,7 @@ Key key_of(const Op& op) {
     case OpKind::Constant: case OpKind::ProgramId: case OpKind::NumPrograms: case OpKind::Arange: case OpKind::Splat:
     case OpKind::Broadcast: case OpKind::ExpandDims: case OpKind::Reshape: case OpKind::Permute: case OpKind::Cast:
     case OpKind::Fma: case OpKind::Select: case OpKind::AddPtr: case OpKind::Load: case OpKind::Store:
-    case OpKind::AtomicRMW: case OpKind::AtomicCAS: case OpKind::Assert: case OpKind::Barrier: case OpKind::Libdevice:
+    case OpKind::AtomicRMW: case OpKind::AtomicCAS: case OpKind::Assert: case OpKind::Barrier: case OpKind::Print: case OpKind::InlineAsm: case OpKind::Libdevice:
     case OpKind::For: case OpKind::If:
     case OpKind::While: case OpKind::Yield: case OpKind::Condition:
       break;

@@ -181,7 +181,7 @@ void run(Region& r, std::unordered_map<Value*, Value*>& forward) {
         break;
       case OpKind::Constant: case OpKind::ProgramId: case OpKind::NumPrograms: case OpKind::Arange: case OpKind::Fma:
       case OpKind::AddPtr: case OpKind::Load: case OpKind::Store: case OpKind::Reduce: case OpKind::Scan: case OpKind::Dot:
-      case OpKind::AtomicRMW: case OpKind::AtomicCAS: case OpKind::Assert: case OpKind::Barrier: case OpKind::Libdevice:
+      case OpKind::AtomicRMW: case OpKind::AtomicCAS: case OpKind::Assert: case OpKind::Barrier: case OpKind::Print: case OpKind::InlineAsm: case OpKind::Libdevice:
       case OpKind::Hint: case OpKind::For:
       case OpKind::If: case OpKind::While: case OpKind::Yield: case OpKind::Condition:
         break;

@@ -86,7 +86,7 @@ class BoundsChecker {
       case OpKind::Constant: case OpKind::ProgramId: case OpKind::NumPrograms: case OpKind::Arange: case OpKind::Splat:
       case OpKind::Broadcast: case OpKind::ExpandDims: case OpKind::Reshape: case OpKind::Permute: case OpKind::Cast:
       case OpKind::Binary: case OpKind::Compare: case OpKind::Unary: case OpKind::Fma: case OpKind::Libdevice:
-      case OpKind::Barrier: case OpKind::Select:
+      case OpKind::Barrier: case OpKind::Print: case OpKind::InlineAsm: case OpKind::Select:
       case OpKind::AddPtr: case OpKind::Reduce: case OpKind::Scan: case OpKind::Dot: case OpKind::Assert:
       case OpKind::Hint: case OpKind::For: case OpKind::If: case OpKind::While: case OpKind::Yield: case OpKind::Condition:
         break;

@@ -23,7 +23,7 @@ bool is_pure(const Op& op) {
       return true;
     // A load has no side effect, but stores between two loads make them differ; DCE may still drop it.
     case OpKind::Load:
-    case OpKind::Store: case OpKind::AtomicRMW: case OpKind::AtomicCAS: case OpKind::Assert: case OpKind::Barrier:
+    case OpKind::Store: case OpKind::AtomicRMW: case OpKind::AtomicCAS: case OpKind::Assert: case OpKind::Barrier: case OpKind::Print: case OpKind::InlineAsm:
     case OpKind::For: case OpKind::If: case OpKind::While: case OpKind::Yield: case OpKind::Condition:
       return false;
   }

@@ -75,6 +75,7 @@ class Provenance {
           break;
         case OpKind::Constant: case OpKind::ProgramId: case OpKind::NumPrograms: case OpKind::Arange: case OpKind::Binary:
         case OpKind::Compare: case OpKind::Unary: case OpKind::Fma: case OpKind::Libdevice: case OpKind::Barrier:
+        case OpKind::Print: case OpKind::InlineAsm:
         case OpKind::Load: case OpKind::Store:
         case OpKind::Reduce: case OpKind::Scan: case OpKind::Dot: case OpKind::AtomicRMW: case OpKind::AtomicCAS:
         case OpKind::Assert: case OpKind::Yield: case OpKind::Condition:

@@ -111,7 +111,8 @@ argmin cumsum cumprod xor_sum exp exp2 log log2 sqrt rsqrt abs sin cos sigmoid e
 maximum minimum fma clamp umulhi broadcast_to expand_dims reshape view trans permute split join
 flip cast atomic_add atomic_max atomic_min atomic_cas atomic_xchg multiple_of max_contiguous max_constancy
 static_assert device_assert static_print debug_barrier range static_range rand randn make_block_ptr advance
-randint randint4x rand4x randn4x uint_to_uniform_float pair_uniform_to_normal
+randint randint4x rand4x randn4x uint_to_uniform_float pair_uniform_to_normal philox device_print
+inline_asm_elementwise
 """.split()
 
 
