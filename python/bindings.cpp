@@ -1303,9 +1303,11 @@ PyObject* kernel_attach(PyObject* self, PyObject* holder) {
   }
 }
 
+// A Python subclass's own slots (subtype_traverse / subtype_dealloc) visit and release the
+// reference its instances hold to the type: doing it here too made the collector free the class
+// of live kernels at exit (a crash in the garbage collector on the GPU machine).
 int kernel_traverse(PyObject* self, visitproc visit, void* arg) {
   Py_VISIT(reinterpret_cast<KernelObject*>(self)->holder);
-  Py_VISIT(Py_TYPE(self));  // a heap subclass's instances own a reference to it
   return 0;
 }
 
@@ -1317,11 +1319,9 @@ int kernel_clear(PyObject* self) {
 }
 
 void kernel_dealloc(PyObject* self) {
-  PyTypeObject* type = Py_TYPE(self);
   PyObject_GC_UnTrack(self);
   kernel_clear(self);
-  type->tp_free(self);
-  if (type->tp_flags & Py_TPFLAGS_HEAPTYPE) Py_DECREF(type);
+  Py_TYPE(self)->tp_free(self);
 }
 
 PyMethodDef g_kernel_methods[] = {

@@ -271,3 +271,23 @@ def test_run_and_warmup_take_grid_by_keyword():
         scale_copy.run(x, out, 16, 2.0, BLOCK=16)
     ck = scale_copy.warmup(x, out, 16, 2.0, BLOCK=16)
     assert "scale_copy" in ck.asm["ir"] and ck.backend == "cpu"
+
+
+def test_kernels_keep_their_class_alive():
+    """Creating and dropping kernels leaves the JITFunction class's reference count where it was
+    (a double release of the class once crashed the garbage collector at interpreter exit)."""
+    import gc
+    import sys
+
+    def body(x_ptr, BLOCK: tl.constexpr):
+        tl.store(x_ptr + tl.arange(0, BLOCK), 1.0)
+
+    cls = type(tilec.jit(body))
+    gc.collect()
+    before = sys.getrefcount(cls)
+    kernels = [tilec.jit(body) for _ in range(50)]
+    for k in kernels:
+        k[(1,)]  # a launcher holds its kernel
+    del kernels, k
+    gc.collect()
+    assert sys.getrefcount(cls) == before
