@@ -1,0 +1,469 @@
+// Input: tl.dot ops and software-pipelined loops of gpu-ir. Output: their CUDA C: mma.sync and wgmma over
+// registers and shared memory, staged and FMA fallbacks, and the cp.async issue of pipelined loops.
+#include "tilec/codegen/cuda_gen.h"
+
+namespace tilec::cuda_gen {
+
+// ---- dot ----------------------------------------------------------------------------------
+void CudaGen::store_matrix(const Value* v, const std::string& smem_name, const std::string& index_of_e, const std::string& conv) {
+  Layout l = layout(v);
+  unroll(l.regs);
+  line("const int e = " + l.elem("i") + ";");
+  std::string x = conv.empty() ? name(v) + "[i]" : conv + "(" + name(v) + "[i])";
+  line(std::string(l.guard ? "if (e < " + std::to_string(l.n) + ") " : "") + smem_name + "[" + index_of_e + "] = " + x + ";");
+  close();
+}
+
+void CudaGen::emit_dot(const Op& op) {
+  const Value *a = op.operands[0], *b = op.operands[1], *c = op.operands[2], *res = op.result();
+  int64_t m = a->type.shape.at(0), kd = a->type.shape.at(1), n = b->type.shape.at(1);
+  DType ta = a->type.dtype, tc = c->type.dtype;
+  bool staged = m_.dots.at(&op).kind == DotLowering::MmaStaged;
+  bool f16 = staged && is_half(ta), tf32 = staged && ta == DType::F32;
+  if (a->type.is_ptr || b->type.is_ptr || b->type.dtype != ta) {
+    fail(op, "tl.dot needs two numeric operands of one dtype");
+    return;
+  }
+  std::string M = std::to_string(m), K = std::to_string(kd), N = std::to_string(n);
+  declare(res);
+  open("");
+  if (!f16 && !tf32) {
+    // Plain FMA over shared-memory copies: small shapes, fp64, int8, IEEE fp32, 16-bit accumulators.
+    int64_t es = dtype_bytes(ta), off_b = align16(m * kd * es);
+    need_smem(off_b + kd * n * es);
+    std::string in = ctype(ta), ct = ctype(compute_dtype(tc));
+    line(in + "* sa = reinterpret_cast<" + in + "*>(smem);");
+    line(in + "* sb = reinterpret_cast<" + in + "*>(smem + " + std::to_string(off_b) + ");");
+    store_matrix(a, "sa", "e", "");
+    store_matrix(b, "sb", "e", "");
+    line("__syncthreads();");
+    Layout l = layout(res);
+    unroll(l.regs);
+    line("const int e = " + l.elem("i") + ";");
+    line("const int row = e / " + N + ", col = e % " + N + ";");
+    line(ct + " s = " + to_compute(tc, name(c) + "[i]") + ";");
+    open("if (e < " + std::to_string(m * n) + ")");
+    line("for (int k = 0; k < " + K + "; ++k) s += static_cast<" + ct + ">(" + to_compute(ta, "sa[row * " + K + " + k]") +
+         ") * static_cast<" + ct + ">(" + to_compute(ta, "sb[k * " + N + " + col]") + ");");
+    close();
+    line(name(res) + "[i] = " + from_compute(tc, "s") + ";");
+    close();
+    line("__syncthreads();");
+    close();
+    return;
+  }
+  // Tensor cores: A row-major and B transposed ([n][k]) in padded shared memory so that each
+  // fragment register is one conflict-free 32-bit load; the accumulator goes through shared
+  // memory to and from the flat layout.
+  int64_t es = f16 ? 2 : 4, pad = f16 ? 8 : 4, ld = kd + pad, ldc = n + 4, kstep = f16 ? 16 : 8;
+  int64_t off_b = align16(m * ld * es), off_c = align16(off_b + n * ld * es);
+  need_smem(off_c + m * ldc * 4);
+  std::string in = f16 ? ctype(ta) : "unsigned", LD = std::to_string(ld), LDC = std::to_string(ldc);
+  line(in + "* sa = reinterpret_cast<" + in + "*>(smem);");
+  line(in + "* sb = reinterpret_cast<" + in + "*>(smem + " + std::to_string(off_b) + ");");
+  line("float* sc = reinterpret_cast<float*>(smem + " + std::to_string(off_c) + ");");
+  std::string conv = tf32 ? "tc_tf32" : "";
+  store_matrix(a, "sa", "(e / " + K + ") * " + LD + " + e % " + K, conv);
+  store_matrix(b, "sb", "(e % " + N + ") * " + LD + " + e / " + N, conv);
+  store_matrix(c, "sc", "(e / " + N + ") * " + LDC + " + e % " + N, "");
+  line("__syncthreads();");
+  int64_t mt = m / 16, nt = n / 8, g = nt;
+  while (g > 1 && (g > target_.mma_group || mt * (nt / g) < m_.num_warps)) g /= 2;
+  int64_t ng = nt / g;
+  std::string G = std::to_string(g);
+  line("const int warp = tid >> 5, g = (tid & 31) >> 2, t4 = tid & 3;");
+  open("for (int w = warp; w < " + std::to_string(mt * ng) + "; w += " + std::to_string(m_.num_warps) + ")");
+  line("const int m0 = (w / " + std::to_string(ng) + ") * 16, n0 = (w % " + std::to_string(ng) + ") * " + std::to_string(g * 8) + ";");
+  line("float acc[" + G + "][4];");
+  unroll(g, "q");
+  line("const int cn = n0 + q * 8 + 2 * t4;");
+  line("acc[q][0] = sc[(m0 + g) * " + LDC + " + cn]; acc[q][1] = sc[(m0 + g) * " + LDC + " + cn + 1];");
+  line("acc[q][2] = sc[(m0 + g + 8) * " + LDC + " + cn]; acc[q][3] = sc[(m0 + g + 8) * " + LDC + " + cn + 1];");
+  close();
+  open("for (int k0 = 0; k0 < " + K + "; k0 += " + std::to_string(kstep) + ")");
+  auto word = [&](const std::string& idx) {
+    return f16 ? "*reinterpret_cast<const unsigned*>(&" + idx + ")" : idx;
+  };
+  std::string kc = f16 ? "k0 + 2 * t4" : "k0 + t4", khi = f16 ? " + 8" : " + 4";
+  line("const unsigned a0 = " + word("sa[(m0 + g) * " + LD + " + " + kc + "]") + ";");
+  line("const unsigned a1 = " + word("sa[(m0 + g + 8) * " + LD + " + " + kc + "]") + ";");
+  line("const unsigned a2 = " + word("sa[(m0 + g) * " + LD + " + " + kc + khi + "]") + ";");
+  line("const unsigned a3 = " + word("sa[(m0 + g + 8) * " + LD + " + " + kc + khi + "]") + ";");
+  unroll(g, "q");
+  line("const int bn = n0 + q * 8 + g;");
+  line("const unsigned b0 = " + word("sb[bn * " + LD + " + " + kc + "]") + ";");
+  line("const unsigned b1 = " + word("sb[bn * " + LD + " + " + kc + khi + "]") + ";");
+  std::string shape = f16 ? std::string("m16n8k16.row.col.f32.") + (ta == DType::F16 ? "f16.f16" : "bf16.bf16") + ".f32"
+                          : "m16n8k8.row.col.f32.tf32.tf32.f32";
+  line("asm volatile(\"mma.sync.aligned." + shape + " {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\"");
+  line("    : \"+f\"(acc[q][0]), \"+f\"(acc[q][1]), \"+f\"(acc[q][2]), \"+f\"(acc[q][3])");
+  line("    : \"r\"(a0), \"r\"(a1), \"r\"(a2), \"r\"(a3), \"r\"(b0), \"r\"(b1));");
+  close();
+  close();
+  unroll(g, "q");
+  line("const int cn = n0 + q * 8 + 2 * t4;");
+  line("sc[(m0 + g) * " + LDC + " + cn] = acc[q][0]; sc[(m0 + g) * " + LDC + " + cn + 1] = acc[q][1];");
+  line("sc[(m0 + g + 8) * " + LDC + " + cn] = acc[q][2]; sc[(m0 + g + 8) * " + LDC + " + cn + 1] = acc[q][3];");
+  close();
+  close();
+  line("__syncthreads();");
+  Layout l = layout(res);
+  unroll(l.regs);
+  line("const int e = " + l.elem("i") + ";");
+  line(std::string(l.guard ? "if (e < " + std::to_string(l.n) + ") " : "") + name(res) + "[i] = sc[(e / " + N + ") * " + LDC + " + e % " + N + "];");
+  close();
+  line("__syncthreads();");
+  close();
+}
+
+// ---- register-resident dot accumulators -----------------------------------------------------
+bool CudaGen::is_float_zero(const Value* v) {
+  return v->def && v->def->kind == OpKind::Constant && is_float(v->type.dtype) && v->def->fval == 0.0;
+}
+
+// Opens unrolled loops over every fragment register [fi][fj], declaring its `row` and `col`.
+void CudaGen::frag_loops(const MmaAcc& acc) {
+  const MmaLayout& l = acc.layout;
+  line("const int warp = tid >> 5, lane = tid & 31;");
+  unroll(l.outer(), "fi");
+  unroll(l.inner(), "fj");
+  line("const int row = " + gpu::mma_row_expr(l, "warp", "lane", "fi", "fj") + ";");
+  line("const int col = " + gpu::mma_col_expr(l, "warp", "lane", "fi", "fj") + ";");
+}
+
+// Moves every fragment register to or from sc[row * ldc + col].
+void CudaGen::frag_smem(const MmaAcc& acc, int64_t ldc, bool to_smem) {
+  frag_loops(acc);
+  std::string at = "sc[row * " + std::to_string(ldc) + " + col]", f = acc.frag + "[fi][fj]";
+  line(to_smem ? at + " = " + f + ";" : f + " = " + at + ";");
+  close();
+  close();
+}
+
+std::string CudaGen::frag_decl(const MmaAcc& acc) {
+  return "float " + acc.frag + "[" + std::to_string(acc.layout.outer()) + "][" + std::to_string(acc.layout.inner()) + "];";
+}
+
+void CudaGen::emit_frag_init(const MmaAcc& acc, const Value* init) {
+  const MmaLayout& p = acc.layout;
+  line("// accumulator in registers: " + gpu::Layout{gpu::LayoutKind::Mma, {}, p, {}}.str());
+  line(frag_decl(acc));
+  if (init->def && init->def->kind == OpKind::Constant && is_float(init->type.dtype)) {
+    std::string lit = const_literal(DType::F32, *init->def);
+    unroll(p.outer(), "fi");
+    unroll(p.inner(), "fj");
+    line(acc.frag + "[fi][fj] = " + lit + ";");
+    close();
+    close();
+    return;
+  }
+  int64_t ldc = p.n + 4;
+  need_smem(p.m * ldc * 4);
+  open("");
+  line("float* sc = reinterpret_cast<float*>(smem);");
+  Layout l = layout(init);
+  unroll(l.regs);
+  line("const int e = " + l.elem("i") + ";");
+  line(std::string(l.guard ? "if (e < " + std::to_string(l.n) + ") " : "") + "sc[(e / " + std::to_string(p.n) + ") * " +
+       std::to_string(ldc) + " + e % " + std::to_string(p.n) + "] = " + name(init) + "[i];");
+  close();
+  line("__syncthreads();");
+  frag_smem(acc, ldc, false);
+  line("__syncthreads();");
+  close();
+}
+
+void CudaGen::emit_frag_to_flat(const MmaAcc& acc, const Value* res) {
+  const MmaLayout& p = acc.layout;
+  int64_t ldc = p.n + 4;
+  need_smem(p.m * ldc * 4);
+  declare(res);
+  open("");
+  line("// convert_layout " + gpu::Layout{gpu::LayoutKind::Mma, {}, p, {}}.str() + " -> " + m_.layout(res).str() + " through shared memory");
+  line("float* sc = reinterpret_cast<float*>(smem);");
+  frag_smem(acc, ldc, true);
+  line("__syncthreads();");
+  Layout l = layout(res);
+  unroll(l.regs);
+  line("const int e = " + l.elem("i") + ";");
+  line(std::string(l.guard ? "if (e < " + std::to_string(l.n) + ") " : "") + name(res) + "[i] = sc[(e / " + std::to_string(p.n) +
+       ") * " + std::to_string(ldc) + " + e % " + std::to_string(p.n) + "];");
+  close();
+  line("__syncthreads();");
+  close();
+}
+
+// Row-major copy of a 2-D tile into s[row * ld + col]; 8-byte (or wider) stores per V-group when
+// a group never crosses a row.
+void CudaGen::stage_rows(const Value* v, const std::string& s, int64_t cols, int64_t ld) {
+  Layout l = layout(v);
+  std::string C = std::to_string(cols), LD = std::to_string(ld);
+  if (l.v >= 2 && !l.guard && cols % l.v == 0 && ld % l.v == 0) {
+    std::string pt = "tc_pack<" + ctype(v->type.dtype) + ", " + std::to_string(l.v) + ">";
+    unroll(l.iters, "k");
+    line("const int e = k * " + std::to_string(l.threads * l.v) + " + tid * " + std::to_string(l.v) + ";");
+    line(pt + " t;");
+    unroll(l.v, "j");
+    line("t.v[j] = " + name(v) + "[k * " + std::to_string(l.v) + " + j];");
+    close();
+    line("*reinterpret_cast<" + pt + "*>(&" + s + "[(e / " + C + ") * " + LD + " + e % " + C + "]) = t;");
+    close();
+    return;
+  }
+  store_matrix(v, s, "(e / " + C + ") * " + LD + " + e % " + C, "");
+}
+
+// The pipeline buffer that a dot operand was copied to, or null when it is in registers.
+const gpu::AsyncLoad* CudaGen::async_operand(const Value* v) const {
+  if (!v->def) return nullptr;
+  auto it = async_.find(v->def);
+  return it == async_.end() ? nullptr : it->second;
+}
+
+std::string CudaGen::stage_addr(const gpu::AsyncLoad& a, const std::string& stage) {
+  return "pipe_smem + " + std::to_string(a.offset) + "u + " + stage + " * " + std::to_string(a.smem.shared.stage_bytes()) + "u";
+}
+
+CudaGen::DotRegs CudaGen::carried_regs(const MmaAcc& acc) {
+  std::string f = acc.frag, inner = std::to_string(acc.layout.inner());
+  return {[=](const std::string& i) { return f + "[(" + i + ") / " + inner + "][(" + i + ") % " + inner + "]"; },
+          [=](int64_t mi) { return f + "[" + std::to_string(mi) + "]"; }, f};
+}
+
+// A dot whose result lives in mma registers and is not a loop-carried accumulator: the result
+// starts as the accumulator operand (already converted to the result's layout) or zero.
+void CudaGen::emit_dot_regs(const Op& op) {
+  const gpu::DotPlan& plan = m_.dots.at(&op);
+  const Value *c = op.operands[2], *res = op.result();
+  Layout lr = layout(res);
+  declare(res);
+  std::string R = name(res);
+  unroll(lr.regs);
+  line(R + "[i] = " + (is_float_zero(c) ? std::string("0.0f") : el(c)) + ";");
+  close();
+  std::string inner = std::to_string(plan.acc.mma.inner());
+  DotRegs regs{[=](const std::string& i) { return R + "[" + i + "]"; },
+               [=](int64_t mi) { return "reinterpret_cast<float(&)[" + inner + "]>(" + R + "[" + std::to_string(mi * plan.acc.mma.inner()) + "])"; },
+               R};
+  if (plan.kind == DotLowering::Wgmma) emit_dot_wgmma(op, plan.acc.mma, regs);
+  else emit_dot_mma(op, plan.acc.mma, regs);
+}
+
+// mma.sync m16n8k16: A [m][k] and B either [k][n] (N-major) or, for tl.trans of a loaded [n][k]
+// tile, [n][k] (K-major), row-major in shared memory with rows padded to an odd number of 16-byte
+// chunks (conflict-free ldmatrix): from the pipeline's buffers or staged here from registers. A
+// may instead come packed from the registers of an mma tile with the same rows (plan.a_regs).
+// Each warp loads its fragments with ldmatrix once per k16 step and issues one mma per tile.
+void CudaGen::emit_dot_mma(const Op& op, const MmaLayout& p, const DotRegs& regs) {
+  const Value *a = op.operands[0], *b = op.operands[1];
+  const gpu::DotPlan& plan = m_.dots.at(&op);
+  int64_t m = p.m, n = p.n, kd = a->type.shape.at(1);
+  int64_t mtw = m / p.warps_m / 16, ntw = n / p.warps_n / 8;
+  std::string in = ctype(a->type.dtype), MTW = std::to_string(mtw), NTW = std::to_string(ntw);
+  const gpu::AsyncLoad *pa = plan.a_regs ? nullptr : async_operand(a), *pb = async_operand(b);
+  bool kmajor = pb && pb->permute;
+  auto ld = [](const gpu::AsyncLoad* x, int64_t cols) { return x ? x->smem.shared.cols + x->smem.shared.pad : (cols / 8) % 2 ? cols : cols + 8; };
+  int64_t lda = ld(pa, kd), ldb = ld(pb, n);
+  std::string LDA = std::to_string(lda), LDB = std::to_string(ldb);
+  bool staged = (!plan.a_regs && !pa) || !pb;
+  open("");
+  auto smem_at = [&](const gpu::AsyncLoad& x) {
+    return "reinterpret_cast<" + in + "*>(smem + (" + stage_addr(x, operand_stage(x)) + " - tc_smem_addr(smem)))";
+  };
+  int64_t off_b = plan.a_regs || pa ? 0 : align16(m * lda * 2);
+  if (pa) line(in + "* sa = " + smem_at(*pa) + ";  // the pipeline's shared memory");
+  else if (!plan.a_regs) line(in + "* sa = reinterpret_cast<" + in + "*>(smem);");
+  if (pb) line(in + "* sb = " + smem_at(*pb) + ";  // the pipeline's shared memory");
+  else line(in + "* sb = reinterpret_cast<" + in + "*>(smem + " + std::to_string(off_b) + ");");
+  if (staged) {
+    need_smem(off_b + (pb ? 0 : kd * ldb * 2));
+    if (!plan.a_regs && !pa) stage_rows(a, "sa", kd, lda);
+    if (!pb) stage_rows(b, "sb", n, ldb);
+    line("__syncthreads();");
+  }
+  line("const int warp = tid >> 5, lane = tid & 31;");
+  line("const int wr = (warp / " + std::to_string(p.warps_n) + ") * " + std::to_string(m / p.warps_m) + ", wc = (warp % " +
+       std::to_string(p.warps_n) + ") * " + std::to_string(n / p.warps_n) + ";");
+  line("(void)wr;");
+  line("#pragma unroll");
+  open("for (int k0 = 0; k0 < " + std::to_string(kd) + "; k0 += 16)");
+  line("unsigned af[" + MTW + "][4], bf[" + NTW + "][2];");
+  unroll(mtw, "mi");
+  if (plan.a_regs) {
+    // The accumulator fragments of n-tiles 2*k0/16 and +1 are this k16 step's A fragment.
+    std::string A = name(a), TN = std::to_string(layout(a).mma.n / 8);
+    auto at = [&](int tile, int r) {
+      return A + "[(mi * " + TN + " + k0 / 8 + " + std::to_string(tile) + ") * 4 + " + std::to_string(r) + "]";
+    };
+    for (int q = 0; q < 4; ++q)
+      line("af[mi][" + std::to_string(q) + "] = tc_pack2(" + at(q / 2, (q % 2) * 2) + ", " + at(q / 2, (q % 2) * 2 + 1) + ");");
+  } else {
+    line("tc_ldsm_x4(af[mi][0], af[mi][1], af[mi][2], af[mi][3], &sa[(wr + mi * 16 + (lane & 15)) * " + LDA + " + k0 + (lane >> 4) * 8]);");
+  }
+  close();
+  if (kmajor) {
+    // sb is [n][k]: plain ldmatrix gives each thread B[k = 2*(lane%4)..][n = lane/4].
+    if (ntw >= 2) {
+      line("#pragma unroll");
+      open("for (int ni = 0; ni + 1 < " + NTW + "; ni += 2)");
+      line("tc_ldsm_x4(bf[ni][0], bf[ni][1], bf[ni + 1][0], bf[ni + 1][1], &sb[(wc + ni * 8 + (lane >> 4) * 8 + (lane & 7)) * " + LDB +
+           " + k0 + ((lane >> 3) & 1) * 8]);");
+      close();
+    }
+    if (ntw % 2)
+      line("tc_ldsm_x2(bf[" + std::to_string(ntw - 1) + "][0], bf[" + std::to_string(ntw - 1) + "][1], &sb[(wc + " +
+           std::to_string((ntw - 1) * 8) + " + (lane & 7)) * " + LDB + " + k0 + ((lane >> 3) & 1) * 8]);");
+  } else {
+    if (ntw >= 2) {
+      line("#pragma unroll");
+      open("for (int ni = 0; ni + 1 < " + NTW + "; ni += 2)");
+      line("tc_ldsm_x4_trans(bf[ni][0], bf[ni][1], bf[ni + 1][0], bf[ni + 1][1], &sb[(k0 + (lane & 15)) * " + LDB +
+           " + wc + ni * 8 + (lane >> 4) * 8]);");
+      close();
+    }
+    if (ntw % 2)
+      line("tc_ldsm_x2_trans(bf[" + std::to_string(ntw - 1) + "][0], bf[" + std::to_string(ntw - 1) + "][1], &sb[(k0 + (lane & 15)) * " +
+           LDB + " + wc + " + std::to_string((ntw - 1) * 8) + "]);");
+  }
+  unroll(mtw, "mi");
+  unroll(ntw, "ni");
+  auto f = [&](int r) { return regs.flat("(mi * " + NTW + " + ni) * 4 + " + std::to_string(r)); };
+  std::string shape = std::string("m16n8k16.row.col.f32.") + (a->type.dtype == DType::F16 ? "f16.f16" : "bf16.bf16") + ".f32";
+  line("asm volatile(\"mma.sync.aligned." + shape + " {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\"");
+  line("    : \"+f\"(" + f(0) + "), \"+f\"(" + f(1) + "), \"+f\"(" + f(2) + "), \"+f\"(" + f(3) + ")");
+  line("    : \"r\"(af[mi][0]), \"r\"(af[mi][1]), \"r\"(af[mi][2]), \"r\"(af[mi][3]), \"r\"(bf[ni][0]), \"r\"(bf[ni][1]));");
+  close();
+  close();
+  close();
+  if (staged) line("__syncthreads();");
+  close();
+}
+
+// wgmma over the pipeline's buffers: A [m][k] K-major (or packed from mma registers, plan.a_regs)
+// and B [k][n] N-major or, for tl.trans of a loaded [n][k] tile, K-major, in 128-byte swizzled
+// atoms; each warpgroup issues m64nNk16 per 64 of its rows and 16 of k, then waits (unless the
+// loop waits after issuing its next copies).
+void CudaGen::emit_dot_wgmma(const Op& op, const MmaLayout& p, const DotRegs& regs) {
+  const Value *a = op.operands[0], *b = op.operands[1];
+  const gpu::DotPlan& plan = m_.dots.at(&op);
+  const gpu::AsyncLoad *pa = plan.a_regs ? nullptr : async_operand(a), *pb = async_operand(b);
+  if ((!pa && !plan.a_regs) || !pb) {
+    fail(op, "internal: a wgmma dot without pipelined operands");
+    return;
+  }
+  bool pipelined = false;  // then the loop waits after issuing the next copies
+  for (const auto& [loop, pl] : m_.pipelines) pipelined = pipelined || (pl.async_mma && pl.dots.at(0) == &op);
+  const gpu::SharedLayout& lb = pb->smem.shared;
+  bool kmajor = pb->permute != nullptr;
+  int64_t kd = a->type.shape.at(1), rows_per_group = p.m / (p.warps_m / 4);
+  open("");
+  if (pa) {
+    line("const unsigned sa = " + stage_addr(*pa, operand_stage(*pa)) + ";");
+    line("const unsigned wg_rows = (tid >> 7) * " + std::to_string(gpu::shared_offset(pa->smem.shared, rows_per_group, 0)) +
+         "u;  // this warpgroup's rows");
+  }
+  line("const unsigned sb = " + stage_addr(*pb, operand_stage(*pb)) + ";");
+  if (plan.a_regs) {
+    // Packed before the fence: registers written between it and the wgmma would make ptxas
+    // insert another warpgroup arrive per instruction.
+    Layout la = layout(a);
+    line("unsigned af[" + std::to_string(p.outer()) + "][" + std::to_string(kd / 16) + "][4];");
+    unroll(p.outer(), "mi");
+    unroll(kd / 16, "kk");
+    unroll(4, "q");
+    std::string base = "mi * " + std::to_string(la.mma.inner()) + " + kk * 8 + q * 2";
+    line("af[mi][kk][q] = tc_pack2(" + name(a) + "[" + base + "], " + name(a) + "[" + base + " + 1]);");
+    close();
+    close();
+    close();
+  }
+  line("tc_fence_operand(" + regs.array + ");");
+  line("tc_wgmma_fence();");
+  std::string n = std::to_string(p.n), t = ctype(a->type.dtype), trans = kmajor ? "0" : "1";
+  auto desc = [](const std::string& base, const gpu::WgmmaDesc& d) {
+    return "tc_wgmma_desc(" + base + std::to_string(d.offset) + "u, " + std::to_string(d.lbo) + "u, " + std::to_string(d.sbo) + "u)";
+  };
+  for (int64_t k0 = 0; k0 < kd; k0 += 16) {
+    gpu::WgmmaDesc db = kmajor ? gpu::wgmma_desc_a(lb, 0, k0) : gpu::wgmma_desc_b(lb, k0);
+    for (int64_t mi = 0; mi < p.outer(); ++mi) {
+      std::string note = "  // k " + std::to_string(k0) + ", rows " + std::to_string(mi * 64) + "+";
+      if (plan.a_regs) {
+        // The accumulator registers of columns k0..k0+15 are this k16 step's A fragment.
+        auto pack = [&](int64_t q) { return "af[" + std::to_string(mi) + "][" + std::to_string(k0 / 16) + "][" + std::to_string(q) + "]"; };
+        line("tc_wgmma_rs<" + n + ", " + t + ", " + trans + ">(" + regs.block(mi) + ", " + pack(0) + ", " + pack(1) + ", " + pack(2) +
+             ", " + pack(3) + ", " + desc("sb + ", db) + ");" + note);
+      } else {
+        gpu::WgmmaDesc da = gpu::wgmma_desc_a(pa->smem.shared, mi * 64, k0);
+        line("tc_wgmma<" + n + ", " + t + ", " + trans + ">(" + regs.block(mi) + ", " + desc("sa + wg_rows + ", da) + ", " +
+             desc("sb + ", db) + ");" + note);
+      }
+    }
+  }
+  line("tc_wgmma_commit();");
+  if (!pipelined) {
+    line("tc_wgmma_wait<0>();");
+    line("tc_fence_operand(" + regs.array + ");");
+  }
+  close();
+}
+
+// ---- software pipeline ----------------------------------------------------------------------
+// Issues iteration `pf_iv`'s async copies into stage `pipe_write`: the address slice is re-run
+// with the prefetch copies of the induction variable and of the loop-carried values it reads.
+void CudaGen::emit_pipeline_issue(const Op& loop, const gpu::LoopPipeline& p) {
+  const Region& body = loop.regions.at(0);
+  std::unordered_map<const Value*, std::string> saved;
+  auto rename = [&](const Value* v, const std::string& n) {
+    auto it = names_.find(v);
+    saved.emplace(v, it == names_.end() ? std::string() : it->second);
+    names_[v] = n;
+  };
+  rename(body.args.at(0), "pf_iv");
+  for (size_t c : p.carried) rename(body.args.at(c + 1), "pf_" + name(loop.results.at(c)));
+  for (const Op* op : p.slice)
+    for (const Value* r : op->results) rename(r, "pf_" + name(r));
+  open("if (" + loop_cond(loop, "pf_iv") + ")");
+  for (const Op* op : p.slice) emit_op(*op);
+  for (const gpu::AsyncLoad& a : p.loads)
+    if (!a.invariant) emit_async_copy(a, "pipe_write");
+  std::vector<std::string> dsts;
+  std::vector<Value*> srcs;
+  const Op* y = body.ops.back();
+  for (size_t c : p.carried) {
+    dsts.push_back(names_[body.args.at(c + 1)]);
+    srcs.push_back(y->operands.at(c));
+  }
+  assign_all(dsts, srcs);
+  close();
+  line("tc_cp_async_commit();");
+  line("pf_iv += " + name(loop.operands[2]) + ";");
+  line("pipe_write = pipe_write + 1 == " + std::to_string(p.stages) + " ? 0 : pipe_write + 1;");
+  for (const auto& [v, n] : saved) {
+    if (n.empty()) names_.erase(v);
+    else names_[v] = n;
+  }
+}
+
+// 16-byte cp.async per chunk of each thread's V-groups; a masked-off chunk is zero-filled.
+void CudaGen::emit_async_copy(const gpu::AsyncLoad& a, const std::string& stage) {
+  const Value* ptr = a.load->operands[0];
+  const Value* mask = a.load->has_mask ? a.load->operands[1] : nullptr;
+  const gpu::SharedLayout& s = a.smem.shared;
+  Layout l = layout(ptr);
+  int64_t chunk = 16 / s.elem_bytes;
+  open("");
+  line("// cp.async " + name(a.load->result()) + " -> " + a.smem.str());
+  line("const unsigned dst = " + stage_addr(a, stage) + ";");
+  unroll(l.iters, "k");
+  line("const int e = k * " + std::to_string(l.threads * l.v) + " + tid * " + std::to_string(l.v) + ";");
+  line("const int row = e / " + std::to_string(s.cols) + ", col0 = e % " + std::to_string(s.cols) + ";");
+  unroll(l.v / chunk, "q");
+  std::string slot = "k * " + std::to_string(l.v) + " + q * " + std::to_string(chunk);
+  line("tc_cp_async16(dst + " + gpu::shared_offset_expr(s, "row", "col0 + q * " + std::to_string(chunk)) + ", " + el(ptr, slot) +
+       ", " + (mask ? (mask->type.is_tile() ? el(mask, slot) : name(mask)) : std::string("true")) + ");");
+  close();
+  close();
+  close();
+}
+
+}  // namespace tilec::cuda_gen
