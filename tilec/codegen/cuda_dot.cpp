@@ -301,29 +301,24 @@ void CudaGen::emit_dot_mma(const Op& op, const MmaLayout& p, const DotRegs& regs
     line("tc_ldsm_x4(af[mi][0], af[mi][1], af[mi][2], af[mi][3], &sa[(wr + mi * 16 + (lane & 15)) * " + LDA + " + k0 + (lane >> 4) * 8]);");
   }
   close();
-  if (kmajor) {
-    // sb is [n][k]: plain ldmatrix gives each thread B[k = 2*(lane%4)..][n = lane/4].
-    if (ntw >= 2) {
-      line("#pragma unroll");
-      open("for (int ni = 0; ni + 1 < " + NTW + "; ni += 2)");
-      line("tc_ldsm_x4(bf[ni][0], bf[ni][1], bf[ni + 1][0], bf[ni + 1][1], &sb[(wc + ni * 8 + (lane >> 4) * 8 + (lane & 7)) * " + LDB +
-           " + k0 + ((lane >> 3) & 1) * 8]);");
-      close();
-    }
-    if (ntw % 2)
-      line("tc_ldsm_x2(bf[" + std::to_string(ntw - 1) + "][0], bf[" + std::to_string(ntw - 1) + "][1], &sb[(wc + " +
-           std::to_string((ntw - 1) * 8) + " + (lane & 7)) * " + LDB + " + k0 + ((lane >> 3) & 1) * 8]);");
-  } else {
-    if (ntw >= 2) {
-      line("#pragma unroll");
-      open("for (int ni = 0; ni + 1 < " + NTW + "; ni += 2)");
-      line("tc_ldsm_x4_trans(bf[ni][0], bf[ni][1], bf[ni + 1][0], bf[ni + 1][1], &sb[(k0 + (lane & 15)) * " + LDB +
-           " + wc + ni * 8 + (lane >> 4) * 8]);");
-      close();
-    }
-    if (ntw % 2)
-      line("tc_ldsm_x2_trans(bf[" + std::to_string(ntw - 1) + "][0], bf[" + std::to_string(ntw - 1) + "][1], &sb[(k0 + (lane & 15)) * " +
-           LDB + " + wc + " + std::to_string((ntw - 1) * 8) + "]);");
+  // B fragments for n-tile pairs (x4) and an odd last tile (x2). K-major sb is [n][k]: plain
+  // ldmatrix gives each thread B[k = 2*(lane%4)..][n = lane/4]; N-major sb [k][n] needs .trans.
+  std::string suffix = kmajor ? "" : "_trans";
+  auto pair_addr = [&](const std::string& n0) {
+    return kmajor ? "&sb[(wc + " + n0 + " + (lane >> 4) * 8 + (lane & 7)) * " + LDB + " + k0 + ((lane >> 3) & 1) * 8]"
+                  : "&sb[(k0 + (lane & 15)) * " + LDB + " + wc + " + n0 + " + (lane >> 4) * 8]";
+  };
+  if (ntw >= 2) {
+    line("#pragma unroll");
+    open("for (int ni = 0; ni + 1 < " + NTW + "; ni += 2)");
+    line("tc_ldsm_x4" + suffix + "(bf[ni][0], bf[ni][1], bf[ni + 1][0], bf[ni + 1][1], " + pair_addr("ni * 8") + ");");
+    close();
+  }
+  if (ntw % 2) {
+    std::string last = std::to_string(ntw - 1), n0 = std::to_string((ntw - 1) * 8);
+    std::string addr = kmajor ? "&sb[(wc + " + n0 + " + (lane & 7)) * " + LDB + " + k0 + ((lane >> 3) & 1) * 8]"
+                              : "&sb[(k0 + (lane & 15)) * " + LDB + " + wc + " + n0 + "]";
+    line("tc_ldsm_x2" + suffix + "(bf[" + last + "][0], bf[" + last + "][1], " + addr + ");");
   }
   unroll(mtw, "mi");
   unroll(ntw, "ni");
