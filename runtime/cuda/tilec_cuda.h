@@ -2,8 +2,12 @@
 // memory): packed vectors, atomics by dtype, and the inline PTX of ldmatrix, cp.async and wgmma.
 // Its text is part of every CUDA cache key; the wgmma section is written by tools/gen_wgmma.py.
 #pragma once
+// The 16-bit float headers are NVRTC's most expensive: a kernel that uses fp16 or bf16 defines
+// TILEC_HALF (and includes them) before this file; every helper on those types is guarded by it.
+#ifdef TILEC_HALF
 #include <cuda_fp16.h>
 #include <cuda_bf16.h>
+#endif
 
 // Small vector of T moved by one aligned access.
 template <class T, int N> struct alignas(sizeof(T) * N) tc_pack { T v[N]; };
@@ -28,9 +32,11 @@ __device__ __forceinline__ long long tc_atomic_add(long long* p, long long v) {
 }
 __device__ __forceinline__ float tc_atomic_add(float* p, float v) { return atomicAdd(p, v); }
 __device__ __forceinline__ double tc_atomic_add(double* p, double v) { return atomicAdd(p, v); }
+#ifdef TILEC_HALF
 __device__ __forceinline__ __half tc_atomic_add(__half* p, __half v) { return atomicAdd(p, v); }
 #if __CUDA_ARCH__ >= 800
 __device__ __forceinline__ __nv_bfloat16 tc_atomic_add(__nv_bfloat16* p, __nv_bfloat16 v) { return atomicAdd(p, v); }
+#endif
 #endif
 
 __device__ __forceinline__ int tc_atomic_max(int* p, int v) { return atomicMax(p, v); }
@@ -107,6 +113,7 @@ __device__ __forceinline__ void tc_ldsm_x2(unsigned& r0, unsigned& r1, const voi
   const unsigned a = static_cast<unsigned>(__cvta_generic_to_shared(p));
   asm volatile("ldmatrix.sync.aligned.m8n8.x2.shared.b16 {%0, %1}, [%2];" : "=r"(r0), "=r"(r1) : "r"(a) : "memory");
 }
+#ifdef TILEC_HALF
 // Two 16-bit values as one mma fragment register, the first in the low half.
 __device__ __forceinline__ unsigned tc_pack2(__half lo, __half hi) {
   return static_cast<unsigned>(__half_as_ushort(lo)) | (static_cast<unsigned>(__half_as_ushort(hi)) << 16);
@@ -114,6 +121,7 @@ __device__ __forceinline__ unsigned tc_pack2(__half lo, __half hi) {
 __device__ __forceinline__ unsigned tc_pack2(__nv_bfloat16 lo, __nv_bfloat16 hi) {
   return static_cast<unsigned>(__bfloat16_as_ushort(lo)) | (static_cast<unsigned>(__bfloat16_as_ushort(hi)) << 16);
 }
+#endif
 __device__ __forceinline__ void tc_ldsm_x2_trans(unsigned& r0, unsigned& r1, const void* p) {
   const unsigned a = static_cast<unsigned>(__cvta_generic_to_shared(p));
   asm volatile("ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16 {%0, %1}, [%2];" : "=r"(r0), "=r"(r1) : "r"(a) : "memory");
@@ -214,7 +222,7 @@ template <int N> __device__ __forceinline__ void tc_cp_async_wait() { asm volati
 __device__ __forceinline__ unsigned tc_smem_addr(const void* p) { return static_cast<unsigned>(__cvta_generic_to_shared(p)); }
 
 // ---- wgmma (sm_90a) -------------------------------------------------------------------------
-#ifdef __CUDA_ARCH_FEAT_SM90_ALL
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL) && defined(TILEC_HALF)  // every wgmma dot reads fp16/bf16
 // Shared-memory matrix descriptor (PTX ISA "matrix-descriptor"): start address, leading and
 // stride byte offsets in 16-byte units, swizzle mode 1 = 128-byte.
 __device__ __forceinline__ unsigned long long tc_wgmma_desc(unsigned addr, unsigned lbo, unsigned sbo) {

@@ -35,7 +35,16 @@ std::optional<CudaKernel> CudaGen::run() {
     for (const auto& [n, v] : fn_.constexprs) src << " " << n << "=" << v;
     src << "\n";
   }
-  src << "#include <cuda_fp16.h>\n#include <cuda_bf16.h>\n#include \"tilec_cuda.h\"\n\n";
+  bool half = false;  // NVRTC parses the 16-bit float headers only for kernels that use them
+  auto uses_half = [&](const Value* v) { half = half || v->type.dtype == DType::F16 || v->type.dtype == DType::BF16; };
+  for (const Value* a : fn_.args) uses_half(a);
+  walk_ops(fn_.body, [&](const Op* op) {
+    for (const Value* v : op->results) uses_half(v);
+    for (const Region& r : op->regions)
+      for (const Value* a : r.args) uses_half(a);
+  });
+  if (half) src << "#define TILEC_HALF\n#include <cuda_fp16.h>\n#include <cuda_bf16.h>\n";
+  src << "#include \"tilec_cuda.h\"\n\n";
   src << "extern \"C\" __global__ void __launch_bounds__(" << threads_ << ") " << fn_.name << "(" << params << ") {\n";
   std::string body = body_.str();
   int64_t scratch = pipe_scratch_;
