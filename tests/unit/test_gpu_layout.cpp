@@ -1,4 +1,5 @@
-// Tests of tilec/gpu/layout: every mma layout owns each tile element exactly once, the swizzled
+// Tests of tilec/gpu/layout: every mma layout owns each tile element exactly once (and its slice
+// the rows, reducible within a quad; its registers are the next dot's A fragment), the swizzled
 // shared layout is a conflict-free bijection, and an emulated wgmma over tiles placed by
 // shared_offset and read through wgmma_desc_a/b with the v3 fragment map computes A @ B.
 #include <gtest/gtest.h>
@@ -101,5 +102,84 @@ TEST(GpuLayout, EmulatedWgmmaComputesTheProduct) {
         for (int64_t kk = 0; kk < k; ++kk) ref += static_cast<long>(a[r * k + kk]) * b[kk * n + cc];
         ASSERT_EQ(c[r * n + cc], ref) << "m=" << m << " n=" << n << " k=" << k << " at " << r << "," << cc;
       }
+  }
+}
+
+// The slice of an mma layout (row reductions): slice register slice_reg(i, j) of a thread holds the
+// row that parent register (i, j) holds, the four lanes of a quad hold the same rows, and a row
+// maximum built per thread and then across the quad (xor 1, xor 2, as the printer shuffles) equals
+// the true one. Slices with warps_n = 1 do not depend on the parent's width.
+TEST(GpuLayout, SliceRegistersHoldTheirRowsAndQuadsReduceThem) {
+  std::mt19937 rng(7);
+  for (MmaLayout l : {MmaLayout{2, 128, 64, 4, 1}, MmaLayout{2, 64, 128, 4, 1}, MmaLayout{3, 128, 64, 8, 1},
+                      MmaLayout{3, 128, 128, 4, 1}, MmaLayout{3, 64, 256, 4, 1}}) {
+    int64_t warps = l.warps_m * l.warps_n, regs = slice_regs(l);
+    auto slice_row = [&](int64_t w, int64_t lane, int64_t r) {
+      int64_t block = l.version == 3 ? r / 2 : r / 2 * (l.n / l.warps_n / 8);
+      return mma_coord(l, w, lane, block, r % 2 * 2).row;
+    };
+    std::vector<int> x(l.m * l.n), row_max(l.m, -1);
+    for (int64_t e = 0; e < l.m * l.n; ++e) {
+      x[e] = static_cast<int>(rng() % 1000);
+      row_max[e / l.n] = std::max(row_max[e / l.n], x[e]);
+    }
+    std::vector<std::vector<int>> partial(warps * 32, std::vector<int>(regs, -1));
+    for (int64_t w = 0; w < warps; ++w)
+      for (int64_t lane = 0; lane < 32; ++lane)
+        for (int64_t i = 0; i < l.outer(); ++i)
+          for (int64_t j = 0; j < l.inner(); ++j) {
+            int64_t r = slice_reg(l, i, j);
+            ASSERT_TRUE(r >= 0 && r < regs);
+            Coord c = mma_coord(l, w, lane, i, j);
+            ASSERT_EQ(c.row, slice_row(w, lane, r));
+            int& p = partial[w * 32 + lane][r];
+            p = std::max(p, x[c.row * l.n + c.col]);
+          }
+    for (int64_t w = 0; w < warps; ++w)
+      for (int64_t lane = 0; lane < 32; ++lane)
+        for (int64_t r = 0; r < regs; ++r) {
+          int m = -1;
+          for (int64_t q = 0; q < 4; ++q) {
+            ASSERT_EQ(slice_row(w, lane, r), slice_row(w, (lane & ~3) | q, r));
+            m = std::max(m, partial[w * 32 + ((lane & ~3) | q)][r]);
+          }
+          EXPECT_EQ(m, row_max[slice_row(w, lane, r)]);
+        }
+    MmaLayout wider = l;
+    wider.n *= 2;
+    EXPECT_TRUE((Layout{LayoutKind::Slice, {}, l, {}} == Layout{LayoutKind::Slice, {}, wider, {}}));
+  }
+}
+
+// A from registers: the wgmma m64k16 (and mma.sync m16k16) A fragment a_q of a warp holds rows lane/4 + 8*(q%2) and
+// columns 2*(lane%4) + 8*(q/2) + {0, 1} of its 16 rows and the k16 step; the printer packs it from
+// accumulator registers kk*8 + 2q and +1 of the same m64 block.
+TEST(GpuLayout, AccumulatorRegistersAreTheWgmmaAFragment) {
+  for (MmaLayout p : {MmaLayout{3, 128, 64, 8, 1}, MmaLayout{3, 128, 128, 4, 1}}) {
+    for (int64_t w = 0; w < p.warps_m; ++w)
+      for (int64_t lane = 0; lane < 32; ++lane)
+        for (int64_t mi = 0; mi < p.outer(); ++mi)
+          for (int64_t kk = 0; kk < p.n / 16; ++kk)
+            for (int64_t q = 0; q < 4; ++q)
+              for (int64_t half = 0; half < 2; ++half) {
+                Coord c = mma_coord(p, w, lane, mi, kk * 8 + 2 * q + half);
+                int64_t rows_per_group = p.m / (p.warps_m / 4);
+                EXPECT_EQ(c.row, (w / 4) * rows_per_group + mi * 64 + (w % 4) * 16 + lane / 4 + 8 * (q % 2));
+                EXPECT_EQ(c.col, kk * 16 + 8 * (q / 2) + 2 * (lane % 4) + half);
+              }
+  }
+  // mma.sync m16k16: a_q comes from n-tile 2*kk + q/2, registers (q % 2) * 2 and +1.
+  for (MmaLayout p : {MmaLayout{2, 128, 64, 4, 1}, MmaLayout{2, 64, 32, 4, 1}}) {
+    int64_t tiles_n = p.n / 8, rows = p.m / p.warps_m;
+    for (int64_t w = 0; w < p.warps_m; ++w)
+      for (int64_t lane = 0; lane < 32; ++lane)
+        for (int64_t mi = 0; mi < rows / 16; ++mi)
+          for (int64_t kk = 0; kk < p.n / 16; ++kk)
+            for (int64_t q = 0; q < 4; ++q)
+              for (int64_t half = 0; half < 2; ++half) {
+                Coord c = mma_coord(p, w, lane, mi * tiles_n + 2 * kk + q / 2, (q % 2) * 2 + half);
+                EXPECT_EQ(c.row, w * rows + mi * 16 + lane / 4 + 8 * (q % 2));
+                EXPECT_EQ(c.col, kk * 16 + 8 * (q / 2) + 2 * (lane % 4) + half);
+              }
   }
 }
