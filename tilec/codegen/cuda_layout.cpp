@@ -247,11 +247,49 @@ std::string CudaGen::convert(const Value* v, const gpu::Layout& want) {
     close();
     return n;
   }
-  exchange_begin(v, ls);
-  unroll(lw.regs);
-  line("const int e = " + lw.elem("i") + ";");
-  line(std::string(lw.guard ? "if (e < " + std::to_string(lw.n) + ") " : "") + n + "[i] = xs[e];");
+  // A 2-D tile leaving or entering an mma layout goes through rows padded by 16 bytes: the eight rows
+  // a warp's fragments touch at once then fall in distinct banks, and each blocked V-group stays
+  // one aligned vector.
+  const std::vector<int64_t>& shape = v->type.shape;
+  int64_t es = v->type.is_ptr ? 8 : dtype_bytes(v->type.dtype);
+  bool padded = shape.size() == 2 && (ls.kind == gpu::LayoutKind::Mma || lw.kind == gpu::LayoutKind::Mma) && es <= 16 &&
+                (shape[1] * es) % 16 == 0;
+  if (!padded) {
+    exchange_begin(v, ls);
+    unroll(lw.regs);
+    line("const int e = " + lw.elem("i") + ";");
+    line(std::string(lw.guard ? "if (e < " + std::to_string(lw.n) + ") " : "") + n + "[i] = xs[e];");
+    close();
+    line("__syncthreads();");
+    close();
+    return n;
+  }
+  std::string t = ctype(v->type), N = std::to_string(shape[1]), LD = std::to_string(shape[1] + 16 / es);
+  auto at = [&](const std::string& e) { return "(" + e + ") / " + N + " * " + LD + " + (" + e + ") % " + N; };
+  need_smem(shape[0] * (shape[1] + 16 / es) * es);
+  open("");
+  line(t + "* xs = reinterpret_cast<" + t + "*>(smem);");
+  unroll(ls.regs);
+  line("const int e = " + ls.elem("i") + ";");
+  line(std::string(ls.guard ? "if (e < " + std::to_string(ls.n) + ") " : "") + "xs[" + at("e") + "] = " + name(v) + "[i];");
   close();
+  line("__syncthreads();");
+  int64_t pack = std::min<int64_t>(lw.v, 16 / es);
+  if (lw.blocked() && !lw.guard && pack >= 2 && shape[1] % lw.v == 0) {
+    std::string pt = "tc_pack<" + t + ", " + std::to_string(pack) + ">";
+    unroll(lw.regs / pack, "g");
+    line("const int e = " + lw.elem("g * " + std::to_string(pack)) + ";");
+    line("const " + pt + " p = *reinterpret_cast<const " + pt + "*>(&xs[" + at("e") + "]);");
+    unroll(pack, "j");
+    line(n + "[g * " + std::to_string(pack) + " + j] = p.v[j];");
+    close();
+    close();
+  } else {
+    unroll(lw.regs);
+    line("const int e = " + lw.elem("i") + ";");
+    line(std::string(lw.guard ? "if (e < " + std::to_string(lw.n) + ") " : "") + n + "[i] = xs[" + at("e") + "];");
+    close();
+  }
   line("__syncthreads();");
   close();
   return n;
