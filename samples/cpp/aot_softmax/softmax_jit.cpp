@@ -1,0 +1,32 @@
+// Input: none (`softmax_jit [--dump FILE]`). Output: the row softmax of main.cpp through tilec::jit
+// (same kernel file and signatures), checked, and dumped for the byte-for-byte AOT == JIT check.
+#include <cstring>
+
+#include <tilec/tilec.h>
+
+#include "common.h"
+
+int main(int argc, char** argv) {
+  const char* dump_path = argc == 3 && std::strcmp(argv[1], "--dump") == 0 ? argv[2] : nullptr;
+  std::vector<float> outs[2];
+  int i = 0;
+  for (int32_t stride : {784, kCols}) {
+    const char* sig = stride % 16 == 0 ? "out:*fp32:16,x:*fp32:16,in_stride:i32:16,out_stride:i32:16,n_rows:i32,n_cols:i32"
+                                       : "out:*fp32,x:*fp32,in_stride:i32,out_stride:i32,n_rows:i32,n_cols:i32";
+    tilec::jit::Result<tilec::jit::Kernel> k =
+        tilec::jit::compile_file(SOFTMAX_PY, "softmax_kernel", sig, {"BLOCK_SIZE=" + std::to_string(kBlock)});
+    if (!k) {
+      std::fprintf(stderr, "softmax_jit: %s\n", k.error().c_str());
+      return 1;
+    }
+    std::vector<float> x = softmax_input(stride), out(x.size(), 0.f);
+    tilec::jit::Status s = k->launch({uint32_t(kRows)}, {out.data(), x.data(), stride, stride, kRows, kCols});
+    if (!s) {
+      std::fprintf(stderr, "softmax_jit: %s\n", s.message().c_str());
+      return 1;
+    }
+    if (check_softmax(x, out, stride, stride % 16 ? "softmax_jit [cpu] odd stride" : "softmax_jit [cpu] stride % 16 == 0")) return 1;
+    outs[i++] = std::move(out);
+  }
+  return dump_path ? dump(dump_path, outs[0], outs[1]) : 0;
+}
