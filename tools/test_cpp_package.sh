@@ -23,8 +23,9 @@ cmake --build "$tmp/jit_add" -j"$jobs" >/dev/null
 
 cmake -S samples/cpp/aot_softmax -B "$tmp/aot" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
 cmake --build "$tmp/aot" -j"$jobs" >/dev/null
-if ldd "$tmp/aot/aot_softmax" | grep -Ei 'tilec|python|nvrtc'; then
-  echo "aot_softmax links a compiler library" >&2
+# Neither linked nor named (so never dlopen'ed): the program cannot load a compiler.
+if ldd "$tmp/aot/aot_softmax" | grep -Ei 'tilec|python|nvrtc' || grep -qi nvrtc "$tmp/aot/aot_softmax"; then
+  echo "aot_softmax links or names a compiler library" >&2
   exit 1
 fi
 # Run with an empty environment and no tilec on disk: the AOT program needs none of it.
@@ -40,6 +41,10 @@ if [ -f /usr/local/cuda/include/cuda.h ]; then
     -DAOT_SOFTMAX_BACKEND=cuda -DAOT_SOFTMAX_ARCHS=sm_80,sm_90 -DCUDAToolkit_ROOT=/usr/local/cuda >/dev/null
   cmake --build "$tmp/aot-cuda" -j"$jobs" >/dev/null
   ls "$tmp/aot-cuda/softmax_aot_aot/"*.cubin >/dev/null
+  if grep -qi nvrtc "$tmp/aot-cuda/aot_softmax"; then
+    echo "aot_softmax [cuda] names NVRTC" >&2
+    exit 1
+  fi
   echo "aot_softmax [cuda]: built for sm_80,sm_90 (not run: run it on the GPU machine)"
 fi
 echo "C++ package tests passed"

@@ -1,5 +1,5 @@
 // Input: a matrix shape. Output: the deterministic input both softmax programs use, a plain C++
-// reference softmax, and the check that compares against it (shared by main.cpp and softmax_jit.cpp).
+// reference softmax and its check, and (SOFTMAX_CUDA) device buffers; shared by main.cpp and softmax_jit.cpp.
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -48,3 +48,27 @@ inline int dump(const char* path, const std::vector<float>& a, const std::vector
   std::fwrite(b.data(), sizeof(float), b.size(), f);
   return std::fclose(f) != 0;
 }
+
+#ifdef SOFTMAX_CUDA
+#include <cuda.h>
+
+// Input and output on device 0's primary context, made current for the calling thread.
+struct GpuBuffers {
+  CUdeviceptr x = 0, out = 0;
+  size_t bytes = 0;
+  bool init(const std::vector<float>& host_x) {
+    static CUcontext ctx = nullptr;
+    CUdevice dev;
+    if (!ctx && (cuInit(0) || cuDeviceGet(&dev, 0) || cuDevicePrimaryCtxRetain(&ctx, dev))) return false;
+    bytes = host_x.size() * sizeof(float);
+    return !cuCtxSetCurrent(ctx) && !cuMemAlloc(&x, bytes) && !cuMemAlloc(&out, bytes) &&
+           !cuMemcpyHtoD(x, host_x.data(), bytes) && !cuMemsetD8(out, 0, bytes);
+  }
+  bool finish(std::vector<float>& host_out) {
+    bool ok = !cuCtxSynchronize() && !cuMemcpyDtoH(host_out.data(), out, bytes);
+    cuMemFree(x);
+    cuMemFree(out);
+    return ok;
+  }
+};
+#endif

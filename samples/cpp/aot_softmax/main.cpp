@@ -6,28 +6,21 @@
 #include "common.h"
 #include "softmax_kernel.h"
 
-#ifdef AOT_SOFTMAX_CUDA
+#ifdef SOFTMAX_CUDA
 // One softmax on the GPU: copy in, launch through the dispatcher, copy back.
 static int run(const std::vector<float>& x, std::vector<float>& out, int32_t stride, double* ms) {
-  static CUcontext ctx = nullptr;
-  CUdevice dev;
-  if (!ctx && (cuInit(0) || cuDeviceGet(&dev, 0) || cuDevicePrimaryCtxRetain(&ctx, dev) || cuCtxSetCurrent(ctx))) return 1;
-  size_t bytes = x.size() * sizeof(float);
-  CUdeviceptr dx, dout;
-  if (cuMemAlloc(&dx, bytes) || cuMemAlloc(&dout, bytes) || cuMemcpyHtoD(dx, x.data(), bytes)) return 1;
-  CUresult r = softmax_kernel_launch(nullptr, kRows, 1, 1, dout, dx, stride, stride, kRows, kCols);
+  GpuBuffers g;
+  if (!g.init(x)) return 1;
+  CUresult r = softmax_kernel_launch(nullptr, kRows, 1, 1, g.out, g.x, stride, stride, kRows, kCols);
   if (r || cuCtxSynchronize()) {
     std::fprintf(stderr, "aot_softmax: launch failed (CUresult %d)\n", static_cast<int>(r));
     return 1;
   }
   auto t0 = std::chrono::steady_clock::now();
-  for (int i = 0; i < 100; ++i) softmax_kernel_launch(nullptr, kRows, 1, 1, dout, dx, stride, stride, kRows, kCols);
+  for (int i = 0; i < 100; ++i) softmax_kernel_launch(nullptr, kRows, 1, 1, g.out, g.x, stride, stride, kRows, kCols);
   cuCtxSynchronize();
   *ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / 100;
-  cuMemcpyDtoH(out.data(), dout, bytes);
-  cuMemFree(dx);
-  cuMemFree(dout);
-  return 0;
+  return g.finish(out) ? 0 : 1;
 }
 static const char* kBackend = "cuda";
 #else
