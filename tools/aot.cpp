@@ -278,7 +278,10 @@ std::string byte_array(const std::string& name, const std::string& bytes) {
 }
 
 // The loader every generated CUDA file carries (static): one module per (specialization, context),
-// from the image whose arch the current device runs (same major, highest minor not above it).
+// from the image whose arch the current device runs (same major, highest minor not above it; an
+// sm_XYa image only on sm_XY). Slots are keyed by context and never freed, which suits primary
+// contexts (cuDevicePrimaryCtxRetain, as the runtime API uses); a program that destroys a context
+// and creates another must not launch through these functions in between.
 const char* kCudaLoader = R"(
 typedef struct { int arch; int exact; const unsigned char* image; const char* entry; unsigned threads; unsigned shared; } tilec_aot_image;
 typedef struct { CUcontext ctx; CUmodule module; CUfunction fn; unsigned threads; unsigned shared; } tilec_aot_slot;
@@ -290,6 +293,7 @@ static CUresult tilec_aot_function(const tilec_aot_image* images, int n, tilec_a
   CUresult r = cuCtxGetCurrent(&ctx);
   if (r != CUDA_SUCCESS) return r;
   if (ctx == NULL) return CUDA_ERROR_INVALID_CONTEXT;
+  out->ctx = NULL;  /* stays NULL when every slot holds another context */
   pthread_mutex_lock(&tilec_aot_mu);
   for (int i = 0; i < TILEC_AOT_SLOTS; ++i) {
     if (slots[i].ctx == ctx) { *out = slots[i]; pthread_mutex_unlock(&tilec_aot_mu); return CUDA_SUCCESS; }

@@ -76,6 +76,8 @@ class Arg {
   Arg(uint64_t i) : kind_(Kind::U64) { v_.u64 = i; }
   Arg(float f) : kind_(Kind::F32) { v_.f32 = f; }
   Arg(double f) : kind_(Kind::F64) { v_.f64 = f; }
+  // A CUDA device pointer (CUdeviceptr), which C++ would otherwise take for an integer.
+  static Arg device_ptr(unsigned long long dptr) { return Arg(reinterpret_cast<const void*>(static_cast<uintptr_t>(dptr))); }
   Kind kind() const { return kind_; }
   // The value's bytes, as the kernel's ABI passes it.
   const void* data() const { return &v_; }

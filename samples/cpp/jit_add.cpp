@@ -1,5 +1,5 @@
-// Input: none (`jit_add cpu` or, built with -DJIT_ADD_CUDA=ON, `jit_add cuda`). Output: a vector add
-// JIT-compiled from C++ through the installed tilec::jit, checked against a loop, with its time.
+// Input: none (`jit_add` runs on the CPU; `jit_add_cuda`, built with -DJIT_ADD_CUDA=ON, on GPU 0). Output:
+// a vector add JIT-compiled from C++ through the installed tilec::jit, checked against a loop, with its time.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -48,7 +48,7 @@ static int run_cuda(const tj::Kernel& k, const std::vector<float>& x, const std:
     std::fprintf(stderr, "jit_add: CUDA set-up failed\n");
     return 1;
   }
-  auto p = [](CUdeviceptr d) { return reinterpret_cast<const void*>(d); };
+  auto p = tj::Arg::device_ptr;
   tj::Status s = k.launch({blocks}, {p(dx), p(dy), p(dout), n});
   if (!s || cuCtxSynchronize()) {
     std::fprintf(stderr, "jit_add: launch failed: %s\n", s.message().c_str());
@@ -66,10 +66,14 @@ static int run_cuda(const tj::Kernel& k, const std::vector<float>& x, const std:
 #endif
 
 int main(int argc, char** argv) {
+#ifdef JIT_ADD_CUDA
+  const char* backend = argc > 1 ? argv[1] : "cuda";
+#else
   const char* backend = argc > 1 ? argv[1] : "cpu";
+#endif
   bool cuda = std::strcmp(backend, "cuda") == 0;
   if (!cuda && std::strcmp(backend, "cpu") != 0) {
-    std::fprintf(stderr, "usage: jit_add [cpu|cuda]\n");
+    std::fprintf(stderr, "usage: %s [cpu|cuda]\n", argv[0]);
     return 2;
   }
   const int32_t n = 1 << 20;
@@ -96,7 +100,7 @@ int main(int argc, char** argv) {
   if (cuda) return run_cuda(*k, x, y, out, n, blocks);
 #else
   if (cuda) {
-    std::fprintf(stderr, "jit_add: built without CUDA (configure with -DJIT_ADD_CUDA=ON)\n");
+    std::fprintf(stderr, "jit_add: built without CUDA (configure with -DJIT_ADD_CUDA=ON and run jit_add_cuda)\n");
     return 2;
   }
 #endif

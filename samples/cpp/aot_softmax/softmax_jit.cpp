@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
 #ifdef SOFTMAX_CUDA
     GpuBuffers g;
     if (!g.init(x)) return 1;
-    auto p = [](CUdeviceptr d) { return reinterpret_cast<const void*>(d); };
+    auto p = tilec::jit::Arg::device_ptr;
     tilec::jit::Status s = k->launch({uint32_t(kRows)}, {p(g.out), p(g.x), stride, stride, kRows, kCols});
     if (s && !g.finish(out)) s = tilec::jit::Status::failure("CUDA synchronize or copy failed");
 #else
