@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Input: the tilec binary. Output: pass/fail of `tilec aot`'s errors (exit 2 for bad usage, 1 for a
-compile error, each with its message) and of its CUDA output compiling as C99 and C++ against cuda.h.
-Running the output is tools/test_cpp_package.sh's job (samples/cpp/aot_softmax)."""
+compile error, each with its message), of its CUDA output compiling as C99 and C++ against cuda.h, and
+of two CPU kernels exported separately, linked into one C program and run (no symbol clashes).
+The samples (samples/cpp/aot_softmax) are tools/test_cpp_package.sh's job."""
 import os
 import shutil
 import subprocess
@@ -36,16 +37,63 @@ def run(tilec, args):
                           text=True)
 
 
+# Two kernels from two `tilec aot` runs in one C program (a C caller of the CPU headers).
+MAIN_C = r"""
+#include <stdio.h>
+#include "add_kernel.h"
+#include "softmax_kernel.h"
+int main(void) {
+  float x[64], y[64], out[64], sm[64];
+  for (int i = 0; i < 64; ++i) { x[i] = (float)i; y[i] = 1.0f; }
+  if (add_kernel_launch(4, 1, 1, x, y, out, 64) != TILEC_AOT_SUCCESS) return 1;
+  if (softmax_kernel_launch(1, 1, 1, sm, x, 64, 64, 1, 64) != TILEC_AOT_SUCCESS) return 1;
+  float total = 0;
+  for (int i = 0; i < 64; ++i) {
+    if (out[i] != x[i] + 1.0f) { printf("add: out[%d] = %g\n", i, out[i]); return 1; }
+    total += sm[i];
+  }
+  if (total < 0.999f || total > 1.001f || !(sm[63] > sm[62])) { printf("softmax: sum %g\n", total); return 1; }
+  return 0;
+}
+"""
+
+
+def two_cpu_kernels(tilec, out):
+    """Returns an error text, or '' when both kernels link into one program and compute right."""
+    steps = [[tilec, "aot", "samples/vector_add.py", "--kernel", "add_kernel", "--backend", "cpu", "--signature",
+              "x_ptr:*fp32,y_ptr:*fp32,output_ptr:*fp32,n_elements:i32", "--constexpr", "BLOCK_SIZE=16", "-o", out],
+             [tilec, "aot", KERNEL, "--kernel", "softmax_kernel", "--backend", "cpu", "--signature", SIG,
+              "--constexpr", "BLOCK_SIZE=64", "-o", out]]
+    with open(os.path.join(out, "main.c"), "w") as f:
+        f.write(MAIN_C)
+    steps.append(["cc", "-c", "-I" + out, os.path.join(out, "main.c"), "-o", os.path.join(out, "main.o")])
+    steps.append(["c++", "-std=c++17", "-pthread", "-I" + out, os.path.join(out, "main.o"),
+                  os.path.join(out, "add_kernel.cpp"), os.path.join(out, "add_kernel_kernels.o"),
+                  os.path.join(out, "softmax_kernel.cpp"), os.path.join(out, "softmax_kernel_kernels.o"),
+                  os.path.join(out, "runtime", "thread_pool.cpp"), "-o", os.path.join(out, "two")])
+    steps.append([os.path.join(out, "two")])
+    for cmd in steps:
+        r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+        if r.returncode != 0:
+            return f"{' '.join(cmd)}: exit {r.returncode}\n{r.stdout}{r.stderr}"
+    return ""
+
+
 def main():
     tilec = os.path.abspath(sys.argv[1])
     failures = 0
     out = tempfile.mkdtemp(prefix="tilec-aot-test-")
+    os.makedirs(os.path.join(out, "two"))
     try:
         for args, status, text in CASES:
             r = run(tilec, [a.replace("{out}", out) for a in args])
             if r.returncode != status or text not in r.stderr:
                 failures += 1
                 print(f"FAIL {' '.join(args)}: exit {r.returncode} (want {status}), stderr:\n{r.stderr}")
+        error = two_cpu_kernels(tilec, os.path.join(out, "two"))
+        if error:
+            failures += 1
+            print("FAIL two CPU kernels in one C program: " + error)
         # CUDA output: NVRTC compiles both specializations for two archs; the generated C compiles.
         if os.path.exists(os.path.join(CUDA_INCLUDE, "cuda.h")):
             r = run(tilec, ["--signature", SIG16, "--signature", SIG, "--constexpr", "BLOCK_SIZE=1024",
@@ -66,7 +114,7 @@ def main():
                         print(f"FAIL {cmd[0]} on the generated CUDA launcher:\n{c.stderr}")
     finally:
         shutil.rmtree(out, ignore_errors=True)
-    print(f"{len(CASES) + 1 - failures} passed, {failures} failed")
+    print(f"{len(CASES) + 2 - failures} passed, {failures} failed")
     return 1 if failures else 0
 
 
