@@ -39,6 +39,7 @@ const char* kAotUsage =
     "and divisibility by 16.\n"
     "  --backend  cuda (default): DIR/PREFIX.c embedding one cubin per specialization and --arch\n"
     "             (also written as DIR/PREFIX_<hash>.sm_XY.cubin); link with -lcuda\n"
+    "  DIR/generated/ holds the generated C++ or CUDA C of each specialization, for reading\n"
     "             cpu: DIR/PREFIX.cpp, DIR/PREFIX_kernels.o (every specialization) and\n"
     "             DIR/runtime/thread_pool.{h,cpp}; compile and link those with -IDIR -pthread\n"
     "  --arch     GPU architectures, comma-separated (default sm_90)\n"
@@ -176,7 +177,8 @@ bool emit_cpu(const std::vector<Spec>& specs, const std::string& prefix, const s
       std::fputs(diags.render().c_str(), stderr);
       return false;
     }
-    std::string src = dir + "/" + s.name + ".cpp";
+    // Under generated/, so that a build globbing DIR/*.cpp never compiles a kernel a second time.
+    std::string src = dir + "/generated/" + s.name + ".cpp";
     if (!write_text(src, *cpp)) {
       std::fprintf(stderr, "tilec aot: cannot write %s: %s\n", src.c_str(), std::strerror(errno));
       return false;
@@ -348,11 +350,12 @@ bool emit_cuda(const std::vector<Spec>& specs, const std::string& prefix, const 
       }
       std::string suffix = cu->arch_specific ? "a" : "";
       NvrtcOutput out = nvrtc->compile(cu->source, s.fn->name + ".cu", arch, true, {}, suffix);
-      std::string base = dir + "/" + s.name + ".sm_" + std::to_string(arch) + suffix;
-      write_text(base + ".cu", cu->source);
+      std::string name = s.name + ".sm_" + std::to_string(arch) + suffix;
+      std::string base = dir + "/" + name;
+      write_text(dir + "/generated/" + name + ".cu", cu->source);
       if (!out.ok) {
-        std::fprintf(stderr, "%s: error: NVRTC failed to compile the generated CUDA C for '%s' (sm_%d%s)\n  source: %s.cu\n%s\n",
-                     file.c_str(), s.fn->name.c_str(), arch, suffix.c_str(), base.c_str(), out.log.c_str());
+        std::fprintf(stderr, "%s: error: NVRTC failed to compile the generated CUDA C for '%s' (sm_%d%s)\n  source: %s/generated/%s.cu\n%s\n",
+                     file.c_str(), s.fn->name.c_str(), arch, suffix.c_str(), dir.c_str(), name.c_str(), out.log.c_str());
         return false;
       }
       if (!write_text(base + ".cubin", out.cubin)) {
@@ -495,7 +498,7 @@ int aot_main(const std::vector<std::string>& args) {
   std::stable_sort(specs.begin(), specs.end(), [](const Spec& a, const Spec& b) { return a.constraints > b.constraints; });
 
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
+  std::filesystem::create_directories(dir + "/generated", ec);
   if (ec) {
     std::fprintf(stderr, "tilec aot: cannot create %s: %s\n", dir.c_str(), ec.message().c_str());
     return 2;
