@@ -2,9 +2,9 @@
 // Output: a compiled kernel launched on raw pointers; every failure is a returned value with its text.
 //
 // The installed C++ interface of tilec (find_package(tilec), target tilec::jit). It compiles
-// through the same pipeline and the same disk cache ($TILEC_CACHE_DIR) as the Python package, so
-// a kernel compiled by either is a warm start for the other. Nothing here throws; internals
-// (jit/kernel.h) stay private so that this surface can stay stable.
+// through the same pipeline and the same disk cache ($TILEC_CACHE_DIR) as the Python package
+// (CPU entries are shared when both use the same runtime headers, which are in the key). Nothing
+// here throws; internals (jit/kernel.h) stay private so that this surface can stay stable.
 //
 //   tilec::jit::Result<tilec::jit::Kernel> k = tilec::jit::compile_file(
 //       "add.py", "add_kernel", "x_ptr:*fp32:16,y_ptr:*fp32:16,out_ptr:*fp32:16,n:i32", {"BLOCK=1024"});
