@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: C++ unit, golden, diagnostic and NVRTC tests (ctest), the Python tests
+# The whole test suite: C++ unit, golden, diagnostic and NVRTC tests (ctest), the installed C++
+# package's samples (tools/test_cpp_package.sh), the Python tests
 # (pytest, every available backend, and the compatibility suite tests/compat; then again against an
 # ASan+UBSan build of tilec._C), then 60 seconds of libFuzzer over the whole pipeline (clang,
 # ASan+UBSan) seeded with the sample kernels.
@@ -12,6 +13,8 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTILEC_BUILD_PYT
   -Dpybind11_DIR="$(python3 -m pybind11 --cmakedir)" >/dev/null
 cmake --build build -j"$jobs"
 (cd build && ctest --output-on-failure -j"$jobs")
+# The installed C++ package: find_package(tilec) samples (JIT and AOT) built outside the tree.
+tools/test_cpp_package.sh build
 
 export TILEC_CACHE_DIR="${TILEC_CACHE_DIR:-$PWD/build/test-cache}"
 # Every test kernel compiled for the CPU is also compiled through NVRTC for sm_80 and sm_90.

@@ -1,5 +1,6 @@
-// Input: command-line arguments. Output: the requested compiler stage on stdout, diagnostics on
-// stderr; exit 0 on success, 1 on a compile error, 2 on bad usage. Needs neither Python nor a GPU.
+// Input: command-line arguments. Output: `dump`: the requested compiler stage on stdout; `aot`
+// (tools/aot.cpp): compiled kernels and C launch code. Diagnostics on stderr; exit 0 on success,
+// 1 on a compile error, 2 on bad usage. Needs neither Python nor a GPU (`aot` for CUDA needs NVRTC).
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -7,6 +8,7 @@
 #include <sstream>
 
 #include "jit/stages.h"
+#include "tools/aot.h"
 #include "tilec/frontend.h"
 
 namespace {
@@ -20,7 +22,8 @@ const char* kUsage =
     "  --constexpr  a tl.constexpr argument, e.g. BLOCK=1024 (repeatable)\n"
     "  --arch       GPU architecture for gpu-ir/cuda/ptx (default sm_90)\n"
     "  --debug      from ir-opt on, include debug mode's bounds and overflow checks (TILEC_DEBUG=1)\n"
-    "exit status: 0 success, 1 compile error (diagnostics on stderr), 2 bad usage\n";
+    "exit status: 0 success, 1 compile error (diagnostics on stderr), 2 bad usage\n"
+    "\n";
 
 int usage_error(const std::string& msg) {
   std::fprintf(stderr, "tilec: %s\n%s", msg.c_str(), kUsage);
@@ -42,8 +45,10 @@ int main(int argc, char** argv) {
   for (const std::string& a : args)
     if (a == "--help" || a == "-h") {
       std::fputs(kUsage, stdout);
+      std::fputs(tilec::kAotUsage, stdout);
       return 0;
     }
+  if (!args.empty() && args[0] == "aot") return tilec::aot_main({args.begin() + 1, args.end()});
   if (args.empty() || args[0] != "dump") return usage_error(args.empty() ? "missing command" : "unknown command '" + args[0] + "'");
   std::string path, kernel, signature, emit;
   std::vector<std::string> constexprs;

@@ -1282,6 +1282,8 @@ class CppGen {
 
 }  // namespace
 
+const char* cpp_element_type(DType t) { return ctype(t); }
+
 std::optional<std::string> generate_cpp(const Function& fn, Diagnostics& diags) {
   CppGen gen(fn, diags);
   return gen.run();

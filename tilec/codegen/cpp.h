@@ -17,4 +17,8 @@ inline constexpr const char* kCppEntrySymbol = "tilec_entry";
 
 std::optional<std::string> generate_cpp(const Function& fn, Diagnostics& diags);
 
+// The C++ type of one element of `t` in generated code ("float", "uint8_t" for i1,
+// "tilec_rt::fp16"); `tilec aot` declares its launch functions' parameters with it.
+const char* cpp_element_type(DType t);
+
 }  // namespace tilec
