@@ -138,6 +138,8 @@ def test_cache_max_bytes_evicts_least_recently_used(cache):
     limit = sizes["k_a"] + sizes["k_b"] + sizes["k_b"] // 2  # room for two entries, not three
     kernels("k_c", TILEC_CACHE_MAX_BYTES=str(limit))
     assert set(entries(root)) == {"k_a", "k_c"}
+    t = time.time() - 30  # k_a's last use before k_c's store (the same second would tie)
+    os.utime(entries(root)["k_a"], (t, t))
     kernels("k_b", TILEC_CACHE_MAX_BYTES=str(limit))  # compiled again: k_a is now the least recently used
     assert set(entries(root)) == {"k_c", "k_b"}
 
