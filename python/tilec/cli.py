@@ -224,6 +224,14 @@ def _days(text):
 
 
 def main(argv=None):
+    try:
+        return _main(argv)
+    except BrokenPipeError:  # `tilec cache list | head`: the reader left; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+def _main(argv):
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in ("doctor", "cache"):
         parser = argparse.ArgumentParser(prog="tilec", description=_USAGE,
