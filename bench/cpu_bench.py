@@ -462,11 +462,15 @@ def table(results, overheads, info):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--json", help="also write the results as JSON to this file")
+    ap.add_argument("--plot", metavar="FILE.png", help="also draw the results (bench/plot.py; needs matplotlib)")
     ap.add_argument("--quick", action="store_true", help="one config per kernel, fewer repetitions")
     ap.add_argument("--min-time", type=float, default=1.0, help="seconds of timed runs per measurement")
     ap.add_argument("--first-call-reps", type=int, default=3, help="cold processes (each followed by as many warm ones)")
     ap.add_argument("--launch-batches", type=int, default=200, help="batches of 200 launches for the overhead")
     args = ap.parse_args()
+    if args.plot:
+        import plot
+        plot.require_matplotlib()
     if args.quick:
         args.min_time = min(args.min_time, 0.3)
         args.first_call_reps = min(args.first_call_reps, 2)
@@ -507,6 +511,10 @@ def main():
         with open(args.json, "w") as f:
             json.dump({"info": info, "results": results, "latency": overheads,
                        "failures": [{"name": n, "error": m} for n, m in FAILURES]}, f, indent=2)
+    if args.plot:
+        plot.plot(plot.rows_from_cpu_json({"results": results}), args.plot,
+                  f"tilec {info['tilec']} CPU: {info['cpu']}, {info['tilec_threads']} threads, {info['date']}")
+        print(f"wrote {args.plot}", file=sys.stderr)
     if FAILURES:
         print(f"\n{len(FAILURES)} measurement(s) FAILED (see above)", file=sys.stderr)
         sys.exit(1)

@@ -955,6 +955,7 @@ def run_group_isolated(name, args, rows_out):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", help="write the markdown report to this file")
+    ap.add_argument("--plot", metavar="FILE.png", help="also draw the results (bench/plot.py; needs matplotlib)")
     ap.add_argument("--quick", action="store_true", help="smaller sizes and fewer repetitions (smoke test)")
     ap.add_argument("--warmup-ms", type=int, default=25)
     ap.add_argument("--rep-ms", type=int, default=100)
@@ -968,6 +969,9 @@ def main():
     ap.add_argument("--group", help=argparse.SUPPRESS)      # internal: run one group in this process
     ap.add_argument("--rows-json", help=argparse.SUPPRESS)  # internal: where that group's rows go
     args = ap.parse_args()
+    if args.plot:
+        import plot
+        plot.require_matplotlib()
     if args.quick:
         args.launches = min(args.launches, 2000)
         args.first_call_reps = min(args.first_call_reps, 1)
@@ -1030,6 +1034,10 @@ def main():
         with open(args.out, "w") as f:
             f.write(text)
         print(f"wrote {args.out}")
+    if args.plot:
+        plot.plot([r for r in b.rows if r.get("unit") in ("GB/s", "TFLOP/s")], args.plot,
+                  f"tilec {info['tilec']} vs Triton and PyTorch: {info['device']}, {info['date']}", ceiling_bench_prefix="d2d copy")
+        print(f"wrote {args.plot}")
     if FAILURES:
         print(f"{len(FAILURES)} measurement(s) FAILED (listed above)")
 

@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "jit/cache.h"
+#include "jit/cache_admin.h"
 #include "jit/nvrtc.h"
 #include "jit/sha256.h"
 #include "runtime/cuda_driver.h"
@@ -104,7 +105,9 @@ bool cache_usable(const KernelCache& cache) {
 std::optional<nlohmann::json> lookup_healing(KernelCache& cache, const std::string& key) {
   CacheLookup r = cache.find(key);
   switch (r.status) {
-    case CacheLookup::Status::Hit: return std::move(r.meta);
+    case CacheLookup::Status::Hit:
+      touch_cache_entry(cache.entry_dir(key));  // last use, for TILEC_CACHE_MAX_BYTES's LRU eviction
+      return std::move(r.meta);
     case CacheLookup::Status::Miss: return std::nullopt;
     case CacheLookup::Status::Damaged:
       warn("damaged kernel cache entry " + cache.entry_dir(key) + " (" + r.problem + "): removed, recompiling");
@@ -113,6 +116,22 @@ std::optional<nlohmann::json> lookup_healing(KernelCache& cache, const std::stri
   }
   return std::nullopt;
 }
+
+// TILEC_CACHE_MAX_BYTES: after each store, the least recently used entries are removed until the
+// cache's entries fit (never the one just stored). A malformed value is reported once and not applied.
+void enforce_cache_limit(const KernelCache& cache, const std::string& stored_key) {
+  std::string error;
+  std::optional<uint64_t> max = cache_max_bytes(&error);
+  if (!error.empty()) {
+    static std::once_flag once;
+    std::call_once(once, [&] { warn(error + "; no cache size limit is applied"); });
+    return;
+  }
+  if (max) evict_cache_entries(cache.root(), *max, stored_key);
+}
+
+// The kernel's Python file, recorded in meta.json for `tilec cache list`.
+std::string source_file(const CompiledKernel& k) { return k.source && k.source->file ? k.source->file->path() : ""; }
 
 // A fresh private folder under the temp dir, for builds that are not cached.
 std::string private_build_dir(std::string* error) {
@@ -296,11 +315,13 @@ bool compile_cpu(CompiledKernel& k, const std::string& source, const Function& f
       read_file(work + "/kernel.so", &so_bytes);
       nlohmann::json meta = {{"kernel", fn.name}, {"backend", "cpu"}, {"compiler", cc.command},
                              {"compiler_version", cc.version}, {"flags", flags}, {"isa", cpu_isa_description()},
-                             {"debug", k.debug}, {"tilec_version", TILEC_VERSION}};
+                             {"debug", k.debug}, {"tilec_version", TILEC_VERSION}, {"source", source_file(k)}};
       if (!use_cache || !cache.store(k.cache_key, {{"kernel.cpp", source}, {"kernel.so", so_bytes}}, meta, &error)) {
         if (use_cache) warn("cannot store the compiled kernel in the cache (" + error + "); it is used from memory");
         so_path = work + "/kernel.so";
         k.cache_dir.clear();
+      } else {
+        enforce_cache_limit(cache, k.cache_key);
       }
     }
     bool loaded = load_cpu(k, so_path, &error);
@@ -370,10 +391,13 @@ bool compile_cuda(CompiledKernel& k, const CudaKernel& cu, const KernelOptions& 
   std::vector<std::pair<std::string, std::string>> files = {{"kernel.cu", cu.source}, {artifact, k.image}};
   nlohmann::json meta = {{"kernel", fn.name}, {"backend", "cuda"}, {"arch", arch}, {"ptx", use_ptx},
                          {"nvrtc", nvrtc->version()}, {"entry", cu.entry}, {"threads", cu.threads},
-                         {"shared_bytes", cu.shared_bytes}, {"debug", k.debug}, {"tilec_version", TILEC_VERSION}};
+                         {"shared_bytes", cu.shared_bytes}, {"debug", k.debug}, {"tilec_version", TILEC_VERSION},
+                         {"source", source_file(k)}};
   if (use_cache && !cache.store(k.cache_key, files, meta, &error)) {
     warn("cannot store the compiled kernel in the cache (" + error + "); it is used from memory");
     k.cache_dir.clear();
+  } else if (use_cache) {
+    enforce_cache_limit(cache, k.cache_key);
   }
   timer.mark("store");
   return true;
@@ -522,6 +546,7 @@ std::string front_key(const KernelSource& src, const KernelOptions& options) {
       const char* v = std::getenv(var);
       parts.push_back(v ? v : "");
     }
+    for (const std::string& d : Nvrtc::search_dirs()) parts.push_back(d);
   }
   return key_for(parts);
 }

@@ -3,6 +3,7 @@
 #include "jit/nvrtc.h"
 
 #include <dlfcn.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -73,10 +74,22 @@ std::string resolve_all(void* lib, Nvrtc::Api* a) {
   return ok ? std::string() : "missing symbol " + m;
 }
 
+std::mutex g_search_mu;
+std::vector<std::string> g_search_dirs;  // Nvrtc::set_search_dirs
+
 std::vector<std::string> candidate_paths() {
   std::vector<std::string> paths;
   if (const char* p = std::getenv("TILEC_NVRTC_PATH"); p != nullptr && *p != '\0') paths.push_back(p);
   const char* names[] = {"libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so"};
+  {
+    std::lock_guard<std::mutex> lock(g_search_mu);
+    for (const std::string& d : g_search_dirs) {
+      struct stat st;
+      if (::stat(d.c_str(), &st) == 0 && S_ISREG(st.st_mode)) paths.push_back(d);  // a library file
+      else
+        for (const char* n : names) paths.push_back(d + "/" + n);
+    }
+  }
   for (const char* n : names) paths.push_back(n);
   std::vector<std::string> dirs;
   if (const char* h = std::getenv("CUDA_HOME"); h != nullptr && *h != '\0') dirs.push_back(std::string(h) + "/lib64");
@@ -126,6 +139,16 @@ std::string find_include_dir(void* symbol_in_library) {
 }
 
 }  // namespace
+
+void Nvrtc::set_search_dirs(std::vector<std::string> dirs) {
+  std::lock_guard<std::mutex> lock(g_search_mu);
+  g_search_dirs = std::move(dirs);
+}
+
+std::vector<std::string> Nvrtc::search_dirs() {
+  std::lock_guard<std::mutex> lock(g_search_mu);
+  return g_search_dirs;
+}
 
 // The first usable candidate wins; later calls return the same instance or the same error.
 const Nvrtc* Nvrtc::get(std::string* error) {

@@ -19,10 +19,15 @@ struct NvrtcOutput {
 // independent objects and the loaded state is immutable after get().
 class Nvrtc {
  public:
-  // Loads libnvrtc on first call: $TILEC_NVRTC_PATH, then libnvrtc.so.13, .so.12, .so on the
-  // loader path, then $CUDA_HOME/lib64 and /usr/local/cuda/lib64. Returns nullptr and sets
-  // *error (listing every path tried) when none loads.
+  // Loads libnvrtc on first call: $TILEC_NVRTC_PATH, then libnvrtc.so.13, .so.12, .so in each
+  // folder (or file) given to set_search_dirs (the Python package gives the nvidia-cuda-nvrtc wheel's and
+  // torch's folders), then on the loader path, then $CUDA_HOME/lib64 and /usr/local/cuda/lib64.
+  // Returns nullptr and sets *error (listing every path tried) when none loads.
   static const Nvrtc* get(std::string* error);
+  // Folders (searched for the names above) and library files, tried before the loader path;
+  // takes effect only before the first get().
+  static void set_search_dirs(std::vector<std::string> dirs);
+  static std::vector<std::string> search_dirs();
 
   std::string version() const;              // "13.0"
   std::vector<int> supported_archs() const;  // e.g. {75, 80, 86, ..., 120}, ascending

@@ -14,6 +14,9 @@
 #include <unordered_map>
 
 #include "jit/cache.h"
+#include "jit/cache_admin.h"
+#include "jit/host_compiler.h"
+#include "jit/nvrtc.h"
 #include "jit/kernel.h"
 #include "runtime/dlpack.h"
 #include "runtime/dlpack_view.h"
@@ -1464,6 +1467,48 @@ PYBIND11_MODULE(_C, m) {
     double s = time_raw_cuda_launches(k, b.device_id, g, stream, ptrs, n, &error);
     if (s < 0) throw std::runtime_error(error);
     return s;
+  });
+  // For `tilec cache` and `tilec doctor` (python/tilec/cli.py).
+  m.def("cache_entries", [](const std::string& root) {
+    py::list out;
+    for (const CacheEntryInfo& e : list_cache_entries(root)) {
+      py::dict d;
+      d["key"] = e.key;
+      d["dir"] = e.dir;
+      d["bytes"] = e.bytes;
+      d["last_used"] = e.last_used;
+      d["meta"] = py::module_::import("json").attr("loads")(e.meta.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      out.append(d);
+    }
+    return out;
+  });
+  m.def("cache_remove", [](const std::string& root, const std::string& key) { KernelCache(root).remove(key); });
+  m.def("cache_evict", &evict_cache_entries, py::arg("root"), py::arg("max_bytes"), py::arg("keep") = "");
+  m.def("set_nvrtc_search_dirs", &Nvrtc::set_search_dirs);
+  m.def("nvrtc_info", [] {
+    std::string error;
+    const Nvrtc* n = Nvrtc::get(&error);
+    py::dict d;
+    if (n == nullptr) {
+      d["error"] = error;
+      return d;
+    }
+    d["path"] = n->library_path();
+    d["version"] = n->version();
+    d["include_dir"] = n->include_dir();
+    d["archs"] = n->supported_archs();
+    return d;
+  });
+  m.def("host_compiler_info", [] {
+    const HostCompiler& cc = host_compiler(runtime_include_dir());
+    std::string flags;
+    for (const std::string& f : cc.flags) flags += (flags.empty() ? "" : " ") + f;
+    py::dict d;
+    d["command"] = cc.command;
+    d["version"] = cc.version;
+    d["flags"] = flags;
+    d["isa"] = cpu_isa_description();
+    return d;
   });
   m.def("set_runtime_include_dir", &set_runtime_include_dir);
   m.def("cache_root", &default_cache_root);

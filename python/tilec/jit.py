@@ -4,12 +4,13 @@ import inspect
 import linecache
 import os
 
-from . import _C
+from . import _C, _environment
 from .language import constexpr
 
 _INCLUDE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "include")
 if os.path.isdir(os.path.join(_INCLUDE, "runtime", "cpu")):
     _C.set_runtime_include_dir(_INCLUDE)
+_C.set_nvrtc_search_dirs(_environment.nvrtc_search_paths())
 
 
 def _is_constexpr_annotation(annotation):

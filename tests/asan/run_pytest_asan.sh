@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../.."
 jobs="$(nproc)"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTILEC_BUILD_PYTHON=ON -DTILEC_BUILD_TESTS=OFF \
   -DTILEC_SANITIZE=ON -Dpybind11_DIR="$(python3 -m pybind11 --cmakedir)" >/dev/null
-cmake --build build-asan -j"$jobs" --target _C
+cmake --build build-asan -j"$jobs" --target _C tilec  # tilec: test_cli.py runs `tilec dump` through it
 cxx="$(grep -m1 '^CMAKE_CXX_COMPILER:' build-asan/CMakeCache.txt | cut -d= -f2)"
 preload="$("$cxx" -print-file-name=libasan.so):$("$cxx" -print-file-name=libubsan.so)"
 export TILEC_CACHE_DIR="${TILEC_CACHE_DIR:-$PWD/build-asan/test-cache}"
