@@ -26,7 +26,10 @@ cmake --build build-fuzz -j"$jobs" --target tilec_fuzz
 # Seeds: the kept corpus (tests/fuzz/corpus, crash reproducers included), every kernel of the
 # samples, goldens, diagnostics and compat suite, and 300 random kernels of the differential tester.
 rm -rf build-fuzz/corpus build-fuzz/seeds && mkdir -p build-fuzz/corpus build-fuzz/seeds build-fuzz/crashes
-cp tests/fuzz/corpus/* samples/*.py tests/golden/*.py tests/diagnostics/*.py tests/compat/*.py build-fuzz/seeds/
+for dir in tests/fuzz/corpus samples tests/golden tests/diagnostics tests/compat; do
+  # Prefixed: names repeat across folders. Files only: pytest leaves __pycache__ folders.
+  for f in "$dir"/*; do if [ -f "$f" ]; then cp "$f" "build-fuzz/seeds/${dir//\//_}_${f##*/}"; fi; done
+done
 PYTHONPATH="$PWD/build/python" python3 tests/python/difftest.py --seeds 0:300 --emit-sources build-fuzz/seeds >/dev/null
 # A crash leaves its input in build-fuzz/crashes/: shrink it, fix the bug, keep it in tests/fuzz/corpus.
 build-fuzz/tilec_fuzz -max_total_time="${TILEC_FUZZ_SECONDS:-60}" -timeout=10 -rss_limit_mb=4096 \
