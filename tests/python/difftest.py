@@ -67,9 +67,13 @@ def f2i(x, dtype):
     return np.where(np.isnan(x), 0, np.clip(np.trunc(np.nan_to_num(x)), info.min, info.max)).astype(dtype)
 
 
-def has_runtime(src):
-    """Whether an expression reads a runtime value (`.to()` needs one: a constant has no methods)."""
-    return re.search(r"\b(a|b|c|offs|pid|t\d|i|acc)\b", re.sub(r"tl\.\w+", "", src)) is not None
+def has_runtime(src, constant_names=()):
+    """Whether an expression reads a runtime value (`.to()` needs one: a constant has no methods).
+    `constant_names`: statement names bound to a literal (`t0 = (3)`), constexprs like the literal."""
+    src = re.sub(r"tl\.\w+", "", src)
+    for name in constant_names:
+        src = re.sub(rf"\b{name}\b", "", src)
+    return re.search(r"\b(a|b|c|offs|pid|t\d|i|acc)\b", src) is not None
 
 
 class Expr:
@@ -91,6 +95,13 @@ class KernelGen:
         self.rng = np.random.default_rng(seed)
         self.dtype = self.pick(["int32", "int32", "int64", "float32", "float32", "float64"])
         self.names = ["a", "b", "c"]
+        # A statement name bound to a literal is a constexpr: arithmetic on it folds with Python's
+        # semantics (floor division), which the model of run-time arithmetic does not cover, so it
+        # counts as a constant, never as the run-time operand of an operation (seed 2505).
+        self.constant_names = set()
+
+    def has_runtime(self, src):
+        return has_runtime(src, self.constant_names)
 
     def pick(self, seq):
         return seq[int(self.rng.integers(len(seq)))]
@@ -99,13 +110,17 @@ class KernelGen:
         return "int" if is_int(dtype) else "float"
 
     # -- leaves --
+    def name_leaf(self):
+        """An input or statement name; one bound to a literal is weak, as the literal is."""
+        name = self.pick(self.names)
+        return Expr(name, lambda e, n=name: e[n], self.types[name], weak=name in self.constant_names)
+
     def leaf(self, cat):
         r = self.rng.random()
         own = self.cat(self.dtype) == cat
         if cat == "int":
             if r < 0.5 and own:
-                name = self.pick(self.names)
-                return Expr(name, lambda e, n=name: e[n], self.types[name])
+                return self.name_leaf()
             if r < 0.65:
                 return Expr("offs", lambda e: e["offs"], "int32")
             if r < 0.75:
@@ -113,8 +128,7 @@ class KernelGen:
             v = int(self.rng.integers(-9, 10))
             return Expr(f"({v})", lambda e, v=v: np.int32(v), "int32", weak=True)
         if r < 0.6 and own:
-            name = self.pick(self.names)
-            return Expr(name, lambda e, n=name: e[n], self.types[name])
+            return self.name_leaf()
         if r < 0.75:
             return Expr("offs.to(tl.float32)", lambda e: e["offs"].astype(np.float32), "float32")
         v = float(self.rng.integers(-8, 9)) / 4
@@ -128,7 +142,7 @@ class KernelGen:
 
     def runtime_leaf(self, cat):
         leaf = self.leaf(cat)
-        while not has_runtime(leaf.src):
+        while not self.has_runtime(leaf.src):
             leaf = self.leaf(cat)
         return leaf
 
@@ -136,7 +150,7 @@ class KernelGen:
         """Two operands, not both constants: constexpr arithmetic folds with Python's semantics
         (floor division, unbounded ints), which the model of run-time arithmetic does not cover."""
         x, y = self.expr(cat, d), self.expr(cat, d)
-        if not has_runtime(x.src) and not has_runtime(y.src):
+        if not self.has_runtime(x.src) and not self.has_runtime(y.src):
             y = self.runtime_leaf(cat)
         return x, y
 
@@ -159,7 +173,7 @@ class KernelGen:
                   "^": np.bitwise_xor}[k]
             return self.binary(x, y, f"({x.src} {k} {y.src})", lambda a, b, rd: op(a, b))
         if k in ("//", "%"):
-            if not has_runtime(y.src):
+            if not self.has_runtime(y.src):
                 y = self.runtime_leaf("int")  # a constant divisor may fold to 0: a compile error
             fn = c_div if k == "//" else c_rem
             return self.binary(x, y, f"({x.src} {k} {y.src})", lambda a, b, rd: fn(a, b))
@@ -175,7 +189,7 @@ class KernelGen:
             return self.binary(x, y, f"tl.{k}imum({x.src}, {y.src})", lambda a, b, rd: op(a, b))
         if k == "where":
             return self.where(x, y, d)
-        if not has_runtime(x.src):
+        if not self.has_runtime(x.src):
             return x
         if k == "neg":
             return Expr(f"(-{x.src})", lambda e: wrap(np.negative(wide(x.ev(e), x.dtype)), x.dtype), x.dtype)
@@ -184,7 +198,7 @@ class KernelGen:
         if k == "cast":
             f = self.expr("float", d)
             to = self.dtype if is_int(self.dtype) else "int32"
-            if not has_runtime(f.src):
+            if not self.has_runtime(f.src):
                 return x
             return Expr(f"({f.src}).to({TL[to]})", lambda e: f2i(f.ev(e), to), to)
         return self.reduction(k, d, "int")
@@ -203,7 +217,7 @@ class KernelGen:
             return self.binary(x, y, f"tl.{k}imum({x.src}, {y.src})", lambda a, b, rd: op(a, b))
         if k == "where":
             return self.where(x, y, d)
-        if not has_runtime(x.src):
+        if not self.has_runtime(x.src):
             return x
         t = x.dtype
         if k == "neg":
@@ -217,7 +231,7 @@ class KernelGen:
         if k == "cast":
             i = self.expr("int", min(d, 1))
             to = self.dtype if not is_int(self.dtype) else "float32"
-            if not has_runtime(i.src):
+            if not self.has_runtime(i.src):
                 return x
             return Expr(f"({i.src}).to({TL[to]})", lambda e: np.asarray(i.ev(e)).astype(to), to)
         return self.reduction(k, d, "float")
@@ -267,6 +281,8 @@ class KernelGen:
             steps.append((f"t{i}", x))
             self.names.append(f"t{i}")
             self.types[f"t{i}"] = x.dtype
+            if not self.has_runtime(x.src):
+                self.constant_names.add(f"t{i}")
         last = steps[-1][0]
         loop = self.rng.random() < 0.4
         branch = self.rng.random() < 0.3
