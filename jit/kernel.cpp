@@ -368,9 +368,11 @@ bool compile_cuda(CompiledKernel& k, const CudaKernel& cu, const KernelOptions& 
   std::string artifact = use_ptx ? "kernel.ptx" : "kernel.cubin";
   if (use_cache && !always_compile() && lookup_healing(cache, k.cache_key) &&
       read_file(cache.artifact_path(k.cache_key, artifact), &k.image)) {
+    k.image_from_cache = true;
     timer.mark("cache-load");
     return true;
   }
+  k.image_from_cache = false;
   NvrtcOutput out = nvrtc->compile(cu.source, fn.name + ".cu", arch, !use_ptx, {}, suffix);
   timer.mark("nvrtc");
   if (!out.ok) {
@@ -616,11 +618,38 @@ std::shared_ptr<CompiledKernel> load_indexed(const nlohmann::json& r, const Kern
     }
   } else if (!read_file(cache.artifact_path(k->cache_key, k->image_is_ptx ? "kernel.ptx" : "kernel.cubin"), &k->image)) {
     return nullptr;
+  } else {
+    k->image_from_cache = true;
   }
   timer.mark("load");
   k->metadata["cache_key"] = k->cache_key;
   k->metadata["cache_dir"] = k->cache_dir;
   return k;
+}
+
+// A cached cubin or PTX that the driver rejects (damaged in a way its recorded size and hash did
+// not show, as a kernel.so that fails to load on the CPU): its entry is removed and the image
+// compiled again from the kernel's source, which stores a fresh entry. The caller warns.
+bool recompile_cuda_image(CompiledKernel& k, std::string* error) {
+  KernelCache(default_cache_root()).remove(k.cache_key);
+  if (!k.source) {
+    *error = "the kernel's source is not known";
+    return false;
+  }
+  Diagnostics diags;
+  StageTimer timer(false);
+  // The same stages as compile_full, so the generated CUDA C (and so the cache key) is the same.
+  std::unique_ptr<Function> fn = lower_to_ir(*k.source, true, diags);
+  if (fn && k.debug) {
+    insert_overflow_checks(*fn);
+    insert_bounds_checks(*fn);
+  }
+  std::optional<CudaKernel> cu = fn ? generate_cuda(*fn, k.options.cuda, diags) : std::nullopt;
+  if (!cu || !compile_cuda(k, *cu, k.options, *fn, diags, timer)) {
+    *error = diags.render();
+    return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -750,8 +779,22 @@ std::string launch_cuda(CompiledKernel& kernel, int device, const std::array<int
   if (!ctx.ok()) return ctx.error();
   if (!fn) {
     static ModuleCache* modules = new ModuleCache(*driver);  // lives as long as the process, as CUDA contexts do
+    // First launch on a device only: one thread at a time, since a rejected image is replaced.
+    static std::mutex first_launch;
+    std::lock_guard<std::mutex> lock(first_launch);
     StageTimer timer(log_compile());
-    fn = modules->get_function(device, kernel.cache_key, kernel.image, kernel.entry, kernel.shared_bytes, &error);
+    bool rejected = false;
+    fn = modules->get_function(device, kernel.cache_key, kernel.image, kernel.entry, kernel.shared_bytes, &error, &rejected);
+    if (!fn && rejected && kernel.image_from_cache) {
+      std::string path = KernelCache(default_cache_root()).artifact_path(kernel.cache_key, kernel.image_is_ptx ? "kernel.ptx" : "kernel.cubin");
+      warn("cannot load the cached kernel " + path + " (" + error + "): removed, recompiling");
+      std::string rebuild_error;
+      {
+        std::lock_guard<std::mutex> asm_lock(kernel.asm_mu);  // kernel_asm reads a PTX image
+        if (!recompile_cuda_image(kernel, &rebuild_error)) return "cannot recompile kernel " + kernel.name + ": " + rebuild_error;
+      }
+      fn = modules->get_function(device, kernel.cache_key, kernel.image, kernel.entry, kernel.shared_bytes, &error);
+    }
     if (!fn) return error;
     timer.mark("module-load");
     timer.finish(kernel.name, ("cuda:" + std::to_string(device)).c_str(), "first launch on the device");

@@ -68,6 +68,8 @@ class CompiledKernel {
   int image_arch = 0;                          // the sm_XY (or compute_XY when image_is_ptx) it was built for
   std::string arch_suffix;                     // "a" for arch-specific features (sm_90a)
   bool image_is_ptx = false;
+  // Read from the disk cache: a driver that rejects it gets it compiled again, once (launch_cuda).
+  bool image_from_cache = false;
   std::string entry;
   int threads = 0;
   int shared_bytes = 0;

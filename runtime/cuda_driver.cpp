@@ -143,7 +143,9 @@ void ModuleCache::clear() {
 }
 
 CUfunction ModuleCache::get_function(int device, const std::string& key, const std::string& image,
-                                     const std::string& kernel_name, size_t dynamic_shared_bytes, std::string* error) {
+                                     const std::string& kernel_name, size_t dynamic_shared_bytes, std::string* error,
+                                     bool* image_rejected) {
+  if (image_rejected != nullptr) *image_rejected = false;
   auto fail = [&](const std::string& what, CUresult r) -> CUfunction {
     if (error != nullptr)
       *error = "kernel " + kernel_name + " on cuda:" + std::to_string(device) + ": " + what + ": " + driver_.error_text(r);
@@ -171,8 +173,10 @@ CUfunction ModuleCache::get_function(int device, const std::string& key, const s
     }
     // PTX must be NUL-terminated for cuModuleLoadData; std::string's buffer always is.
     Module m;
-    if (CUresult r = driver_.cuModuleLoadData(&m.module, image.c_str()); r != CUDA_SUCCESS)
+    if (CUresult r = driver_.cuModuleLoadData(&m.module, image.c_str()); r != CUDA_SUCCESS) {
+      if (image_rejected != nullptr) *image_rejected = true;
       return fail("cuModuleLoadData", r);
+    }
     it = modules_.emplace(std::make_tuple(device, key), std::move(m)).first;
   }
   Module& m = it->second;

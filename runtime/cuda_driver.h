@@ -127,9 +127,10 @@ class ModuleCache {
   // The CUfunction `kernel_name` of `image` (a cubin or NUL-free PTX text) on `device`, loading
   // the image on first use of `key` (equal keys must mean equal images). When
   // `dynamic_shared_bytes` exceeds 48 KiB the function is opted in to that much. Returns nullptr
-  // with *error naming the kernel and the CUresult on failure.
+  // with *error naming the kernel and the CUresult on failure; *image_rejected (when non-null) is
+  // set when cuModuleLoadData failed (a bad image, or too little device memory to load it).
   CUfunction get_function(int device, const std::string& key, const std::string& image, const std::string& kernel_name,
-                          size_t dynamic_shared_bytes, std::string* error);
+                          size_t dynamic_shared_bytes, std::string* error, bool* image_rejected = nullptr);
 
   size_t module_count() const;
   // Unloads every module and releases the contexts; CUfunctions handed out become invalid.

@@ -41,6 +41,13 @@ ArgAccess analyze_arg_access(const Function& fn);
 
 // The pipeline that --emit ir-opt and the backends run, in order.
 void optimize(Function& fn);
+// The same passes as (name, pass) rows in optimize()'s order, for callers that check the IR
+// between passes (the fuzzer: IR that fails the verifier after a pass is that pass's bug).
+struct PassRow {
+  const char* name;
+  void (*run)(Function&);
+};
+const std::vector<PassRow>& optimization_pipeline();
 
 // Shared by the passes: true for ops with no effect beyond their results.
 bool is_pure(const Op& op);

@@ -2,8 +2,8 @@
 # The whole test suite: C++ unit, golden, diagnostic and NVRTC tests (ctest), the installed C++
 # package's samples (tools/test_cpp_package.sh), the Python tests
 # (pytest, every available backend, and the compatibility suite tests/compat; then again against an
-# ASan+UBSan build of tilec._C), then 60 seconds of libFuzzer over the whole pipeline (clang,
-# ASan+UBSan) seeded with the sample kernels.
+# ASan+UBSan build of tilec._C), then libFuzzer over the whole pipeline (clang, ASan+UBSan) for
+# TILEC_FUZZ_SECONDS (60 by default; CI's .ci/run sets 600).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install_deps.sh
@@ -26,8 +26,15 @@ tests/asan/run_pytest_asan.sh -k "not differential"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DTILEC_BUILD_FUZZ=ON -DTILEC_SANITIZE=ON -DTILEC_BUILD_TESTS=OFF >/dev/null
 cmake --build build-fuzz -j"$jobs" --target tilec_fuzz
-rm -rf build-fuzz/corpus && mkdir -p build-fuzz/corpus
-cp samples/*.py tests/golden/*.py build-fuzz/corpus/
+# Seeds: the kept corpus (tests/fuzz/corpus, crash reproducers included), every kernel of the
+# samples, goldens, diagnostics and compat suite, and 300 random kernels of the differential tester.
+rm -rf build-fuzz/corpus build-fuzz/seeds && mkdir -p build-fuzz/corpus build-fuzz/seeds build-fuzz/crashes
+for dir in tests/fuzz/corpus samples tests/golden tests/diagnostics tests/compat; do
+  # Prefixed: names repeat across folders. Files only: pytest leaves __pycache__ folders.
+  for f in "$dir"/*; do if [ -f "$f" ]; then cp "$f" "build-fuzz/seeds/${dir//\//_}_${f##*/}"; fi; done
+done
+PYTHONPATH="$PWD/build/python" python3 tests/python/difftest.py --seeds 0:300 --emit-sources build-fuzz/seeds >/dev/null
+# A crash leaves its input in build-fuzz/crashes/: shrink it, fix the bug, keep it in tests/fuzz/corpus.
 build-fuzz/tilec_fuzz -max_total_time="${TILEC_FUZZ_SECONDS:-60}" -timeout=10 -rss_limit_mb=4096 \
-  -print_final_stats=1 build-fuzz/corpus 2>&1 | tail -n 15
+  -artifact_prefix=build-fuzz/crashes/ -print_final_stats=1 build-fuzz/corpus build-fuzz/seeds 2>&1 | tail -n 15
 echo "all tests passed"

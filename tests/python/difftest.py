@@ -1,14 +1,18 @@
-"""Differential testing: random valid kernels, run on the CPU backend and evaluated by a NumPy
-model of tilec's semantics; their outputs must agree (integers bit for bit, floats within a
-tolerance that allows FMA contraction and reduction order).
+"""Differential testing: random valid kernels, run on the CPU backend (and on the GPU with
+--backend cuda) and evaluated by a NumPy model of tilec's semantics; their outputs must agree
+(integers bit for bit, floats within a tolerance that allows FMA contraction and reduction order).
 
     python3 tests/python/difftest.py --seeds 0:500     # a longer run than CI's fixed seeds
+    python3 tests/python/difftest.py --seeds 0:2000 --backend cuda --jobs 8   # CPU vs GPU vs NumPy
 
 Each kernel loads three inputs under a tail mask, computes a few statements of random expressions
 (arithmetic, bitwise ops, shifts, comparisons and where, min/max, casts, reductions, cumsum,
 program ids, a loop-carried accumulator, a branch on the program id) and stores the last one.
 A failing seed prints its kernel; pin it as a pytest case."""
 import argparse
+import concurrent.futures
+import multiprocessing
+import os
 import re
 import sys
 import textwrap
@@ -63,9 +67,13 @@ def f2i(x, dtype):
     return np.where(np.isnan(x), 0, np.clip(np.trunc(np.nan_to_num(x)), info.min, info.max)).astype(dtype)
 
 
-def has_runtime(src):
-    """Whether an expression reads a runtime value (`.to()` needs one: a constant has no methods)."""
-    return re.search(r"\b(a|b|c|offs|pid|t\d|i|acc)\b", re.sub(r"tl\.\w+", "", src)) is not None
+def has_runtime(src, constant_names=()):
+    """Whether an expression reads a runtime value (`.to()` needs one: a constant has no methods).
+    `constant_names`: statement names bound to a literal (`t0 = (3)`), constexprs like the literal."""
+    src = re.sub(r"tl\.\w+", "", src)
+    for name in constant_names:
+        src = re.sub(rf"\b{name}\b", "", src)
+    return re.search(r"\b(a|b|c|offs|pid|t\d|i|acc)\b", src) is not None
 
 
 class Expr:
@@ -87,6 +95,13 @@ class KernelGen:
         self.rng = np.random.default_rng(seed)
         self.dtype = self.pick(["int32", "int32", "int64", "float32", "float32", "float64"])
         self.names = ["a", "b", "c"]
+        # A statement name bound to a literal is a constexpr: arithmetic on it folds with Python's
+        # semantics (floor division), which the model of run-time arithmetic does not cover, so it
+        # counts as a constant, never as the run-time operand of an operation (seed 2505).
+        self.constant_names = set()
+
+    def has_runtime(self, src):
+        return has_runtime(src, self.constant_names)
 
     def pick(self, seq):
         return seq[int(self.rng.integers(len(seq)))]
@@ -95,13 +110,17 @@ class KernelGen:
         return "int" if is_int(dtype) else "float"
 
     # -- leaves --
+    def name_leaf(self):
+        """An input or statement name; one bound to a literal is weak, as the literal is."""
+        name = self.pick(self.names)
+        return Expr(name, lambda e, n=name: e[n], self.types[name], weak=name in self.constant_names)
+
     def leaf(self, cat):
         r = self.rng.random()
         own = self.cat(self.dtype) == cat
         if cat == "int":
             if r < 0.5 and own:
-                name = self.pick(self.names)
-                return Expr(name, lambda e, n=name: e[n], self.types[name])
+                return self.name_leaf()
             if r < 0.65:
                 return Expr("offs", lambda e: e["offs"], "int32")
             if r < 0.75:
@@ -109,8 +128,7 @@ class KernelGen:
             v = int(self.rng.integers(-9, 10))
             return Expr(f"({v})", lambda e, v=v: np.int32(v), "int32", weak=True)
         if r < 0.6 and own:
-            name = self.pick(self.names)
-            return Expr(name, lambda e, n=name: e[n], self.types[name])
+            return self.name_leaf()
         if r < 0.75:
             return Expr("offs.to(tl.float32)", lambda e: e["offs"].astype(np.float32), "float32")
         v = float(self.rng.integers(-8, 9)) / 4
@@ -124,7 +142,7 @@ class KernelGen:
 
     def runtime_leaf(self, cat):
         leaf = self.leaf(cat)
-        while not has_runtime(leaf.src):
+        while not self.has_runtime(leaf.src):
             leaf = self.leaf(cat)
         return leaf
 
@@ -132,7 +150,7 @@ class KernelGen:
         """Two operands, not both constants: constexpr arithmetic folds with Python's semantics
         (floor division, unbounded ints), which the model of run-time arithmetic does not cover."""
         x, y = self.expr(cat, d), self.expr(cat, d)
-        if not has_runtime(x.src) and not has_runtime(y.src):
+        if not self.has_runtime(x.src) and not self.has_runtime(y.src):
             y = self.runtime_leaf(cat)
         return x, y
 
@@ -155,7 +173,7 @@ class KernelGen:
                   "^": np.bitwise_xor}[k]
             return self.binary(x, y, f"({x.src} {k} {y.src})", lambda a, b, rd: op(a, b))
         if k in ("//", "%"):
-            if not has_runtime(y.src):
+            if not self.has_runtime(y.src):
                 y = self.runtime_leaf("int")  # a constant divisor may fold to 0: a compile error
             fn = c_div if k == "//" else c_rem
             return self.binary(x, y, f"({x.src} {k} {y.src})", lambda a, b, rd: fn(a, b))
@@ -171,7 +189,7 @@ class KernelGen:
             return self.binary(x, y, f"tl.{k}imum({x.src}, {y.src})", lambda a, b, rd: op(a, b))
         if k == "where":
             return self.where(x, y, d)
-        if not has_runtime(x.src):
+        if not self.has_runtime(x.src):
             return x
         if k == "neg":
             return Expr(f"(-{x.src})", lambda e: wrap(np.negative(wide(x.ev(e), x.dtype)), x.dtype), x.dtype)
@@ -180,7 +198,7 @@ class KernelGen:
         if k == "cast":
             f = self.expr("float", d)
             to = self.dtype if is_int(self.dtype) else "int32"
-            if not has_runtime(f.src):
+            if not self.has_runtime(f.src):
                 return x
             return Expr(f"({f.src}).to({TL[to]})", lambda e: f2i(f.ev(e), to), to)
         return self.reduction(k, d, "int")
@@ -199,7 +217,7 @@ class KernelGen:
             return self.binary(x, y, f"tl.{k}imum({x.src}, {y.src})", lambda a, b, rd: op(a, b))
         if k == "where":
             return self.where(x, y, d)
-        if not has_runtime(x.src):
+        if not self.has_runtime(x.src):
             return x
         t = x.dtype
         if k == "neg":
@@ -213,7 +231,7 @@ class KernelGen:
         if k == "cast":
             i = self.expr("int", min(d, 1))
             to = self.dtype if not is_int(self.dtype) else "float32"
-            if not has_runtime(i.src):
+            if not self.has_runtime(i.src):
                 return x
             return Expr(f"({i.src}).to({TL[to]})", lambda e: np.asarray(i.ev(e)).astype(to), to)
         return self.reduction(k, d, "float")
@@ -263,6 +281,8 @@ class KernelGen:
             steps.append((f"t{i}", x))
             self.names.append(f"t{i}")
             self.types[f"t{i}"] = x.dtype
+            if not self.has_runtime(x.src):
+                self.constant_names.add(f"t{i}")
         last = steps[-1][0]
         loop = self.rng.random() < 0.4
         branch = self.rng.random() < 0.3
@@ -308,9 +328,31 @@ class KernelGen:
         return src, program
 
 
+def differing(out, ref, dtype, n):
+    """Indices where `out` and `ref` disagree: integers bit for bit, floats within a tolerance
+    that allows FMA contraction, reduction order and the GPU's 2-ulp tile division."""
+    if is_int(dtype):
+        return np.nonzero(out != ref)[0]
+    scale = 1e-4 * (1.0 + np.nanmax(np.abs(ref[:n]), initial=0.0))
+    return np.nonzero(~np.isclose(out, ref, rtol=1e-4, atol=scale, equal_nan=True))[0]
+
+
+def launch(ck, backend, grid, inputs, out, n):
+    """Runs a compiled kernel on NumPy arrays (copied to the GPU and back for "cuda")."""
+    if backend == "cpu":
+        ck[(grid,)](*inputs, out, n)
+        return out
+    import torch
+    dev = [torch.from_numpy(a).cuda() for a in inputs]
+    dev_out = torch.from_numpy(out).cuda()
+    ck[(grid,)](*dev, dev_out, n)
+    return dev_out.cpu().numpy()
+
+
 def run_seed(seed, backend="cpu", debug=False):
     """Compiles and runs seed's kernel (in debug mode: its checks must change nothing for these
-    in-bounds kernels); returns None when it agrees with NumPy, else a report."""
+    in-bounds kernels); returns None when it agrees with NumPy (and, for backend "cuda", with the
+    CPU backend's result too), else a report."""
     gen = KernelGen(seed)
     src, program = gen.kernel()
     rng = np.random.default_rng(seed + 1_000_003)
@@ -324,12 +366,13 @@ def run_seed(seed, backend="cpu", debug=False):
     else:
         inputs = [rng.uniform(-4, 4, size).astype(dt) for _ in range(3)]
         sentinel = dt.type(np.nan)
-    out = np.full(size, sentinel, dt)
     short = {"int32": "i32", "int64": "i64", "float32": "fp32", "float64": "fp64"}[gen.dtype]
     signature = ",".join(f"{p}:*{short}" for p in ("a_ptr", "b_ptr", "c_ptr", "out_ptr")) + ",n:i32"
-    ck = tilec.compile(src, name="k", signature=signature, constexprs={"BLOCK": BLOCK}, backend=backend,
-                       path=f"<difftest seed {seed}>", debug=debug)
-    ck[(grid,)](*inputs, out, n)
+    outs = {}
+    for b in dict.fromkeys(["cpu", backend]):
+        ck = tilec.compile(src, name="k", signature=signature, constexprs={"BLOCK": BLOCK}, backend=b,
+                           path=f"<difftest seed {seed}>", debug=debug)
+        outs[b] = launch(ck, b, grid, inputs, np.full(size, sentinel, dt), n)
     ref = np.full(size, sentinel, dt)
     with np.errstate(all="ignore"):
         for pid in range(grid):
@@ -340,35 +383,79 @@ def run_seed(seed, backend="cpu", debug=False):
                 env[name] = np.where(mask, arr[pid * BLOCK:(pid + 1) * BLOCK], dt.type(0)).astype(dt)
             tile = program(env)
             ref[offs[mask]] = tile[mask]
-    if is_int(gen.dtype):
-        bad = np.nonzero(out != ref)[0]
-    else:
-        scale = 1e-4 * (1.0 + np.nanmax(np.abs(ref[:n]), initial=0.0))
-        close = np.isclose(out, ref, rtol=1e-4, atol=scale, equal_nan=True)
-        bad = np.nonzero(~close)[0]
-    if bad.size == 0:
+    reports = []
+    checks = [(f"tilec ({b})", outs[b], "NumPy", ref) for b in outs]
+    if backend != "cpu":
+        checks.append((f"tilec ({backend})", outs[backend], "tilec (cpu)", outs["cpu"]))
+    for name, out, ref_name, want in checks:
+        bad = differing(out, want, gen.dtype, n)
+        if bad.size:
+            i = bad[0]
+            reports.append(f"seed {seed}: {name} vs {ref_name}: {bad.size} of {size} elements differ (n={n}, grid={grid}, "
+                           f"{gen.dtype}); first at {i}: {name} {out[i]!r}, {ref_name} {want[i]!r}")
+    if not reports:
         return None
-    i = bad[0]
-    return (f"seed {seed}: {bad.size} of {size} elements differ (n={n}, grid={grid}, {gen.dtype}); first at {i}: "
-            f"tilec {out[i]!r}, NumPy {ref[i]!r}\n{src}")
+    return "\n".join(reports) + "\n" + src
+
+
+def check_seeds(seeds, backend="cpu"):
+    """The failure reports of a range of seeds (an error is a failure too: the kernels are valid)."""
+    reports = []
+    for seed in seeds:
+        try:
+            report = run_seed(seed, backend)
+        except Exception as e:  # any error on a valid kernel is a finding, reported with its seed
+            report = f"seed {seed}: {type(e).__name__}\n{e}\n{KernelGen(seed).kernel()[0]}"
+        if report:
+            reports.append(report)
+    return reports
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seeds", default="0:100", help="range START:END")
+    ap.add_argument("--backend", default="cpu", choices=["cpu", "cuda"],
+                    help="cuda: each kernel also runs on the GPU, checked against NumPy and the CPU backend")
+    ap.add_argument("--jobs", type=int, default=1, help="processes, each checking a contiguous slice of the seeds")
+    ap.add_argument("--emit-sources", metavar="DIR",
+                    help="write each seed's kernel source to DIR/seed_N.py instead of running it (fuzzing seeds)")
     args = ap.parse_args()
-    start, end = (int(x) for x in args.seeds.split(":"))
-    failures = 0
-    for seed in range(start, end):
+    try:
+        start, end = (int(x) for x in args.seeds.split(":"))
+    except ValueError:
+        ap.error(f"--seeds must be START:END with integers, not {args.seeds!r}")
+    if start >= end or start < 0:
+        ap.error(f"--seeds {args.seeds}: need 0 <= START < END")
+    if args.jobs < 1:
+        ap.error("--jobs must be at least 1")
+    if args.emit_sources:
+        os.makedirs(args.emit_sources, exist_ok=True)
+        for seed in range(start, end):
+            with open(os.path.join(args.emit_sources, f"seed_{seed}.py"), "w") as f:
+                f.write(KernelGen(seed).kernel()[0])
+        print(f"wrote {end - start} kernels to {args.emit_sources}")
+        return 0
+    if args.backend == "cuda":
         try:
-            report = run_seed(seed)
-        except tilec.CompileError as e:
-            report = f"seed {seed}: compile error\n{e}\n{KernelGen(seed).kernel()[0]}"
-        if report:
-            failures += 1
-            print(textwrap.indent(report, "  "), file=sys.stderr)
-    print(f"{end - start - failures} of {end - start} seeds agree")
-    return 1 if failures else 0
+            import torch
+        except ImportError:
+            ap.error("--backend cuda needs torch (the GPU inputs are torch tensors)")
+        if not torch.cuda.is_available():
+            ap.error("--backend cuda needs torch with a CUDA device")
+    bounds = np.linspace(start, end, args.jobs + 1).astype(int)
+    slices = [range(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if a < b]
+    if len(slices) == 1:
+        reports = check_seeds(slices[0], args.backend)
+    else:
+        # spawn: a forked child would inherit the parent's state of the CUDA driver.
+        ctx = multiprocessing.get_context("spawn")
+        with concurrent.futures.ProcessPoolExecutor(len(slices), mp_context=ctx) as pool:
+            reports = [r for part in pool.map(check_seeds, slices, [args.backend] * len(slices)) for r in part]
+    for report in reports:
+        print(textwrap.indent(report, "  "), file=sys.stderr)
+    on = "the CPU" if args.backend == "cpu" else "the CPU and the GPU"
+    print(f"{end - start - len(reports)} of {end - start} seeds agree (seeds {start}:{end}, {on})")
+    return 1 if reports else 0
 
 
 if __name__ == "__main__":

@@ -1,15 +1,18 @@
 """The kernel cache heals itself (issue #10, item 2): a missing, truncated, edited or unloadable
-artifact is removed and recompiled once with a one-line warning; concurrent processes leave one
+artifact (kernel.so on the CPU; a cubin or PTX on the GPU, where CUDA is available) is removed and
+recompiled once with a one-line warning; concurrent processes leave one
 whole entry; an unwritable cache folder means compiling in memory, said once."""
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
 
 import pytest
 
+from conftest import HAS_CUDA
 from test_errors import CACHE_SCRIPT, run_python
 
 WARNING = "tilec: warning: "
@@ -58,21 +61,73 @@ def test_damaged_artifact_is_recompiled_once(tmp_path, damage, name):
     assert again.returncode == 0 and not warnings_of(again), again.stderr
 
 
-def test_unloadable_artifact_is_recompiled_once(tmp_path):
-    # A kernel.so whose recorded size and hash match but which is not a shared object.
-    entry = first_run(tmp_path)
+def replace_with_junk(entry, name):
+    """Replaces an artifact with bytes no loader accepts, and records their size and hash in
+    meta.json, so that only loading it can tell."""
     junk = b"not an ELF file" * 10
-    open(os.path.join(entry, "kernel.so"), "wb").write(junk)
+    open(os.path.join(entry, name), "wb").write(junk)
     meta_path = os.path.join(entry, "meta.json")
     meta = json.load(open(meta_path))
-    meta["artifacts"]["kernel.so"] = {"size": len(junk), "sha256": hashlib.sha256(junk).hexdigest()}
+    meta["artifacts"][name] = {"size": len(junk), "sha256": hashlib.sha256(junk).hexdigest()}
     open(meta_path, "w").write(json.dumps(meta))
-    r = run_python(CACHE_SCRIPT, tmp_path)
+
+
+def drop_index(tmp_path):
+    """Without the warm-start index a new process finds the entry through a full compile, the
+    other path that loads a cached binary."""
+    shutil.rmtree(tmp_path / "cache" / "index")
+
+
+def heals_unloadable(tmp_path, script, artifact, path):
+    """Runs `script` once, swaps the artifact that `artifact(entry)` names for junk with a valid
+    hash, and checks that the next run warns once and recompiles and the run after is silent."""
+    first = run_python(script, tmp_path)
+    assert first.returncode == 0 and not warnings_of(first), first.stderr
+    entry = first.stdout.strip().splitlines()[-1]
+    name = artifact(entry)
+    replace_with_junk(entry, name)
+    if path == "full-compile":
+        drop_index(tmp_path)
+    r = run_python(script, tmp_path)
     assert r.returncode == 0, r.stderr
     warned = warnings_of(r)
-    assert len(warned) == 1 and "cannot load the cached kernel" in warned[0], r.stderr
-    again = run_python(CACHE_SCRIPT, tmp_path)
+    assert len(warned) == 1, r.stderr
+    assert f"cannot load the cached kernel {entry}/{name} (" in warned[0] and "removed, recompiling" in warned[0]
+    again = run_python(script, tmp_path)
     assert again.returncode == 0 and not warnings_of(again), again.stderr
+    assert again.stdout.strip().splitlines()[-1] == entry
+
+
+@pytest.mark.parametrize("path", ["index", "full-compile"])
+def test_unloadable_kernel_so_is_recompiled_once(tmp_path, path):
+    heals_unloadable(tmp_path, CACHE_SCRIPT, lambda entry: "kernel.so", path)
+
+
+CUDA_CACHE_SCRIPT = textwrap.dedent("""
+    import torch
+    import tilec
+    import tilec.language as tl
+
+    @tilec.jit
+    def cached_kernel(x_ptr, n, BLOCK: tl.constexpr):
+        offs = tl.arange(0, BLOCK)
+        tl.store(x_ptr + offs, offs * 3 + 1, mask=offs < n)
+
+    x = torch.zeros(40, dtype=torch.int32, device="cuda")
+    cached_kernel[(1,)](x, 33, BLOCK=64)
+    h = x.cpu()
+    assert (h[:33] == torch.arange(33, dtype=torch.int32) * 3 + 1).all() and (h[33:] == 0).all()
+    print(cached_kernel.warmup(x, 33, BLOCK=64).metadata["cache_dir"])
+""")
+
+
+@pytest.mark.skipif(not HAS_CUDA, reason="needs torch with CUDA")
+@pytest.mark.parametrize("path", ["index", "full-compile"])
+def test_unloadable_cubin_is_recompiled_once(tmp_path, path):
+    # The driver rejects the image at the kernel's first launch: healed as a kernel.so is.
+    def image(entry):
+        return "kernel.cubin" if os.path.exists(os.path.join(entry, "kernel.cubin")) else "kernel.ptx"
+    heals_unloadable(tmp_path, CUDA_CACHE_SCRIPT, image, path)
 
 
 def test_meta_json_that_is_not_json_is_replaced_silently(tmp_path):

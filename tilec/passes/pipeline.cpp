@@ -4,13 +4,20 @@
 
 namespace tilec {
 
+const std::vector<PassRow>& optimization_pipeline() {
+  static const std::vector<PassRow> rows = {
+      {"canonicalize-broadcasts", canonicalize_broadcasts},
+      {"fold-constants", fold_constants},
+      {"canonicalize-broadcasts", canonicalize_broadcasts},  // again, on what folding produced
+      {"carry-pointer-offsets", carry_pointer_offsets},
+      {"cse", eliminate_common_subexpressions},
+      {"dce", eliminate_dead_code},
+  };
+  return rows;
+}
+
 void optimize(Function& fn) {
-  canonicalize_broadcasts(fn);
-  fold_constants(fn);
-  canonicalize_broadcasts(fn);
-  carry_pointer_offsets(fn);
-  eliminate_common_subexpressions(fn);
-  eliminate_dead_code(fn);
+  for (const PassRow& row : optimization_pipeline()) row.run(fn);
 }
 
 bool is_pure(const Op& op) {
