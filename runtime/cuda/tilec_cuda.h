@@ -12,6 +12,20 @@
 // Small vector of T moved by one aligned access.
 template <class T, int N> struct alignas(sizeof(T) * N) tc_pack { T v[N]; };
 
+// Integer / and % as on the CPU backend: x / 0 and x % 0 are 0, MIN / -1 wraps (the hardware's
+// results there differ by width and are not what the CPU gives).
+template <class T, class U> __device__ __forceinline__ T tc_idiv(T a, U bu) {
+  const T b = static_cast<T>(bu);
+  if (b == 0) return 0;
+  if (T(-1) < T(0) && b == T(-1)) return static_cast<T>(T(0) - a);
+  return a / b;
+}
+template <class T, class U> __device__ __forceinline__ T tc_irem(T a, U bu) {
+  const T b = static_cast<T>(bu);
+  if (b == 0 || (T(-1) < T(0) && b == T(-1))) return 0;
+  return a % b;
+}
+
 __device__ __forceinline__ float tc_div_full(float a, float b) {
   float r;
   asm("div.full.f32 %0, %1, %2;" : "=f"(r) : "f"(a), "f"(b));

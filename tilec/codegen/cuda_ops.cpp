@@ -18,9 +18,10 @@ std::string CudaGen::binary_expr(const Op& op, const std::string& a0, const std:
     // keeps the exact division: measured on the H200 (bench/ab_rmsnorm.py), RMSNorm's per-row
     // `1.0 / tl.sqrt(...)` ran 18% slower with div.full than with div.rn.
     case BinaryKind::Div:
-      r = ct == DType::F32 && op.result()->type.is_tile() ? "tc_div_full(" + a + ", " + b + ")" : a + " / " + b;
+      if (!f) r = "tc_idiv(" + a + ", " + b + ")";  // x / 0 == 0 as on the CPU
+      else r = ct == DType::F32 && op.result()->type.is_tile() ? "tc_div_full(" + a + ", " + b + ")" : a + " / " + b;
       break;
-    case BinaryKind::Rem: r = f ? (dbl ? "fmod(" : "fmodf(") + a + ", " + b + ")" : a + " % " + b; break;
+    case BinaryKind::Rem: r = f ? (dbl ? "fmod(" : "fmodf(") + a + ", " + b + ")" : "tc_irem(" + a + ", " + b + ")"; break;
     case BinaryKind::Shl: r = a + " << " + b; break;
     case BinaryKind::Shr: r = a + " >> " + b; break;
     case BinaryKind::And: r = a + " & " + b; break;
