@@ -9,6 +9,7 @@ Needs matplotlib (`pip install matplotlib`); require_matplotlib() says so before
 import argparse
 import json
 import math
+import re
 import sys
 
 COLORS = {"tilec": "#1f77b4", "triton": "#ff7f0e", "torch": "#2ca02c", "numpy": "#7f7f7f"}
@@ -76,17 +77,32 @@ def rows_from_cpu_json(data):
     return [dict(r, bench=res["name"]) for res in data["results"] for r in res["rows"]]
 
 
+def rows_from_gpu_report(text):
+    """The per-configuration lines of a gpu_bench.py report (`- BENCH / IMPL [CONFIG]: VALUE UNIT, ...`)
+    as plot() rows, so that a committed report in bench/runs can be drawn again."""
+    rows = []
+    for m in re.finditer(r"^- (.+?) / (\w+) \[(.*)\]: ([0-9.]+) (GB/s|TFLOP/s)", text, re.M):
+        rows.append({"bench": m.group(1), "impl": m.group(2), "config": m.group(3), "value": float(m.group(4)),
+                     "unit": m.group(5)})
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("json", help="results written by cpu_bench.py --json")
+    ap.add_argument("results", help="cpu_bench.py --json output, or a gpu_bench.py report (.md)")
     ap.add_argument("--out", required=True, help="the PNG to write")
+    ap.add_argument("--title", default=None, help="chart title (a GPU report has none of its own)")
     args = ap.parse_args()
     require_matplotlib()
-    with open(args.json) as f:
-        data = json.load(f)
-    info = data.get("info", {})
-    plot(rows_from_cpu_json(data), args.out,
-         f"tilec {info.get('tilec', '?')} CPU: {info.get('cpu', '?')}, {info.get('tilec_threads', '?')} threads, {info.get('date', '?')}")
+    with open(args.results) as f:
+        text = f.read()
+    if args.results.endswith(".md"):
+        plot(rows_from_gpu_report(text), args.out, args.title or args.results, ceiling_bench_prefix="d2d copy")
+    else:
+        data = json.loads(text)
+        info = data.get("info", {})
+        plot(rows_from_cpu_json(data), args.out,
+             f"tilec {info.get('tilec', '?')} CPU: {info.get('cpu', '?')}, {info.get('tilec_threads', '?')} threads, {info.get('date', '?')}")
     print(f"wrote {args.out}")
 
 
