@@ -5,7 +5,9 @@ profiler sees both side by side, e.g. on the GPU machine:
     ncu -k regex:softmax --section SpeedOfLight --section Occupancy --section WarpStateStats \\
         --section LaunchStats python3 bench/ncu_compare.py softmax
 
-Cases: softmax (4096x1000 fp32, BLOCK_SIZE=1024, num_warps=4: a row that is not a power of two)."""
+Cases: softmax (4096x1000 fp32, BLOCK_SIZE=1024, num_warps=4: a row that is not a power of two);
+matmul and matmul_bf16 (4096^3, BLOCK 128/256/64 GROUP 8, num_warps=8, num_stages=3: the configuration
+both compilers do best with)."""
 import os
 import sys
 
@@ -27,7 +29,24 @@ def softmax_case():
         print(f"{name}: max abs error {err:.3g}")
 
 
-CASES = {"softmax": softmax_case}
+def matmul_case(dtype):
+    def run():
+        size = 4096
+        a = torch.randn(size, size, device="cuda", dtype=dtype)
+        b = torch.randn(size, size, device="cuda", dtype=dtype)
+        c = torch.empty(size, size, device="cuda", dtype=dtype)
+        grid = (gpu_bench.cdiv(size, 128) * gpu_bench.cdiv(size, 256),)
+        for name, kernel in [("tilec", gpu_bench.tc_matmul), ("triton", gpu_bench.tr_matmul_kernel)]:
+            kernel[grid](a, b, c, size, size, size, a.stride(0), a.stride(1), b.stride(0), b.stride(1),
+                         c.stride(0), c.stride(1), BLOCK_SIZE_M=128, BLOCK_SIZE_N=256, BLOCK_SIZE_K=64,
+                         GROUP_SIZE_M=8, num_warps=8, num_stages=3)
+            torch.cuda.synchronize()
+            err = ((c.double() - a.double() @ b.double()).abs().max() / (size ** 0.5)).item()
+            print(f"{name}: max abs error / sqrt(K) {err:.3g}")
+    return run
+
+
+CASES = {"softmax": softmax_case, "matmul": matmul_case(torch.float16), "matmul_bf16": matmul_case(torch.bfloat16)}
 
 if __name__ == "__main__":
     if len(sys.argv) != 2 or sys.argv[1] not in CASES:
