@@ -244,7 +244,6 @@ __device__ __forceinline__ unsigned long long tc_wgmma_desc(unsigned addr, unsig
          (static_cast<unsigned long long>(sbo >> 4) << 32) | (1ull << 62);
 }
 // Orders shared-memory writes of the generic proxy (cp.async, st.shared) before async-proxy reads.
-__device__ __forceinline__ void tc_fence_proxy_async() { asm volatile("fence.proxy.async.shared::cta;" ::: "memory"); }
 __device__ __forceinline__ void tc_wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;" ::: "memory"); }
 __device__ __forceinline__ void tc_wgmma_commit() { asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory"); }
 template <int N> __device__ __forceinline__ void tc_wgmma_wait() { asm volatile("wgmma.wait_group.sync.aligned %0;" :: "n"(N) : "memory"); }

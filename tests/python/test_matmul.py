@@ -14,6 +14,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from matmul import matmul_kernel  # noqa: E402
 
 import tilec  # noqa: E402
+import tilec.language as tl  # noqa: E402
 
 # (BLOCK_M, BLOCK_N, BLOCK_K, num_warps, num_stages)
 GPU_CONFIGS = [(128, 128, 64, 4, 3), (128, 256, 64, 8, 3), (64, 128, 64, 4, 4), (128, 64, 32, 4, 2),
@@ -57,3 +58,44 @@ def test_matmul_masked_edges(backend, rng, shape, dtype):
 def test_matmul_transposed_operands(backend, rng, trans_a, trans_b):
     for config in configs(backend)[:2]:
         run(backend, rng, (192, 160, 128), "float16", config, trans_a, trans_b)
+
+
+@tilec.jit
+def dot_accumulate(a_ptr, b_ptr, c_ptr, M, N, K, BM: tl.constexpr, BN: tl.constexpr, BK: tl.constexpr,
+                   OUT: tl.constexpr, PRECISION: tl.constexpr):
+    # A K loop of tl.dot(a, b, acc, out_dtype=OUT) with masked edges, one output tile per program.
+    offs_m = tl.program_id(0) * BM + tl.arange(0, BM)
+    offs_n = tl.program_id(1) * BN + tl.arange(0, BN)
+    offs_k = tl.arange(0, BK)
+    acc = tl.zeros((BM, BN), dtype=OUT)
+    for k in range(0, K, BK):
+        a = tl.load(a_ptr + offs_m[:, None] * K + (k + offs_k)[None, :],
+                    mask=(offs_m[:, None] < M) & ((k + offs_k)[None, :] < K), other=0)
+        b = tl.load(b_ptr + (k + offs_k)[:, None] * N + offs_n[None, :],
+                    mask=((k + offs_k)[:, None] < K) & (offs_n[None, :] < N), other=0)
+        acc = tl.dot(a, b, acc, out_dtype=OUT, input_precision=PRECISION)
+    tl.store(c_ptr + offs_m[:, None] * N + offs_n[None, :], acc, mask=(offs_m[:, None] < M) & (offs_n[None, :] < N))
+
+
+# (input dtype, out_dtype, input_precision, tolerance key): every pair tl.dot takes on tensor cores
+# (mma.sync / wgmma) or the FMA fallback.
+DOT_PAIRS = [("float16", "float32", "ieee", "float16"), ("bfloat16", "float32", "ieee", "bfloat16"),
+             ("float16", "float16", "ieee", "float16"), ("bfloat16", "bfloat16", "ieee", "bfloat16"),
+             ("float32", "float32", "tf32", "tf32"), ("float32", "float32", "ieee", "float32"),
+             ("int8", "int32", "ieee", "exact")]
+
+
+@pytest.mark.parametrize("pair", DOT_PAIRS, ids=lambda p: f"{p[0]}-{p[1]}-{p[2]}")
+def test_dot_every_dtype_pair(backend, rng, pair):
+    dtype, out_dtype, precision, tol = pair
+    if not backend.supports(dtype) or not backend.supports(out_dtype):
+        pytest.skip(f"{backend.name} has no {dtype} tensors here")
+    m, n, k = 80, 72, 96  # not multiples of the 64 x 64 x 32 block: masked edges in every dimension
+    a_np, b_np = rand(rng, (m, k), dtype), rand(rng, (k, n), dtype)
+    a, b = backend.put(a_np, dtype), backend.put(b_np, dtype)
+    c = backend.put(poison((m, n), out_dtype), out_dtype)
+    bm, bn, bk = 64, 64, 32
+    dot_accumulate[(tilec.cdiv(m, bm), tilec.cdiv(n, bn))](a, b, c, m, n, k, BM=bm, BN=bn, BK=bk,
+                                                          OUT=getattr(tl, out_dtype), PRECISION=precision)
+    ref = a_np.astype(np.float64) @ b_np.astype(np.float64)
+    assert_close(backend.get(c), ref, out_dtype if tol == "exact" else tol, f"dot {pair}")

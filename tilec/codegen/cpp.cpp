@@ -1249,16 +1249,23 @@ class CppGen {
       error(op, "tl.dot needs 2-D tiles");
       return;
     }
-    if (!(t == DType::F32 || t == DType::F64 || t == DType::I32)) {
+    // A 16-bit accumulator (out_dtype=tl.float16) accumulates in fp32 and is rounded once per dot,
+    // as the GPU's tensor-core lowering does.
+    bool half_acc = t == DType::F16 || t == DType::BF16;
+    DType w = half_acc ? DType::F32 : t;
+    if (!(w == DType::F32 || w == DType::F64 || w == DType::I32)) {
       error(op, std::string("tl.dot accumulating in ") + dtype_name(t) + " is not supported; use out_dtype=tl.float32");
       return;
     }
     int64_t M = a->type.shape[0], K = a->type.shape[1], N = b->type.shape[1];
     // Converted copies are named after the dot's result: two dots may convert the same operand.
-    std::string an = dot_operand(a, t, "_as_a_of_" + vname(r)), bn = dot_operand(b, t, "_as_b_of_" + vname(r));
+    std::string an = dot_operand(a, w, "_as_a_of_" + vname(r)), bn = dot_operand(b, w, "_as_b_of_" + vname(r));
     std::string n = declare_array(r);
-    copy_into(n, c, r->type);
-    line("tilec_rt::dot<" + std::string(ctype(t)) + ", " + num(M) + ", " + num(N) + ", " + num(K) + ">(" + an + ", " + bn + ", " + n + ");");
+    std::string acc = half_acc ? dot_operand(c, w, "_as_acc_of_" + vname(r)) : n;
+    if (!half_acc) copy_into(n, c, r->type);
+    line("tilec_rt::dot<" + std::string(ctype(w)) + ", " + num(M) + ", " + num(N) + ", " + num(K) + ">(" + an + ", " + bn + ", " + acc + ");");
+    if (half_acc)
+      line("for (int i = 0; i < " + num(M * N) + "; ++i) " + n + "[i] = tilec_rt::cast_<" + ctype(t) + ">(" + acc + "[i]);");
   }
 
   const Function& fn_;

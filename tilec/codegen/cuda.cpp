@@ -216,9 +216,10 @@ void CudaGen::emit_for(const Op& op) {
   open("for (" + ctype(iv->type) + " " + name(iv) + " = " + name(op.operands[0]) + "; " + loop_cond(op, name(iv)) + "; " + name(iv) +
        " += " + name(step) + ")");
   if (pipe) {
+    // No proxy fence before a wgmma reads the stage: cp.async completion plus the barrier orders it,
+    // as in CUTLASS's cp.async GMMA mainloop and Triton's; ptxas would put a MEMBAR.ALL.CTA at the
+    // top of every iteration for it.
     line("tc_cp_async_wait<" + std::to_string(pipe->distance - 1) + ">();  // this iteration's stage has landed");
-    if (std::any_of(pipe->dots.begin(), pipe->dots.end(), [&](const Op* d) { return m_.dots.at(d).kind == DotLowering::Wgmma; }))
-      line("tc_fence_proxy_async();");
     line("__syncthreads();  // ... for every thread, and no thread still reads the stage refilled next");
     if (!pipe->async_mma) emit_pipeline_issue(op, *pipe);
   }

@@ -19,7 +19,7 @@ void CudaGen::emit_dot(const Op& op) {
   int64_t m = a->type.shape.at(0), kd = a->type.shape.at(1), n = b->type.shape.at(1);
   DType ta = a->type.dtype, tc = c->type.dtype;
   bool staged = m_.dots.at(&op).kind == DotLowering::MmaStaged;
-  bool f16 = staged && is_half(ta), tf32 = staged && ta == DType::F32;
+  bool f16 = staged && is_half(ta), tf32 = staged && ta == DType::F32, i8 = staged && ta == DType::I8;
   if (a->type.is_ptr || b->type.is_ptr || b->type.dtype != ta) {
     fail(op, "tl.dot needs two numeric operands of one dtype");
     return;
@@ -27,8 +27,8 @@ void CudaGen::emit_dot(const Op& op) {
   std::string M = std::to_string(m), K = std::to_string(kd), N = std::to_string(n);
   declare(res);
   open("");
-  if (!f16 && !tf32) {
-    // Plain FMA over shared-memory copies: small shapes, fp64, int8, IEEE fp32, 16-bit accumulators.
+  if (!staged) {
+    // Plain FMA over shared-memory copies: small shapes, fp64, unsigned and 16-bit integers, IEEE fp32.
     int64_t es = dtype_bytes(ta), off_b = align16(m * kd * es);
     need_smem(off_b + kd * n * es);
     std::string in = ctype(ta), ct = ctype(compute_dtype(tc));
@@ -53,19 +53,19 @@ void CudaGen::emit_dot(const Op& op) {
     return;
   }
   // Tensor cores: A row-major and B transposed ([n][k]) in padded shared memory so that each
-  // fragment register is one conflict-free 32-bit load; the accumulator goes through shared
-  // memory to and from the flat layout.
-  int64_t es = f16 ? 2 : 4, pad = f16 ? 8 : 4, ld = kd + pad, ldc = n + 4, kstep = f16 ? 16 : 8;
+  // fragment register (2 fp16/bf16, 1 tf32 or 4 int8 along k) is one conflict-free 32-bit load;
+  // the accumulator goes through shared memory (fp32 or int32) to and from the flat layout.
+  int64_t es = dtype_bytes(ta), per_word = 4 / es, pad = 4 * per_word, ld = kd + pad, ldc = n + 4, kstep = 8 * per_word;
   int64_t off_b = align16(m * ld * es), off_c = align16(off_b + n * ld * es);
   need_smem(off_c + m * ldc * 4);
-  std::string in = f16 ? ctype(ta) : "unsigned", LD = std::to_string(ld), LDC = std::to_string(ldc);
+  std::string in = tf32 ? "unsigned" : ctype(ta), acc_t = i8 ? "int" : "float", LD = std::to_string(ld), LDC = std::to_string(ldc);
   line(in + "* sa = reinterpret_cast<" + in + "*>(smem);");
   line(in + "* sb = reinterpret_cast<" + in + "*>(smem + " + std::to_string(off_b) + ");");
-  line("float* sc = reinterpret_cast<float*>(smem + " + std::to_string(off_c) + ");");
+  line(acc_t + "* sc = reinterpret_cast<" + acc_t + "*>(smem + " + std::to_string(off_c) + ");");
   std::string conv = tf32 ? "tc_tf32" : "";
   store_matrix(a, "sa", "(e / " + K + ") * " + LD + " + e % " + K, conv);
   store_matrix(b, "sb", "(e % " + N + ") * " + LD + " + e / " + N, conv);
-  store_matrix(c, "sc", "(e / " + N + ") * " + LDC + " + e % " + N, "");
+  store_matrix(c, "sc", "(e / " + N + ") * " + LDC + " + e % " + N, is_half(tc) ? "static_cast<float>" : "");
   line("__syncthreads();");
   int64_t mt = m / 16, nt = n / 8, g = nt;
   while (g > 1 && (g > target_.mma_group || mt * (nt / g) < m_.num_warps)) g /= 2;
@@ -74,7 +74,7 @@ void CudaGen::emit_dot(const Op& op) {
   line("const int warp = tid >> 5, g = (tid & 31) >> 2, t4 = tid & 3;");
   open("for (int w = warp; w < " + std::to_string(mt * ng) + "; w += " + std::to_string(m_.num_warps) + ")");
   line("const int m0 = (w / " + std::to_string(ng) + ") * 16, n0 = (w % " + std::to_string(ng) + ") * " + std::to_string(g * 8) + ";");
-  line("float acc[" + G + "][4];");
+  line(acc_t + " acc[" + G + "][4];");
   unroll(g, "q");
   line("const int cn = n0 + q * 8 + 2 * t4;");
   line("acc[q][0] = sc[(m0 + g) * " + LDC + " + cn]; acc[q][1] = sc[(m0 + g) * " + LDC + " + cn + 1];");
@@ -82,9 +82,9 @@ void CudaGen::emit_dot(const Op& op) {
   close();
   open("for (int k0 = 0; k0 < " + K + "; k0 += " + std::to_string(kstep) + ")");
   auto word = [&](const std::string& idx) {
-    return f16 ? "*reinterpret_cast<const unsigned*>(&" + idx + ")" : idx;
+    return tf32 ? idx : "*reinterpret_cast<const unsigned*>(&" + idx + ")";
   };
-  std::string kc = f16 ? "k0 + 2 * t4" : "k0 + t4", khi = f16 ? " + 8" : " + 4";
+  std::string kc = "k0 + " + std::to_string(per_word) + " * t4", khi = " + " + std::to_string(4 * per_word);
   line("const unsigned a0 = " + word("sa[(m0 + g) * " + LD + " + " + kc + "]") + ";");
   line("const unsigned a1 = " + word("sa[(m0 + g + 8) * " + LD + " + " + kc + "]") + ";");
   line("const unsigned a2 = " + word("sa[(m0 + g) * " + LD + " + " + kc + khi + "]") + ";");
@@ -94,9 +94,11 @@ void CudaGen::emit_dot(const Op& op) {
   line("const unsigned b0 = " + word("sb[bn * " + LD + " + " + kc + "]") + ";");
   line("const unsigned b1 = " + word("sb[bn * " + LD + " + " + kc + khi + "]") + ";");
   std::string shape = f16 ? std::string("m16n8k16.row.col.f32.") + (ta == DType::F16 ? "f16.f16" : "bf16.bf16") + ".f32"
+                     : i8 ? "m16n8k32.row.col.s32.s8.s8.s32"
                           : "m16n8k8.row.col.f32.tf32.tf32.f32";
+  std::string cons = i8 ? "\"+r\"" : "\"+f\"";
   line("asm volatile(\"mma.sync.aligned." + shape + " {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\"");
-  line("    : \"+f\"(acc[q][0]), \"+f\"(acc[q][1]), \"+f\"(acc[q][2]), \"+f\"(acc[q][3])");
+  line("    : " + cons + "(acc[q][0]), " + cons + "(acc[q][1]), " + cons + "(acc[q][2]), " + cons + "(acc[q][3])");
   line("    : \"r\"(a0), \"r\"(a1), \"r\"(a2), \"r\"(a3), \"r\"(b0), \"r\"(b1));");
   close();
   close();
@@ -110,7 +112,8 @@ void CudaGen::emit_dot(const Op& op) {
   Layout l = layout(res);
   unroll(l.regs);
   line("const int e = " + l.elem("i") + ";");
-  line(std::string(l.guard ? "if (e < " + std::to_string(l.n) + ") " : "") + name(res) + "[i] = sc[(e / " + N + ") * " + LDC + " + e % " + N + "];");
+  line(std::string(l.guard ? "if (e < " + std::to_string(l.n) + ") " : "") + name(res) + "[i] = " +
+       from_compute(tc, "sc[(e / " + N + ") * " + LDC + " + e % " + N + "]") + ";");
   close();
   line("__syncthreads();");
   close();

@@ -60,10 +60,12 @@ DotLowering staged_kind(const Op& d, const GpuTarget& t) {
   const Value *a = d.operands[0], *b = d.operands[1], *c = d.operands[2];
   int64_t m = a->type.shape.at(0), kd = a->type.shape.at(1), n = b->type.shape.at(1);
   DType ta = a->type.dtype, tc = c->type.dtype;
-  bool f16 = is_half(ta) && tc == DType::F32 && t.mma_sync && m % 16 == 0 && n % 8 == 0 && kd % 16 == 0;
-  bool tf32 = ta == DType::F32 && tc == DType::F32 && d.precision == DotPrecision::TF32 && t.mma_sync && m % 16 == 0 &&
-              n % 8 == 0 && kd % 8 == 0;
-  return f16 || tf32 ? DotLowering::MmaStaged : DotLowering::Fma;
+  bool tiles = t.mma_sync && m % 16 == 0 && n % 8 == 0;
+  // 16-bit accumulators (out_dtype=tl.float16) run on the fp32 mma and are rounded once per dot.
+  bool f16 = is_half(ta) && (tc == DType::F32 || tc == ta) && tiles && kd % 16 == 0;
+  bool tf32 = ta == DType::F32 && tc == DType::F32 && d.precision == DotPrecision::TF32 && tiles && kd % 8 == 0;
+  bool i8 = ta == DType::I8 && tc == DType::I32 && tiles && kd % 32 == 0;
+  return f16 || tf32 || i8 ? DotLowering::MmaStaged : DotLowering::Fma;
 }
 
 void accelerate_carried(GpuModule& m, std::unordered_map<const Value*, int>& uses) {
