@@ -753,6 +753,59 @@ std::string launch_cpu(const CompiledKernel& kernel, const std::array<int32_t, 3
   return "device-side assertion failed in kernel '" + kernel.name + "': " + first;
 }
 
+namespace {
+
+// Debug mode: waits for the kernel and turns the first failed check it recorded in the module's
+// tc_failure (runtime/cuda/tilec_cuda.h) into the launch's error, worded as the CPU backend's,
+// and clears the record. Runs in the launch's context.
+std::string take_cuda_failure(const CudaDriver& d, const CompiledKernel& kernel, CUfunction fn, CUstream stream) {
+  struct Record {  // TcFailure
+    unsigned flag;
+    int check;
+    int pid[3];
+    int pad;
+    long long offset, extent, index;
+  } rec{};
+  CUmodule module = nullptr;
+  CUdeviceptr at = 0, text_at = 0;
+  size_t bytes = 0, text_bytes = 0;
+  if (d.cuFuncGetModule(&module, fn) != CUDA_SUCCESS || d.cuModuleGetGlobal(&at, &bytes, module, "tc_failure") != CUDA_SUCCESS ||
+      bytes != sizeof rec)
+    return {};  // a debug kernel without checks
+  if (CUresult r = d.cuStreamSynchronize(stream); r != CUDA_SUCCESS) return "kernel " + kernel.name + ": " + d.error_text(r);
+  if (CUresult r = d.cuMemcpyDtoH(&rec, at, sizeof rec); r != CUDA_SUCCESS) return "reading the debug record: " + d.error_text(r);
+  if (!rec.flag) return {};
+  d.cuMemsetD8(at, 0, sizeof rec);
+  std::string texts;
+  if (d.cuModuleGetGlobal(&text_at, &text_bytes, module, "tc_failure_text") == CUDA_SUCCESS) {
+    texts.resize(text_bytes);
+    if (d.cuMemcpyDtoH(texts.data(), text_at, text_bytes) != CUDA_SUCCESS) texts.clear();
+  }
+  std::string text;  // entry `check`: 'B' + message, or 'A' + where + '\x1f' + message (emit_assert)
+  size_t begin = 0;
+  for (int i = 0; begin < texts.size(); ++i) {
+    size_t end = texts.find('\0', begin);
+    if (end == std::string::npos) end = texts.size();
+    if (i == rec.check) text = texts.substr(begin, end - begin);
+    begin = end + 1;
+  }
+  char out[1024];
+  std::string program = "(" + std::to_string(rec.pid[0]) + ", " + std::to_string(rec.pid[1]) + ", " + std::to_string(rec.pid[2]) + ")";
+  if (!text.empty() && text[0] == 'B') {
+    std::snprintf(out, sizeof out, "%s: element offset %lld is outside the buffer of %lld elements (program %s)", text.c_str() + 1,
+                  rec.offset, rec.extent, program.c_str());
+  } else {
+    size_t sep = text.find('\x1f');
+    std::string where = sep == std::string::npos ? kernel.name : text.substr(1, sep - 1);
+    std::string msg = sep == std::string::npos ? text : text.substr(sep + 1);
+    std::snprintf(out, sizeof out, "%s: device assertion failed in program %s at index %lld: %s", where.c_str(), program.c_str(),
+                  rec.index, msg.c_str());
+  }
+  return "device-side assertion failed in kernel '" + kernel.name + "': " + out;
+}
+
+}  // namespace
+
 std::string launch_cuda(CompiledKernel& kernel, int device, const std::array<int32_t, 3>& grid, void* stream,
                         void** args) {
   std::string error;
@@ -772,6 +825,7 @@ std::string launch_cuda(CompiledKernel& kernel, int device, const std::array<int
     if (driver->cuCtxGetCurrent(&current) == CUDA_SUCCESS && current == known) {
       LaunchResult r = launch(*driver, fn, kernel.name, g, block, static_cast<unsigned>(kernel.shared_bytes),
                               static_cast<CUstream>(stream), args);
+      if (r.ok && kernel.debug) return take_cuda_failure(*driver, kernel, fn, static_cast<CUstream>(stream));
       return r.ok ? std::string() : r.error;
     }
   }
@@ -803,6 +857,7 @@ std::string launch_cuda(CompiledKernel& kernel, int device, const std::array<int
   primary[device].store(ctx.context(), std::memory_order_release);
   LaunchResult r = launch(*driver, fn, kernel.name, g, block, static_cast<unsigned>(kernel.shared_bytes),
                           static_cast<CUstream>(stream), args);
+  if (r.ok && kernel.debug) return take_cuda_failure(*driver, kernel, fn, static_cast<CUstream>(stream));
   return r.ok ? std::string() : r.error;
 }
 

@@ -61,7 +61,9 @@ const CudaDriver* CudaDriver::get(std::string* error) {
               resolve(lib, "cuMemcpyDtoH_v2", &d->cuMemcpyDtoH, &m) &&
               resolve(lib, "cuMemsetD8_v2", &d->cuMemsetD8, &m) &&
               resolve(lib, "cuStreamSynchronize", &d->cuStreamSynchronize, &m) &&
-              resolve(lib, "cuPointerGetAttribute", &d->cuPointerGetAttribute, &m);
+              resolve(lib, "cuPointerGetAttribute", &d->cuPointerGetAttribute, &m) &&
+              resolve(lib, "cuFuncGetModule", &d->cuFuncGetModule, &m) &&
+              resolve(lib, "cuModuleGetGlobal_v2", &d->cuModuleGetGlobal, &m);
     if (!ok) {
       g_error = prefix + "missing symbol " + m + " (driver too old?)";
       return;

@@ -84,6 +84,8 @@ class CudaDriver {
   CUresult (*cuMemsetD8)(CUdeviceptr dst, unsigned char value, size_t count) = nullptr;  // _v2
   CUresult (*cuStreamSynchronize)(CUstream stream) = nullptr;
   CUresult (*cuPointerGetAttribute)(void* data, int attribute, CUdeviceptr ptr) = nullptr;
+  CUresult (*cuFuncGetModule)(CUmodule* module, CUfunction function) = nullptr;
+  CUresult (*cuModuleGetGlobal)(CUdeviceptr* ptr, size_t* bytes, CUmodule module, const char* name) = nullptr;  // _v2
 
  private:
   CudaDriver() = default;

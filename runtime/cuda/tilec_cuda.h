@@ -235,6 +235,30 @@ template <int N> __device__ __forceinline__ void tc_cp_async_wait() { asm volati
 
 __device__ __forceinline__ unsigned tc_smem_addr(const void* p) { return static_cast<unsigned>(__cvta_generic_to_shared(p)); }
 
+// ---- failed checks ---------------------------------------------------------------------------
+#ifdef TILEC_FAILURE_RECORD
+// Debug mode and tl.device_assert: the first failed check of a launch, read and cleared by the
+// launcher (jit/kernel.cpp), which words it with tc_failure_text. Layout shared with the host.
+struct TcFailure {
+  unsigned flag;  // 0: no failure yet
+  int check;      // index into tc_failure_text
+  int pid[3];
+  int pad;
+  long long offset, extent, index;
+};
+extern "C" { __device__ TcFailure tc_failure; }
+__device__ __forceinline__ void tc_fail(int check, long long offset, long long extent, long long index) {
+  if (atomicCAS(&tc_failure.flag, 0u, 1u) != 0u) return;
+  tc_failure.check = check;
+  tc_failure.pid[0] = blockIdx.x;
+  tc_failure.pid[1] = blockIdx.y;
+  tc_failure.pid[2] = blockIdx.z;
+  tc_failure.offset = offset;
+  tc_failure.extent = extent;
+  tc_failure.index = index;
+}
+#endif
+
 // ---- wgmma (sm_90a) -------------------------------------------------------------------------
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL) && defined(TILEC_HALF)  // every wgmma dot reads fp16/bf16
 // Shared-memory matrix descriptor (PTX ISA "matrix-descriptor"): start address, leading and

@@ -401,3 +401,54 @@ def test_debug_mode_reads_torch_tensor_extents():
     matrix = np.zeros((4, 8), np.float32)
     with pytest.raises(RuntimeError, match="element offset 25 is outside the buffer of 25 elements"):
         unmasked_copy[(1,)](TorchLike(matrix[:, 0]), TorchLike(backing[:16]), BLOCK=32)
+
+
+def cuda_or_skip():
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("needs torch with CUDA")
+    return torch
+
+
+def test_debug_mode_on_the_gpu_reports_out_of_bounds_load_and_store_and_the_context_survives():
+    torch = cuda_or_skip()
+    src = torch.arange(100, dtype=torch.float32, device="cuda")
+    backing = torch.full((200,), -1.0, device="cuda")
+    line = unmasked_copy.fn.__code__.co_firstlineno + 3
+    with pytest.raises(RuntimeError) as e:
+        unmasked_copy[(1,)](src, backing[:128], BLOCK=128)
+    msg = str(e.value)
+    assert f"out-of-bounds load from 'src_ptr' in kernel 'unmasked_copy' at {HERE}:{line}:30" in msg
+    assert "element offset 100 is outside the buffer of 100 elements" in msg
+    # The in-bounds lanes ran; the out-of-bounds ones neither read nor wrote.
+    assert torch.equal(backing[:100].cpu(), src.cpu())
+    assert (backing[128:] == -1).all().item()
+    with pytest.raises(RuntimeError, match=r"out-of-bounds store to 'dst_ptr' .*: element offset 64 is outside the "
+                                           r"buffer of 64 elements \(program \(0, 0, 0\)\)"):
+        unmasked_copy[(1,)](torch.arange(128, dtype=torch.float32, device="cuda"), backing[:64], BLOCK=128)
+    assert (backing[64:100] == src[64:]).all().item() and (backing[128:] == -1).all().item()
+    # No trap: the same process keeps launching, and a correct launch reports nothing.
+    out = torch.zeros(128, device="cuda")
+    unmasked_copy[(1,)](torch.ones(128, device="cuda"), out, BLOCK=128)
+    assert (out == 1).all().item()
+
+
+@tilec.jit(debug=True)
+def checked_sqrt(x_ptr, y_ptr, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    x = tl.load(x_ptr + offs)
+    tl.device_assert(x >= 0, "sqrt of a negative number")
+    tl.store(y_ptr + offs, tl.sqrt(x))
+
+
+def test_device_assert_on_the_gpu_raises_with_the_program_and_index():
+    torch = cuda_or_skip()
+    x = torch.ones(32, device="cuda")
+    x[7] = -1.0
+    y = torch.zeros(32, device="cuda")
+    with pytest.raises(RuntimeError, match=r"device-side assertion failed in kernel 'checked_sqrt': .*test_reliability.py:"
+                                           r"\d+: device assertion failed in program \(0, 0, 0\) at index 7: "):
+        checked_sqrt[(1,)](x, y, BLOCK=32)
+    x[7] = 4.0
+    checked_sqrt[(1,)](x, y, BLOCK=32)
+    assert y[7].item() == 2.0

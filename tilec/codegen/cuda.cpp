@@ -44,7 +44,14 @@ std::optional<CudaKernel> CudaGen::run() {
       for (const Value* a : r.args) uses_half(a);
   });
   if (half) src << "#define TILEC_HALF\n#include <cuda_fp16.h>\n#include <cuda_bf16.h>\n";
+  if (!failure_texts_.empty()) src << "#define TILEC_FAILURE_RECORD\n";
   src << "#include \"tilec_cuda.h\"\n\n";
+  if (!failure_texts_.empty()) {
+    // Read by the launcher (cuModuleGetGlobal) to word a failure: one NUL-ended text per check.
+    src << "extern \"C\" { __device__ const char tc_failure_text[] =";
+    for (const std::string& t : failure_texts_) src << "\n    \"" << c_escape(t, false) << "\\0\"";
+    src << "; }\n\n";
+  }
   src << "extern \"C\" __global__ void __launch_bounds__(" << threads_ << ") " << fn_.name << "(" << params << ") {\n";
   std::string body = body_.str();
   int64_t scratch = pipe_scratch_;

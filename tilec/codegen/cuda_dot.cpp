@@ -452,13 +452,26 @@ void CudaGen::emit_async_copy(const gpu::AsyncLoad& a, const std::string& stage)
   open("");
   line("// cp.async " + name(a.load->result()) + " -> " + a.smem.str());
   line("const unsigned dst = " + stage_addr(a, stage) + ";");
+  int64_t per_k = l.threads * l.v, rows_per_k = per_k / s.cols;
+  // When each k step covers whole rows (and whole swizzle periods), a thread's chunks sit at one
+  // offset plus a constant per k, which ptxas folds into the instructions' immediates.
+  bool whole_rows = per_k % s.cols == 0 && (!s.swizzle || rows_per_k % 8 == 0);
+  std::string row = "row", col = "col0 + q * " + std::to_string(chunk), step;
+  if (whole_rows) {
+    line("const int row0 = tid * " + std::to_string(l.v) + " / " + std::to_string(s.cols) + ", col0 = tid * " + std::to_string(l.v) +
+         " % " + std::to_string(s.cols) + ";");
+    row = "row0";
+    step = std::to_string(gpu::shared_offset(s, rows_per_k, 0)) + "u * k + ";
+  }
   unroll(l.iters, "k");
-  line("const int e = k * " + std::to_string(l.threads * l.v) + " + tid * " + std::to_string(l.v) + ";");
-  line("const int row = e / " + std::to_string(s.cols) + ", col0 = e % " + std::to_string(s.cols) + ";");
+  if (!whole_rows) {
+    line("const int e = k * " + std::to_string(per_k) + " + tid * " + std::to_string(l.v) + ";");
+    line("const int row = e / " + std::to_string(s.cols) + ", col0 = e % " + std::to_string(s.cols) + ";");
+  }
   unroll(l.v / chunk, "q");
   std::string slot = "k * " + std::to_string(l.v) + " + q * " + std::to_string(chunk);
-  line("tc_cp_async16(dst + " + gpu::shared_offset_expr(s, "row", "col0 + q * " + std::to_string(chunk)) + ", " + el(ptr, slot) +
-       ", " + (mask ? (mask->type.is_tile() ? el(mask, slot) : name(mask)) : std::string("true")) + ");");
+  line("tc_cp_async16(dst + " + step + gpu::shared_offset_expr(s, row, col) + ", " + el(ptr, slot) + ", " +
+       (mask ? (mask->type.is_tile() ? el(mask, slot) : name(mask)) : std::string("true")) + ");");
   close();
   close();
   close();

@@ -339,6 +339,7 @@ class CudaGen {
   std::ostringstream body_;
   int indent_ = 1;
   int64_t smem_ = 0;
+  std::vector<std::string> failure_texts_;  // per failed-check id: what the launcher reports (emit_assert)
   int last_line_ = -1;
   int tmp_counter_ = 0;
   std::unordered_map<const Value*, std::string> names_;

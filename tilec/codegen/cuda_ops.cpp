@@ -249,35 +249,33 @@ void CudaGen::emit_atomic(const Op& op) {
   close();
 }
 
-// A debug-mode bounds check (operands cond, ptr, base, extent) also prints the element offset
-// and the buffer's extent, as the CPU backend's error does.
+// A failed check (debug mode's bounds checks, with operands cond, ptr, base, extent, and
+// tl.device_assert) masks nothing itself: it records the first failure in the module's
+// tc_failure, which the launcher reads after the kernel and raises as the launch's error, as the
+// CPU backend does. No trap: the CUDA context stays usable.
 void CudaGen::emit_assert(const Op& op) {
   const Value* c = op.operands[0];
   bool bounds = op.operands.size() == 4;
-  std::string where = op.loc.file ? c_escape(op.loc.file->path(), true) + ":" + std::to_string(op.loc.line) : fn_.name;
-  auto msg = [&](const std::string& i) {
-    std::string extra, args;
-    if (bounds) {
-      auto at = [&](const Value* v) { return v->type.is_tile() ? el(v, i) : name(v); };
-      extra = ": element offset %lld, buffer of %lld elements";
-      args = ", (long long)(" + at(op.operands[1]) + " - " + at(op.operands[2]) + "), (long long)(" + at(op.operands[3]) + ")";
-    }
-    return "printf(\"" + where + ": block [%d, %d, %d], thread [%d]: Assertion failed: " + c_escape(op.str, true) + extra +
-           "\\n\", (int)blockIdx.x, (int)blockIdx.y, (int)blockIdx.z, tid" + args + ");";
+  std::string where = op.loc.file ? op.loc.file->path() + ":" + std::to_string(op.loc.line) : fn_.name;
+  // The launcher's text for check k (tc_failure_text entry k): 'B' + message for a bounds check,
+  // 'A' + where + '\x1f' + message for an assertion.
+  int check = static_cast<int>(failure_texts_.size());
+  failure_texts_.push_back(bounds ? "B" + op.str : "A" + where + "\x1f" + op.str);
+  auto fail = [&](const std::string& i) {
+    auto at = [&](const Value* v) { return v->type.is_tile() ? el(v, i) : name(v); };
+    std::string offset = bounds ? "(long long)(" + at(op.operands[1]) + " - " + at(op.operands[2]) + ")" : "0LL";
+    std::string extent = bounds ? "(long long)(" + at(op.operands[3]) + ")" : "-1LL";
+    return "tc_fail(" + std::to_string(check) + ", " + offset + ", " + extent + ", " + (c->type.is_tile() ? "e" : "0") + ");";
   };
   if (!c->type.is_tile()) {
-    open("if (!" + name(c) + ")");
-    line(msg(""));
-  } else {
-    Layout l = layout(c);
-    unroll(l.regs);
-    line("const int e = " + l.elem("i") + ";");
-    open("if (" + std::string(l.guard ? "e < " + std::to_string(l.n) + " && " : "") + "!" + name(c) + "[i])");
-    line(msg("i"));
+    line("if (!" + name(c) + ") " + fail(""));
+    return;
   }
-  line("__trap();");
+  Layout l = layout(c);
+  unroll(l.regs);
+  line("const int e = " + l.elem("i") + ";");
+  line("if (" + std::string(l.guard ? "e < " + std::to_string(l.n) + " && " : "") + "!" + name(c) + "[i]) " + fail("i"));
   close();
-  if (c->type.is_tile()) close();
 }
 
 // tl.device_print: each element once per program, printed by the thread that holds it (format:
