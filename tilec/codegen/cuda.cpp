@@ -259,7 +259,7 @@ void CudaGen::emit_for(const Op& op) {
     close();
   }
   for (size_t i = 0; i < frags.size(); ++i)
-    if (frags[i]) emit_frag_to_flat(*frags[i], op.results[i]);
+    if (frags[i]) emit_frag_to_flat(*frags[i], frags[i]->narrow ? frags[i]->narrow->result() : op.results[i]);
 }
 
 void CudaGen::emit_if(const Op& op) {
@@ -354,6 +354,10 @@ void CudaGen::emit_op_body(const Op& op) {
       break;
     case OpKind::Cast: {
       const Value* x = op.operands[0];
+      if (narrowed_.count(&op)) {
+        line("// " + name(res) + " left the accumulator registers already cast (emit_frag_to_flat)");
+        break;
+      }
       if (x->type.is_ptr != res->type.is_ptr) {
         fail(op, "casts between pointers and numbers are not supported");
         break;

@@ -125,11 +125,15 @@ bool CudaGen::is_float_zero(const Value* v) {
 }
 
 // Opens unrolled loops over every fragment register [fi][fj], declaring its `row` and `col`.
-void CudaGen::frag_loops(const MmaAcc& acc) {
+void CudaGen::frag_loops(const MmaAcc& acc, int fj_step) {
   const MmaLayout& l = acc.layout;
   line("const int warp = tid >> 5, lane = tid & 31;");
   unroll(l.outer(), "fi");
-  unroll(l.inner(), "fj");
+  if (fj_step == 1) unroll(l.inner(), "fj");
+  else {
+    line("#pragma unroll");
+    open("for (int fj = 0; fj < " + std::to_string(l.inner()) + "; fj += " + std::to_string(fj_step) + ")");
+  }
   line("const int row = " + gpu::mma_row_expr(l, "warp", "lane", "fi", "fj") + ";");
   line("const int col = " + gpu::mma_col_expr(l, "warp", "lane", "fi", "fj") + ";");
 }
@@ -178,20 +182,29 @@ void CudaGen::emit_frag_init(const MmaAcc& acc, const Value* init) {
 
 void CudaGen::emit_frag_to_flat(const MmaAcc& acc, const Value* res) {
   const MmaLayout& p = acc.layout;
-  int64_t ldc = p.n + 4;
-  need_smem(p.m * ldc * 4);
+  DType t = res->type.dtype;
+  bool narrow = is_half(t);
+  // Rows padded by 16 bytes: the fragments' writes are conflict-free.
+  int64_t es = narrow ? 2 : 4, ldc = p.n + 16 / es;
+  need_smem(p.m * ldc * es);
   declare(res);
   open("");
-  line("// convert_layout " + gpu::Layout{gpu::LayoutKind::Mma, {}, p, {}}.str() + " -> " + m_.layout(res).str() + " through shared memory");
-  line("float* sc = reinterpret_cast<float*>(smem);");
-  frag_smem(acc, ldc, true);
+  line("// convert_layout " + gpu::Layout{gpu::LayoutKind::Mma, {}, p, {}}.str() + " -> " + m_.layout(res).str() + " through shared memory" +
+       (narrow ? std::string(", cast to ") + dtype_name(t) : std::string()));
+  line(ctype(t) + "* sc = reinterpret_cast<" + ctype(t) + "*>(smem);");
+  if (narrow) {
+    // Columns 2c and 2c+1 of a row sit in registers fj and fj + 1 of one thread: one packed store.
+    std::string pair = t == DType::F16 ? "__half2" : "__nv_bfloat162", pack = t == DType::F16 ? "__floats2half2_rn" : "__floats2bfloat162_rn";
+    frag_loops(acc, 2);
+    line("*reinterpret_cast<" + pair + "*>(&sc[row * " + std::to_string(ldc) + " + col]) = " + pack + "(" + acc.frag + "[fi][fj], " + acc.frag +
+         "[fi][fj + 1]);");
+    close();
+    close();
+  } else {
+    frag_smem(acc, ldc, true);
+  }
   line("__syncthreads();");
-  Layout l = layout(res);
-  unroll(l.regs);
-  line("const int e = " + l.elem("i") + ";");
-  line(std::string(l.guard ? "if (e < " + std::to_string(l.n) + ") " : "") + name(res) + "[i] = sc[(e / " + std::to_string(p.n) +
-       ") * " + std::to_string(ldc) + " + e % " + std::to_string(p.n) + "];");
-  close();
+  read_padded_rows(name(res), layout(res), ctype(t), es, "sc", p.n);
   line("__syncthreads();");
   close();
 }

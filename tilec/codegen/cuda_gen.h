@@ -204,7 +204,8 @@ inline int64_t align16(int64_t x) { return (x + 15) / 16 * 16; }
 
 struct MmaAcc {
   MmaLayout layout;
-  std::string frag;  // float frag[layout.outer()][layout.inner()]
+  std::string frag;              // float frag[layout.outer()][layout.inner()]
+  const Op* narrow = nullptr;    // DotPlan::narrow: the cast the registers leave through
 };
 
 // One printer per kernel. Its methods are defined by topic: cuda.cpp (the kernel frame, regions and
@@ -221,6 +222,8 @@ class CudaGen {
       acc.frag = name(plan.carried) + "_frag";
       for (const Value* v : plan.acc_values) names_[v] = acc.frag;
       mma_dot_[dot] = &acc;
+      acc.narrow = plan.narrow;
+      if (plan.narrow) narrowed_.insert(plan.narrow);
       if (plan.fused_add) mma_add_.insert(plan.fused_add);
     }
     for (const auto& [loop, p] : m.pipelines)
@@ -292,7 +295,9 @@ class CudaGen {
   void store_matrix(const Value* v, const std::string& smem_name, const std::string& index_of_e, const std::string& conv);
   void emit_dot(const Op& op);
   static bool is_float_zero(const Value* v);
-  void frag_loops(const MmaAcc& acc);
+  void frag_loops(const MmaAcc& acc, int fj_step = 1);
+  void read_padded_rows(const std::string& dst, const Layout& lw, const std::string& t, int64_t es, const std::string& buf,
+                        int64_t cols);
   void frag_smem(const MmaAcc& acc, int64_t ldc, bool to_smem);
   std::string frag_decl(const MmaAcc& acc);
   void emit_frag_init(const MmaAcc& acc, const Value* init);
@@ -323,6 +328,7 @@ class CudaGen {
   void emit_op(const Op& op);
   void emit_op_body(const Op& op);
   std::unordered_map<const Value*, MmaAcc> mma_carried_;  // For result -> its register accumulator
+  std::unordered_set<const Op*> narrowed_;                 // casts done by emit_frag_to_flat
   std::unordered_map<const Op*, const MmaAcc*> mma_dot_;   // Dot accumulating into one
   std::unordered_set<const Op*> mma_add_;                  // `acc + dot` folded into that dot
   std::unordered_map<const Op*, const gpu::AsyncLoad*> async_;  // loads (and their tl.trans) moved by cp.async

@@ -232,6 +232,30 @@ gpu::Layout CudaGen::current_layout(const Value* v) const {
   return it != converted_.end() ? it->second : m_.layout(v);
 }
 
+// Fills `dst` (layout `lw`) from the row-major [rows][cols] tile in `buf`, whose rows are padded by
+// 16 bytes; each V-group of a blocked layout is one aligned vector read.
+void CudaGen::read_padded_rows(const std::string& dst, const Layout& lw, const std::string& t, int64_t es, const std::string& buf,
+                               int64_t cols) {
+  std::string N = std::to_string(cols), LD = std::to_string(cols + 16 / es);
+  auto at = [&](const std::string& e) { return "(" + e + ") / " + N + " * " + LD + " + (" + e + ") % " + N; };
+  int64_t pack = std::min<int64_t>(lw.v, 16 / es);
+  if (lw.blocked() && !lw.guard && pack >= 2 && cols % lw.v == 0) {
+    std::string pt = "tc_pack<" + t + ", " + std::to_string(pack) + ">";
+    unroll(lw.regs / pack, "g");
+    line("const int e = " + lw.elem("g * " + std::to_string(pack)) + ";");
+    line("const " + pt + " p = *reinterpret_cast<const " + pt + "*>(&" + buf + "[" + at("e") + "]);");
+    unroll(pack, "j");
+    line(dst + "[g * " + std::to_string(pack) + " + j] = p.v[j];");
+    close();
+    close();
+  } else {
+    unroll(lw.regs);
+    line("const int e = " + lw.elem("i") + ";");
+    line(std::string(lw.guard ? "if (e < " + std::to_string(lw.n) + ") " : "") + dst + "[i] = " + buf + "[" + at("e") + "];");
+    close();
+  }
+}
+
 // `v` in layout `want`, in a new register array: recomputed there when it is an index chain,
 // else exchanged through shared memory.
 std::string CudaGen::convert(const Value* v, const gpu::Layout& want) {
@@ -274,22 +298,7 @@ std::string CudaGen::convert(const Value* v, const gpu::Layout& want) {
   line(std::string(ls.guard ? "if (e < " + std::to_string(ls.n) + ") " : "") + "xs[" + at("e") + "] = " + name(v) + "[i];");
   close();
   line("__syncthreads();");
-  int64_t pack = std::min<int64_t>(lw.v, 16 / es);
-  if (lw.blocked() && !lw.guard && pack >= 2 && shape[1] % lw.v == 0) {
-    std::string pt = "tc_pack<" + t + ", " + std::to_string(pack) + ">";
-    unroll(lw.regs / pack, "g");
-    line("const int e = " + lw.elem("g * " + std::to_string(pack)) + ";");
-    line("const " + pt + " p = *reinterpret_cast<const " + pt + "*>(&xs[" + at("e") + "]);");
-    unroll(pack, "j");
-    line(n + "[g * " + std::to_string(pack) + " + j] = p.v[j];");
-    close();
-    close();
-  } else {
-    unroll(lw.regs);
-    line("const int e = " + lw.elem("i") + ";");
-    line(std::string(lw.guard ? "if (e < " + std::to_string(lw.n) + ") " : "") + n + "[i] = xs[" + at("e") + "];");
-    close();
-  }
+  read_padded_rows(n, lw, t, es, "xs", shape[1]);
   line("__syncthreads();");
   close();
   return n;

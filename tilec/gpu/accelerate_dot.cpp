@@ -117,6 +117,18 @@ void accelerate_carried(GpuModule& m, std::unordered_map<const Value*, int>& use
 }
 
 
+// A register accumulator whose loop result is used once, by a cast to a 16-bit float, leaves the
+// registers already cast (DotPlan::narrow).
+void narrow_epilogues(GpuModule& m, std::unordered_map<const Value*, int>& uses) {
+  walk_ops(m.fn->body, [&](const Op* o) {
+    if (o->kind != OpKind::Cast || o->operands.size() != 1 || !is_half(o->result()->type.dtype)) return;
+    const Value* v = o->operands[0];
+    if (v->type.dtype != DType::F32 || uses[v] != 1) return;
+    for (auto& [dot, plan] : m.dots)
+      if (plan.carried == v) plan.narrow = o;
+  });
+}
+
 }  // namespace
 
 void accelerate_dot(GpuModule& m) {
@@ -129,6 +141,7 @@ void accelerate_dot(GpuModule& m) {
   });
   if (!m.target.mma_sync || !m.target.ldmatrix) return;
   accelerate_carried(m, uses);
+  narrow_epilogues(m, uses);
   walk_ops(m.fn->body, [&](const Op* o) {
     if (o->kind != OpKind::Dot || m.dots[o].carried) return;
     const Value *a = o->operands[0], *b = o->operands[1], *r = o->result();
@@ -171,6 +184,7 @@ void demote_wgmma(GpuModule& m, const Op* dot) {
     plan.kind = staged_kind(*dot, m.target);
     plan.carried = nullptr;
     plan.fused_add = nullptr;
+    plan.narrow = nullptr;
     plan.a_regs = false;
   }
   bool regs = plan.kind == DotLowering::MmaSync;

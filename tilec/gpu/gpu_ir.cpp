@@ -29,6 +29,7 @@ std::string decision(const GpuModule& m, const Op& op) {
     std::string s = std::string("{lowering = ") + dot_lowering_name(it->second.kind);
     if (it->second.carried) s += ", accumulator in registers " + it->second.acc.str();
     if (it->second.fused_add) s += ", fused add";
+    if (it->second.narrow) s += std::string(", leaves the registers as ") + dtype_name(it->second.narrow->result()->type.dtype);
     if (it->second.a_regs) s += ", A from registers";
     return s + "}";
   }

@@ -35,6 +35,9 @@ struct DotPlan {
   std::vector<const Value*> acc_values;  // every value held in those registers
   bool a_regs = false;              // A packed from its mma-layout registers
   bool b_kmajor = false;            // B is tl.trans of a [n][k] tile: K-major in shared memory
+  // The only use of `carried`, a cast to fp16/bf16: done as the accumulator leaves its registers,
+  // so the exchange into the cast's layout moves 16-bit values (Triton's epilogue does the same).
+  const Op* narrow = nullptr;
 };
 
 // A load whose tile goes straight to shared memory with cp.async, `stages` iterations ahead.
