@@ -410,7 +410,7 @@ def cuda_or_skip():
     return torch
 
 
-def test_debug_mode_on_the_gpu_reports_out_of_bounds_load_and_store_and_the_context_survives():
+def test_debug_mode_on_cuda_reports_out_of_bounds_load_and_store_and_the_context_survives():
     torch = cuda_or_skip()
     src = torch.arange(100, dtype=torch.float32, device="cuda")
     backing = torch.full((200,), -1.0, device="cuda")
@@ -441,7 +441,7 @@ def checked_sqrt(x_ptr, y_ptr, BLOCK: tl.constexpr):
     tl.store(y_ptr + offs, tl.sqrt(x))
 
 
-def test_device_assert_on_the_gpu_raises_with_the_program_and_index():
+def test_device_assert_on_cuda_raises_with_the_program_and_index():
     torch = cuda_or_skip()
     x = torch.ones(32, device="cuda")
     x[7] = -1.0
