@@ -32,6 +32,12 @@ __device__ __forceinline__ float tc_div_full(float a, float b) {
   return r;
 }
 
+// Four int8 along k, the first in the low byte: one register of an m16n8k32 B fragment.
+__device__ __forceinline__ unsigned tc_pack_s8x4(signed char a, signed char b, signed char c, signed char d) {
+  return static_cast<unsigned char>(a) | static_cast<unsigned>(static_cast<unsigned char>(b)) << 8 |
+         static_cast<unsigned>(static_cast<unsigned char>(c)) << 16 | static_cast<unsigned>(static_cast<unsigned char>(d)) << 24;
+}
+
 __device__ __forceinline__ unsigned tc_tf32(float x) {
   unsigned r;
   asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(r) : "f"(x));

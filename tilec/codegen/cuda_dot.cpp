@@ -148,15 +148,15 @@ void CudaGen::frag_smem(const MmaAcc& acc, int64_t ldc, bool to_smem) {
 }
 
 std::string CudaGen::frag_decl(const MmaAcc& acc) {
-  return "float " + acc.frag + "[" + std::to_string(acc.layout.outer()) + "][" + std::to_string(acc.layout.inner()) + "];";
+  return ctype(acc.dtype) + " " + acc.frag + "[" + std::to_string(acc.layout.outer()) + "][" + std::to_string(acc.layout.inner()) + "];";
 }
 
 void CudaGen::emit_frag_init(const MmaAcc& acc, const Value* init) {
   const MmaLayout& p = acc.layout;
   line("// accumulator in registers: " + gpu::Layout{gpu::LayoutKind::Mma, {}, p, {}}.str());
   line(frag_decl(acc));
-  if (init->def && init->def->kind == OpKind::Constant && is_float(init->type.dtype)) {
-    std::string lit = const_literal(DType::F32, *init->def);
+  if (init->def && init->def->kind == OpKind::Constant) {
+    std::string lit = const_literal(acc.dtype, *init->def);
     unroll(p.outer(), "fi");
     unroll(p.inner(), "fj");
     line(acc.frag + "[fi][fj] = " + lit + ";");
@@ -167,7 +167,7 @@ void CudaGen::emit_frag_init(const MmaAcc& acc, const Value* init) {
   int64_t ldc = p.n + 4;
   need_smem(p.m * ldc * 4);
   open("");
-  line("float* sc = reinterpret_cast<float*>(smem);");
+  line(ctype(acc.dtype) + "* sc = reinterpret_cast<" + ctype(acc.dtype) + "*>(smem);");
   Layout l = layout(init);
   unroll(l.regs);
   line("const int e = " + l.elem("i") + ";");
@@ -275,10 +275,17 @@ void CudaGen::emit_dot_mma(const Op& op, const MmaLayout& p, const DotRegs& regs
   const gpu::DotPlan& plan = m_.dots.at(&op);
   int64_t m = p.m, n = p.n, kd = a->type.shape.at(1);
   int64_t mtw = m / p.warps_m / 16, ntw = n / p.warps_n / 8;
-  std::string in = ctype(a->type.dtype), MTW = std::to_string(mtw), NTW = std::to_string(ntw);
+  DType ta = a->type.dtype;
+  // One mma covers 32 bytes of k: m16n8k16 for fp16/bf16, m16n8k8 for tf32, m16n8k32 for int8; a
+  // 16-byte ldmatrix row holds `chunk` elements.
+  int64_t es = dtype_bytes(ta), chunk = 16 / es, kstep = 2 * chunk;
+  bool half = is_half(ta), i8 = ta == DType::I8;
+  std::string in = ctype(ta), MTW = std::to_string(mtw), NTW = std::to_string(ntw), CH = std::to_string(chunk);
   const gpu::AsyncLoad *pa = plan.a_regs ? nullptr : async_operand(a), *pb = async_operand(b);
   bool kmajor = pb && pb->permute;
-  auto ld = [](const gpu::AsyncLoad* x, int64_t cols) { return x ? x->smem.shared.cols + x->smem.shared.pad : (cols / 8) % 2 ? cols : cols + 8; };
+  auto ld = [&](const gpu::AsyncLoad* x, int64_t cols) {
+    return x ? x->smem.shared.cols + x->smem.shared.pad : (cols / chunk) % 2 ? cols : cols + chunk;
+  };
   int64_t lda = ld(pa, kd), ldb = ld(pb, n);
   std::string LDA = std::to_string(lda), LDB = std::to_string(ldb);
   bool staged = (!plan.a_regs && !pa) || !pb;
@@ -286,13 +293,13 @@ void CudaGen::emit_dot_mma(const Op& op, const MmaLayout& p, const DotRegs& regs
   auto smem_at = [&](const gpu::AsyncLoad& x) {
     return "reinterpret_cast<" + in + "*>(smem + (" + stage_addr(x, operand_stage(x)) + " - tc_smem_addr(smem)))";
   };
-  int64_t off_b = plan.a_regs || pa ? 0 : align16(m * lda * 2);
+  int64_t off_b = plan.a_regs || pa ? 0 : align16(m * lda * es);
   if (pa) line(in + "* sa = " + smem_at(*pa) + ";  // the pipeline's shared memory");
   else if (!plan.a_regs) line(in + "* sa = reinterpret_cast<" + in + "*>(smem);");
   if (pb) line(in + "* sb = " + smem_at(*pb) + ";  // the pipeline's shared memory");
   else line(in + "* sb = reinterpret_cast<" + in + "*>(smem + " + std::to_string(off_b) + ");");
   if (staged) {
-    need_smem(off_b + (pb ? 0 : kd * ldb * 2));
+    need_smem(off_b + (pb ? 0 : kd * ldb * es));
     if (!plan.a_regs && !pa) stage_rows(a, "sa", kd, lda);
     if (!pb) stage_rows(b, "sb", n, ldb);
     line("__syncthreads();");
@@ -302,7 +309,7 @@ void CudaGen::emit_dot_mma(const Op& op, const MmaLayout& p, const DotRegs& regs
        std::to_string(p.warps_n) + ") * " + std::to_string(n / p.warps_n) + ";");
   line("(void)wr;");
   line("#pragma unroll");
-  open("for (int k0 = 0; k0 < " + std::to_string(kd) + "; k0 += 16)");
+  open("for (int k0 = 0; k0 < " + std::to_string(kd) + "; k0 += " + std::to_string(kstep) + ")");
   line("unsigned af[" + MTW + "][4], bf[" + NTW + "][2];");
   unroll(mtw, "mi");
   if (plan.a_regs) {
@@ -314,34 +321,56 @@ void CudaGen::emit_dot_mma(const Op& op, const MmaLayout& p, const DotRegs& regs
     for (int q = 0; q < 4; ++q)
       line("af[mi][" + std::to_string(q) + "] = tc_pack2(" + at(q / 2, (q % 2) * 2) + ", " + at(q / 2, (q % 2) * 2 + 1) + ");");
   } else {
-    line("tc_ldsm_x4(af[mi][0], af[mi][1], af[mi][2], af[mi][3], &sa[(wr + mi * 16 + (lane & 15)) * " + LDA + " + k0 + (lane >> 4) * 8]);");
+    line("tc_ldsm_x4(af[mi][0], af[mi][1], af[mi][2], af[mi][3], &sa[(wr + mi * 16 + (lane & 15)) * " + LDA + " + k0 + (lane >> 4) * " + CH +
+         "]);");
+    if (ta == DType::F32) line("for (int q = 0; q < 4; ++q) af[mi][q] = tc_tf32(__uint_as_float(af[mi][q]));");
   }
   close();
   // B fragments for n-tile pairs (x4) and an odd last tile (x2). K-major sb is [n][k]: plain
-  // ldmatrix gives each thread B[k = 2*(lane%4)..][n = lane/4]; N-major sb [k][n] needs .trans.
+  // ldmatrix gives each thread B[k = (lane%4) * 4 bytes..][n = lane/4]; N-major sb [k][n] needs
+  // .trans, which moves 16-bit elements only: tf32 and int8 read theirs one by one.
   std::string suffix = kmajor ? "" : "_trans";
   auto pair_addr = [&](const std::string& n0) {
-    return kmajor ? "&sb[(wc + " + n0 + " + (lane >> 4) * 8 + (lane & 7)) * " + LDB + " + k0 + ((lane >> 3) & 1) * 8]"
+    return kmajor ? "&sb[(wc + " + n0 + " + (lane >> 4) * 8 + (lane & 7)) * " + LDB + " + k0 + ((lane >> 3) & 1) * " + CH + "]"
                   : "&sb[(k0 + (lane & 15)) * " + LDB + " + wc + " + n0 + " + (lane >> 4) * 8]";
   };
-  if (ntw >= 2) {
+  if (!kmajor && !half) {
+    line("const int g = lane >> 2, t4 = lane & 3;");
+    unroll(ntw, "ni");
+    std::string col = "wc + ni * 8 + g";
+    if (i8) {
+      // b0 holds k = 4*t4 .. 4*t4+3 of column g, b1 the same 16 rows on.
+      for (int q = 0; q < 2; ++q) {
+        std::string r0 = "(k0 + " + std::to_string(16 * q) + " + 4 * t4";
+        line("bf[ni][" + std::to_string(q) + "] = tc_pack_s8x4(sb[" + r0 + ") * " + LDB + " + " + col + "], sb[" + r0 + " + 1) * " + LDB +
+             " + " + col + "], sb[" + r0 + " + 2) * " + LDB + " + " + col + "], sb[" + r0 + " + 3) * " + LDB + " + " + col + "]);");
+      }
+    } else {
+      line("bf[ni][0] = tc_tf32(sb[(k0 + t4) * " + LDB + " + " + col + "]);");
+      line("bf[ni][1] = tc_tf32(sb[(k0 + t4 + 4) * " + LDB + " + " + col + "]);");
+    }
+    close();
+  } else if (ntw >= 2) {
     line("#pragma unroll");
     open("for (int ni = 0; ni + 1 < " + NTW + "; ni += 2)");
     line("tc_ldsm_x4" + suffix + "(bf[ni][0], bf[ni][1], bf[ni + 1][0], bf[ni + 1][1], " + pair_addr("ni * 8") + ");");
     close();
   }
-  if (ntw % 2) {
+  if ((kmajor || half) && ntw % 2) {
     std::string last = std::to_string(ntw - 1), n0 = std::to_string((ntw - 1) * 8);
-    std::string addr = kmajor ? "&sb[(wc + " + n0 + " + (lane & 7)) * " + LDB + " + k0 + ((lane >> 3) & 1) * 8]"
+    std::string addr = kmajor ? "&sb[(wc + " + n0 + " + (lane & 7)) * " + LDB + " + k0 + ((lane >> 3) & 1) * " + CH + "]"
                               : "&sb[(k0 + (lane & 15)) * " + LDB + " + wc + " + n0 + "]";
     line("tc_ldsm_x2" + suffix + "(bf[" + last + "][0], bf[" + last + "][1], " + addr + ");");
   }
   unroll(mtw, "mi");
   unroll(ntw, "ni");
   auto f = [&](int r) { return regs.flat("(mi * " + NTW + " + ni) * 4 + " + std::to_string(r)); };
-  std::string shape = std::string("m16n8k16.row.col.f32.") + (a->type.dtype == DType::F16 ? "f16.f16" : "bf16.bf16") + ".f32";
+  std::string shape = half ? std::string("m16n8k16.row.col.f32.") + (ta == DType::F16 ? "f16.f16" : "bf16.bf16") + ".f32"
+                     : i8 ? "m16n8k32.row.col.s32.s8.s8.s32"
+                          : "m16n8k8.row.col.f32.tf32.tf32.f32";
+  std::string acc = i8 ? "\"+r\"(" : "\"+f\"(";
   line("asm volatile(\"mma.sync.aligned." + shape + " {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\"");
-  line("    : \"+f\"(" + f(0) + "), \"+f\"(" + f(1) + "), \"+f\"(" + f(2) + "), \"+f\"(" + f(3) + ")");
+  line("    : " + acc + f(0) + "), " + acc + f(1) + "), " + acc + f(2) + "), " + acc + f(3) + ")");
   line("    : \"r\"(af[mi][0]), \"r\"(af[mi][1]), \"r\"(af[mi][2]), \"r\"(af[mi][3]), \"r\"(bf[ni][0]), \"r\"(bf[ni][1]));");
   close();
   close();

@@ -204,7 +204,8 @@ inline int64_t align16(int64_t x) { return (x + 15) / 16 * 16; }
 
 struct MmaAcc {
   MmaLayout layout;
-  std::string frag;              // float frag[layout.outer()][layout.inner()]
+  std::string frag;              // T frag[layout.outer()][layout.inner()], T float or int (dtype)
+  DType dtype = DType::F32;
   const Op* narrow = nullptr;    // DotPlan::narrow: the cast the registers leave through
 };
 
@@ -220,6 +221,7 @@ class CudaGen {
       MmaAcc& acc = mma_carried_[plan.carried];
       acc.layout = plan.acc.mma;
       acc.frag = name(plan.carried) + "_frag";
+      acc.dtype = plan.carried->type.dtype;
       for (const Value* v : plan.acc_values) names_[v] = acc.frag;
       mma_dot_[dot] = &acc;
       acc.narrow = plan.narrow;

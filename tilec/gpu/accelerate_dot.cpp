@@ -90,13 +90,17 @@ void accelerate_carried(GpuModule& m, std::unordered_map<const Value*, int>& use
         continue;
       }
       const Value *a = dot->operands[0], *b = dot->operands[1], *r = dot->result();
-      if (!is_half(a->type.dtype) || b->type.dtype != a->type.dtype || r->type.dtype != DType::F32 ||
-          dot->operands[2]->type.dtype != DType::F32 || m.dots[dot].carried)
+      DType ta = a->type.dtype;
+      // tf32 and int8 accumulate in mma.sync registers; wgmma would need both operands K-major.
+      bool half = is_half(ta) && r->type.dtype == DType::F32;
+      bool tf32 = ta == DType::F32 && dot->precision == DotPrecision::TF32 && r->type.dtype == DType::F32 && !add;
+      bool i8 = ta == DType::I8 && r->type.dtype == DType::I32 && !add;
+      if (!(half || tf32 || i8) || b->type.dtype != ta || dot->operands[2]->type.dtype != r->type.dtype || m.dots[dot].carried)
         continue;
       int64_t mm = a->type.shape[0], kd = a->type.shape[1], n = b->type.shape[1];
-      if (kd % 16) continue;
+      if (kd % (32 / dtype_bytes(ta))) continue;  // whole mma k steps: 32 bytes of k
       DotPlan& plan = m.dots[dot];
-      std::optional<MmaLayout> l = mma_v3(mm, n, kd, m);
+      std::optional<MmaLayout> l = half ? mma_v3(mm, n, kd, m) : std::nullopt;
       plan.kind = DotLowering::Wgmma;
       if (!l) {
         l = mma_v2(mm, n, m);

@@ -107,7 +107,7 @@ std::optional<AsyncLoad> plan_operand(const GpuModule& m, const Op& dot, int idx
     if ((s.cols * es) % 128) return std::nullopt;
     s.swizzle = 128;
   } else {
-    s.pad = (s.cols / 8) % 2 ? 0 : 8;  // odd number of 16-byte chunks per row: conflict-free ldmatrix
+    s.pad = (s.cols / chunk) % 2 ? 0 : chunk;  // odd number of 16-byte chunks per row: conflict-free ldmatrix
   }
   return a;
 }
