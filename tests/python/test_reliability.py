@@ -419,7 +419,8 @@ def test_debug_mode_on_cuda_reports_out_of_bounds_load_and_store_and_the_context
         unmasked_copy[(1,)](src, backing[:128], BLOCK=128)
     msg = str(e.value)
     assert f"out-of-bounds load from 'src_ptr' in kernel 'unmasked_copy' at {HERE}:{line}:30" in msg
-    assert "element offset 100 is outside the buffer of 100 elements" in msg
+    assert 100 <= int(msg.split("element offset ")[1].split()[0]) < 128  # any failing lane may record first
+    assert "is outside the buffer of 100 elements" in msg
     # The in-bounds lanes ran; the out-of-bounds ones neither read nor wrote.
     assert torch.equal(backing[:100].cpu(), src.cpu())
     assert (backing[128:] == -1).all().item()
