@@ -770,6 +770,37 @@ def kernel(a_ptr, b_ptr, c_ptr, M, N, K, stride_am, stride_ak, stride_bk, stride
 """ + CHILD_MM_LAUNCH
 
 
+# Flash attention (bench/shared_kernels.py's source, written into the child) at d64, BLOCK 128/64.
+CHILD_ATTN_PRELUDE = """
+import os, sys, time
+import torch
+q, k, v = (torch.randn(1, 4, 1024, 64, device="cuda", dtype=torch.float16) for _ in range(3))
+out = torch.empty_like(q)
+torch.cuda.synchronize()
+t0 = time.perf_counter()
+"""
+
+CHILD_ATTN_LAUNCH = """
+kernel[(8, 4)](q, k, v, out, 0.125, *q.stride()[:3], *k.stride()[:3], *v.stride()[:3], *out.stride()[:3], 4, 1024,
+               HEAD_DIM=64, BLOCK_M=128, BLOCK_N=64, CAUSAL=False, num_warps=4, num_stages=2)
+torch.cuda.synchronize()
+t1 = time.perf_counter()
+ref = torch.nn.functional.scaled_dot_product_attention(q.float(), k.float(), v.float(), scale=0.125)
+assert (out.float() - ref).abs().max().item() < 1e-2, "wrong result"
+print("SECONDS", t1 - t0)
+"""
+
+
+def attention_child(compiler):
+    """The cold/warm first-call script of flash attention for `compiler` ('tilec' or 'triton')."""
+    import inspect
+    src = inspect.getsource(shared_kernels.attn_fwd)
+    imports = f"import {compiler}\nimport {compiler}.language as tl\n"
+    # str.format runs on the whole script later: the kernel's own braces must survive it.
+    return (CHILD_ATTN_PRELUDE + imports + src.replace("{", "{{").replace("}", "}}") +
+            f"kernel = {compiler}.jit(attn_fwd)\n" + CHILD_ATTN_LAUNCH)
+
+
 def run_child(script_path, env_updates):
     env = dict(os.environ)
     env.update(env_updates)
@@ -792,11 +823,13 @@ def bench_first_calls(b, gen):
     if tilec is not None:
         impls.append(("tilec", "vector add n=4096", CHILD_TILEC, "TILEC_CACHE_DIR"))
         impls.append(("tilec", "matmul 1024^3 fp16 128/128/64", CHILD_TILEC_MM, "TILEC_CACHE_DIR"))
+        impls.append(("tilec", "flash attention d64 1x4x1024 128/64", attention_child("tilec"), "TILEC_CACHE_DIR"))
     else:
         b.fail("first call", "tilec", "-", TILEC_ERROR, "ms")
     if triton is not None:
         impls.append(("triton", "vector add n=4096", CHILD_TRITON, "TRITON_CACHE_DIR"))
         impls.append(("triton", "matmul 1024^3 fp16 128/128/64", CHILD_TRITON_MM, "TRITON_CACHE_DIR"))
+        impls.append(("triton", "flash attention d64 1x4x1024 128/64", attention_child("triton"), "TRITON_CACHE_DIR"))
     reps = b.args.first_call_reps
     with tempfile.TemporaryDirectory(prefix="gpu-bench-") as tmp:
         for impl, what, code, cache_var in impls:
