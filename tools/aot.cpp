@@ -86,18 +86,19 @@ struct Spec {
   int constraints = 0;  // ':16' promises, for the dispatch order
 };
 
-// fp16/bf16 travel as their bits (pointers only, see c_type); the rest as generated code reads them.
+// fp8/fp16/bf16 travel as their bits (pointers only, see c_type); the rest as generated code reads them.
 std::string c_scalar(DType t) {
+  if (is_fp8(t)) return "uint8_t";
   return t == DType::F16 || t == DType::BF16 ? "uint16_t" : cpp_element_type(t);
 }
 
-// The C type of a runtime argument in the generated header; fp16/bf16 data travels as its bits.
+// The C type of a runtime argument in the generated header; fp8/fp16/bf16 data travels as its bits.
 std::optional<std::string> c_type(const Type& t, bool cuda, std::string* error) {
   if (t.is_ptr) {
     if (cuda) return std::string("CUdeviceptr");
     return c_scalar(t.dtype) + "*";
   }
-  if (t.dtype == DType::F16 || t.dtype == DType::BF16) {
+  if (is_narrow_float(t.dtype)) {
     *error = std::string("a scalar ") + dtype_name(t.dtype) + " argument has no C type in the generated header; declare it fp32";
     return std::nullopt;
   }
