@@ -1,7 +1,8 @@
-// Input: a Python module's text (plus the files of @jit helpers it imports), a kernel name and a
-// Signature. Output: typed tile IR of the kernel: constexprs folded, constexpr `if`s pruned,
-// static_range unrolled, helpers inlined, early returns turned into structured ifs, block pointers
-// turned into pointer tiles and masks at each load and store.
+// Input: a Python module's text (plus the files of @jit helpers it imports), a kernel name, a
+// Signature and a KernelTarget. Output: typed tile IR of the kernel: constexprs (target queries
+// included) folded, constexpr `if`s pruned, static_range unrolled, helpers inlined, early returns
+// turned into structured ifs, block pointers and tensor descriptors turned into pointer tiles and
+// masks at each load and store, fp8 dot operands widened to fp16.
 // Invariant: every emitted op has the Loc of the expression it comes from; the first error aborts.
 #include "tilec/ir_gen.h"
 

@@ -464,6 +464,9 @@ int aot_main(const std::vector<std::string>& args) {
     return 2;
   }
   auto file = std::make_shared<SourceFile>(path, text);
+  // One IR serves every --arch: a kernel that asks tl.target_info sees the oldest, whose code runs on all.
+  bool cuda = backend == "cuda" && !archs.empty();
+  KernelTarget target{cuda, cuda ? *std::min_element(archs.begin(), archs.end()) : 0, num_warps};
   std::vector<Spec> specs;
   for (const std::string& sig_text : signatures) {
     std::string error;
@@ -473,7 +476,7 @@ int aot_main(const std::vector<std::string>& args) {
     Spec s;
     s.signature = signature_str(*sig);
     s.name = prefix + "_" + sha256_hex(s.signature).substr(0, 8);
-    s.fn = lower_to_ir(KernelSource{file, kernel, *sig}, true, diags);
+    s.fn = lower_to_ir(KernelSource{file, kernel, *sig, {}, target}, true, diags);
     std::fputs(diags.render().c_str(), stderr);
     if (!s.fn) return 1;
     for (size_t i = 0; i < s.fn->args.size(); ++i) {

@@ -192,3 +192,28 @@ def test_reinterpret_checks_the_width():
         tilec.reinterpret(np.zeros(4, np.float32), tl.float8e5)
     w = tilec.reinterpret(np.zeros((4, 6), np.uint8)[:, ::2], tl.float8e4nv)
     assert w.stride() == (6, 2) and w.shape == (4, 3) and w.dtype == tl.float8e4nv
+
+
+@tilec.jit
+def fp8_tile_ops_kernel(x_ptr, rowmax_ptr, t_ptr, sel_ptr, R: tl.constexpr, C: tl.constexpr):
+    r = tl.arange(0, R)
+    c = tl.arange(0, C)
+    x = tl.load(x_ptr + r[:, None] * C + c[None, :], mask=c[None, :] < C - 1, other=-1.0)
+    tl.store(rowmax_ptr + r, tl.max(x, axis=1))
+    tl.store(t_ptr + c[:, None] * R + r[None, :], tl.trans(x))
+    z = tl.zeros((R, C), dtype=tl.float8e5)
+    tl.store(sel_ptr + r[:, None] * C + c[None, :], tl.where(x > 0, x.to(tl.float8e5), z))
+
+
+def test_fp8_tiles_move_reduce_and_select(rng):
+    r, c = 8, 16
+    x = torch.from_numpy(rng.uniform(-100, 100, (r, c)).astype(np.float32)).to(torch.float8_e4m3fn)
+    rowmax = torch.empty(r, dtype=torch.float8_e4m3fn)
+    t = torch.empty((c, r), dtype=torch.float8_e4m3fn)
+    sel = torch.empty((r, c), dtype=torch.float8_e5m2)
+    fp8_tile_ops_kernel[(1,)](x, rowmax, t, sel, R=r, C=c)
+    xf = x.to(torch.float32)
+    xf[:, c - 1] = -1.0  # masked out: `other`
+    assert torch.equal(rowmax.to(torch.float32), xf.amax(dim=1))
+    assert torch.equal(t.to(torch.float32), xf.T)
+    assert torch.equal(sel.to(torch.float32), torch.where(xf > 0, torch_fp8(xf, torch.float8_e5m2, 57344.0).to(torch.float32), 0))
