@@ -2245,7 +2245,7 @@ class IrGen {
   }
 
   // tl.extra.cuda.globaltimer() / smid(): a PTX special register read through inline asm, as
-  // Triton reads it. The CPU backend has no such register: an error that names the function.
+  // Triton reads it. The CPU backend has no global timer register: an error that names the function.
   SVal special_register(const char* fn, const char* ptx, const char* constraint, DType t, bool pure, const Loc& loc) {
     if (!target_.cuda)
       fail(loc, std::string("tl.extra.cuda.") + fn + "() reads a GPU special register and is not available on the CPU backend; "
@@ -2686,7 +2686,10 @@ class IrGen {
       case Builtin::NumWarps: return SVal::of(ConstValue::of_int(target_.num_warps));
       case Builtin::NumThreads: return SVal::of(ConstValue::of_int(32 * target_.num_warps));
       case Builtin::GlobalTimer: return special_register(spec.name, "mov.u64 $0, %globaltimer;", "=l", DType::I64, false, loc);
-      case Builtin::SmId: return special_register(spec.name, "mov.u32 $0, %smid;", "=r", DType::I32, true, loc);
+      case Builtin::SmId:
+        // The CPU backend is one "SM": its programs share no per-core state a kernel could use.
+        if (!target_.cuda) return SVal::of(constant(Type::scalar(DType::I32), ConstValue::of_int(0), loc));
+        return special_register(spec.name, "mov.u32 $0, %smid;", "=r", DType::I32, true, loc);
       case Builtin::ConvertCustomFloat8:
         fail(loc, std::string("tl.extra.cuda.") + spec.name + " converts Triton's fp8e4b15, which tilec does not support; use "
                   "tl.float8e4nv or tl.float8e5 with .to()");

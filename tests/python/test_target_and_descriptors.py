@@ -22,14 +22,15 @@ def target_kernel(out_ptr):
     tl.store(out_ptr + 2, tl.extra.cuda.num_warps())
     tl.store(out_ptr + 3, tl.extra.cuda.num_threads())
     tl.static_assert(tl.extra.cuda.num_threads() == 32 * tl.extra.cuda.num_warps())
+    tl.store(out_ptr + 4, tl.extra.cuda.smid() + 7)  # 0 on the CPU backend
 
 
 @pytest.mark.parametrize("num_warps", [4, 8])
 def test_target_info_on_the_cpu(num_warps):
-    out = np.full(4, -1, np.int32)
+    out = np.full(5, -1, np.int32)
     target_kernel[(1,)](out, num_warps=num_warps)
     # num_warps is part of the specialization: each value compiles its own kernel.
-    np.testing.assert_array_equal(out, [2, 0, num_warps, 32 * num_warps])
+    np.testing.assert_array_equal(out, [2, 0, num_warps, 32 * num_warps, 7])
 
 
 TARGET_SRC = '''
