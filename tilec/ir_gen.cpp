@@ -2782,6 +2782,16 @@ class IrGen {
             fail(loc, std::string("bitcast from ") + dtype_name(from) + " to " + dtype_name(t) +
                           " is not supported (only between integer types of one width)");
         }
+        if (a[2] && !a[2]->is_none()) {
+          // Both backends round float narrowing to nearest even, Triton's default ("rtne").
+          std::string mode = const_str(*a[2], loc);
+          DType from = dtype_of(*a[0], loc);
+          if (!is_float(from) || !is_float(t) || dtype_bits(t) >= dtype_bits(from))
+            fail(loc, std::string("fp_downcast_rounding is only for narrowing float conversions, not ") + dtype_name(from) + " to " +
+                          dtype_name(t));
+          if (mode != "rtne")
+            fail(loc, "fp_downcast_rounding='" + mode + "' is not supported; tilec rounds to nearest even ('rtne')");
+        }
         if (a[0]->is_number()) return SVal::of(constant(Type::scalar(t), a[0]->c, loc));
         return SVal::of(cast(tile_arg(a[0], loc, "input"), t, loc));
       }

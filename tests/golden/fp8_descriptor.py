@@ -4,8 +4,9 @@ import tilec.language as tl
 
 @tilec.jit
 def fp8_descriptor_kernel(a_ptr, b_ptr, out_ptr, M, N, K, BM: tl.constexpr, BN: tl.constexpr, BK: tl.constexpr):
-    # fp8 tiles read through tensor descriptors (every dim bounds-checked, zero padding), widened to
-    # fp16 for tl.dot, and the result stored as e5m2 through a third descriptor (masked store).
+    # e5m2 tiles (any arch; e4m3fn needs sm_89) read through tensor descriptors (every dim
+    # bounds-checked, zero padding), widened to fp16 for tl.dot, and the result stored as e5m2
+    # through a third descriptor (masked store).
     a_desc = tl.make_tensor_descriptor(a_ptr, [M, K], [K, 1], [BM, BK])
     b_desc = tl.make_tensor_descriptor(b_ptr, [K, N], [N, 1], [BK, BN])
     out_desc = tl.make_tensor_descriptor(out_ptr, [M, N], [N, 1], [BM, BN])

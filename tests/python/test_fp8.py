@@ -217,3 +217,25 @@ def test_fp8_tiles_move_reduce_and_select(rng):
     assert torch.equal(rowmax.to(torch.float32), xf.amax(dim=1))
     assert torch.equal(t.to(torch.float32), xf.T)
     assert torch.equal(sel.to(torch.float32), torch.where(xf > 0, torch_fp8(xf, torch.float8_e5m2, 57344.0).to(torch.float32), 0))
+
+
+ROUNDING_SRC = '''
+import tilec.language as tl
+
+def k(x_ptr, y_ptr):
+    x = tl.load(x_ptr + tl.arange(0, 16))
+    tl.store(y_ptr + tl.arange(0, 16), x.to(tl.float8e5, fp_downcast_rounding=MODE))
+'''
+
+
+def test_fp_downcast_rounding():
+    x = torch.linspace(-3, 3, 16)
+    y = torch.empty(16, dtype=torch.float8_e5m2)
+    ck = tilec.compile(ROUNDING_SRC.replace("MODE", '"rtne"'), name="k", signature="x_ptr:*fp32,y_ptr:*fp8e5", path="r.py")
+    ck[(1,)](x, y)
+    assert torch.equal(y.view(torch.uint8), x.to(torch.float8_e5m2).view(torch.uint8))
+    with pytest.raises(tilec.CompileError, match="fp_downcast_rounding='rtz' is not supported; tilec rounds to nearest even"):
+        tilec.compile(ROUNDING_SRC.replace("MODE", '"rtz"'), name="k", signature="x_ptr:*fp32,y_ptr:*fp8e5", path="r.py")
+    with pytest.raises(tilec.CompileError, match="only for narrowing float conversions, not fp8e5 to fp32"):
+        tilec.compile(ROUNDING_SRC.replace("MODE", '"rtne"').replace("tl.float8e5,", "tl.float32,"), name="k",
+                      signature="x_ptr:*fp8e5,y_ptr:*fp32", path="r.py")
