@@ -239,3 +239,52 @@ def test_fp_downcast_rounding():
     with pytest.raises(tilec.CompileError, match="only for narrowing float conversions, not fp8e5 to fp32"):
         tilec.compile(ROUNDING_SRC.replace("MODE", '"rtne"').replace("tl.float8e5,", "tl.float32,"), name="k",
                       signature="x_ptr:*fp8e5,y_ptr:*fp32", path="r.py")
+
+
+CUDA_FP8_AGREEMENT = r'''
+#include <cuda_fp8.h>
+#include <cstdio>
+#include <cstring>
+#include "runtime/cpu/tilec_vec.h"
+// Every float with a 16-bit prefix (all exponents, signs, NaNs, infinities) and every fp8 byte:
+// the CPU backend's software conversions against cuda_fp8.h, whose host code is the GPU's rounding.
+int main() {
+  long bad = 0;
+  for (uint32_t u = 0; u < (1u << 16); ++u) {
+    uint32_t x = (u << 16) | (u * 2654435761u >> 16);
+    float f;
+    std::memcpy(&f, &x, 4);
+    if (f != f) continue;
+    bad += __nv_cvt_float_to_fp8(f, __NV_SATFINITE, __NV_E4M3) != tilec_rt::fp8e4nv::from_float(f);
+    bad += __nv_cvt_float_to_fp8(f, __NV_SATFINITE, __NV_E5M2) != tilec_rt::fp8e5::from_float(f);
+  }
+  for (int b = 0; b < 256; ++b) {
+    float e4 = __half2float(__half(__nv_cvt_fp8_to_halfraw(b, __NV_E4M3))), e5 = __half2float(__half(__nv_cvt_fp8_to_halfraw(b, __NV_E5M2)));
+    float t4 = tilec_rt::fp8e4nv::to_float(b), t5 = tilec_rt::fp8e5::to_float(b);
+    bad += !(e4 == t4 || (e4 != e4 && t4 != t4)) + !(e5 == t5 || (e5 != e5 && t5 != t5));
+  }
+  std::printf("%ld\n", bad);
+  return bad != 0;
+}
+'''
+
+
+def test_cpu_conversions_match_cuda_fp8_h(tmp_path):
+    """The two backends' fp8 conversions agree bit for bit (NVRTC's cuda_fp8.h compiled for the host)."""
+    import os
+    import shutil
+    import subprocess
+    try:
+        include = tilec._C.nvrtc_info()["include_dir"]
+    except Exception as e:  # noqa: BLE001 (no NVRTC: nothing to compare against)
+        pytest.skip(f"NVRTC unavailable: {e}")
+    cxx = shutil.which(os.environ.get("CXX", "c++"))
+    if not cxx or not os.path.exists(os.path.join(include, "cuda_fp8.h")):
+        pytest.skip("needs a host C++ compiler and cuda_fp8.h")
+    src = tmp_path / "agree.cpp"
+    src.write_text(CUDA_FP8_AGREEMENT)
+    exe = tmp_path / "agree"
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    subprocess.run([cxx, "-O1", "-std=c++17", f"-I{include}", f"-I{root}", str(src), "-o", str(exe)], check=True)
+    r = subprocess.run([str(exe)], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.strip() == "0", r.stdout
