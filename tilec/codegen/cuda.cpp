@@ -47,8 +47,8 @@ std::optional<CudaKernel> CudaGen::run() {
     for (const Region& r : op->regions)
       for (const Value* a : r.args) uses_half(a);
   });
-  if (half) src << "#define TILEC_HALF\n#include <cuda_fp16.h>\n#include <cuda_bf16.h>\n";
   if (fp8) src << "#include <cuda_fp8.h>\n";
+  if (half) src << "#define TILEC_HALF\n#include <cuda_fp16.h>\n#include <cuda_bf16.h>\n";
   src << "#include \"tilec_cuda.h\"\n\n";
   src << "extern \"C\" __global__ void __launch_bounds__(" << threads_ << ") " << fn_.name << "(" << params << ") {\n";
   std::string body = body_.str();
