@@ -848,7 +848,7 @@ class CppGen {
       case BinaryKind::Min: pat = "tilec_rt::min_(%0, %1)"; vop = "min"; break;
     }
     if (is_narrow_float(t)) {
-      // Half arithmetic computes in float and rounds once on the store.
+      // Narrow float (fp8/fp16/bf16) arithmetic computes in float and rounds once on the store.
       pat = op->binary == BinaryKind::Rem ? "tilec_rt::rem_(float(%0), float(%1))" : pat;
       if (op->binary == BinaryKind::Add || op->binary == BinaryKind::Sub || op->binary == BinaryKind::Mul || op->binary == BinaryKind::Div) {
         std::string o = pat.substr(4, 1);

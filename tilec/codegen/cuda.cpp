@@ -37,15 +37,15 @@ std::optional<CudaKernel> CudaGen::run() {
   }
   bool half = false;  // NVRTC parses the narrow float headers only for kernels that use them
   bool fp8 = false;
-  auto uses_half = [&](const Value* v) {
+  auto note_dtype = [&](const Value* v) {
     half = half || is_narrow_float(v->type.dtype);
     fp8 = fp8 || is_fp8(v->type.dtype);
   };
-  for (const Value* a : fn_.args) uses_half(a);
+  for (const Value* a : fn_.args) note_dtype(a);
   walk_ops(fn_.body, [&](const Op* op) {
-    for (const Value* v : op->results) uses_half(v);
+    for (const Value* v : op->results) note_dtype(v);
     for (const Region& r : op->regions)
-      for (const Value* a : r.args) uses_half(a);
+      for (const Value* a : r.args) note_dtype(a);
   });
   if (fp8) src << "#include <cuda_fp8.h>\n";
   if (half) src << "#define TILEC_HALF\n#include <cuda_fp16.h>\n#include <cuda_bf16.h>\n";
