@@ -23,8 +23,12 @@ std::unique_ptr<Function> backend_ir(const KernelSource& src, bool debug, Diagno
 
 }  // namespace
 
-std::optional<std::string> emit_stage(const KernelSource& src, Stage stage, const TargetOptions& target,
+std::optional<std::string> emit_stage(const KernelSource& given, Stage stage, const TargetOptions& target,
                                       Diagnostics& diags, bool debug) {
+  // The GPU stages specialize the kernel to the CUDA target; the others to the CPU backend.
+  bool cuda = stage == Stage::GpuIr || stage == Stage::Cuda || stage == Stage::Ptx;
+  KernelSource src = given;
+  src.target = KernelTarget{cuda, cuda ? target.arch : 0, target.num_warps};
   switch (stage) {
     case Stage::Tokens:
     case Stage::Ast: return dump_front(src, stage, diags);

@@ -215,7 +215,7 @@ DType torch_dtype(PyObject* dtype_obj) {
     if (name.rfind("torch.", 0) == 0) name = name.substr(6);
     if (name == "bool") name = "int1";
     std::optional<DType> t = dtype_from_name(name);
-    if (!t) throw_type_error("unsupported tensor dtype " + py::str(dtype_obj).cast<std::string>() + " (tilec supports bool, int8-64, uint8-64, float16, bfloat16, float32, float64)");
+    if (!t) throw_type_error("unsupported tensor dtype " + py::str(dtype_obj).cast<std::string>() + " (tilec supports bool, int8-64, uint8-64, float8_e5m2, float8_e4m3fn, float16, bfloat16, float32, float64)");
     Py_INCREF(dtype_obj);  // dtypes are singletons; keep the key alive
     it = cache.emplace(dtype_obj, *t).first;
   }
@@ -934,9 +934,9 @@ class JitKernel {
     bool debug = debug_ || env_debug;
     key.put_u8('|');
     key.put_u8(backend == Backend::Cuda);
+    key.put_i64(opt.num_warps);  // on the CPU too: kernels can read it (tl.extra.cuda.num_warps())
     if (backend == Backend::Cuda) {
       key.put_i64(arch);
-      key.put_i64(opt.num_warps);
       key.put_i64(opt.num_stages);
     }
     key.put_u8(debug);
@@ -1091,6 +1091,10 @@ class JitKernel {
       case ArgClass::Other:
         break;
     }
+    if (std::strcmp(Py_TYPE(o)->tp_name, "TensorDescriptor") == 0)
+      throw_type_error(name_ + "(): argument '" + p.name + "' is a host-side TensorDescriptor, which tilec does not take as a "
+                       "kernel argument yet; pass the tensor and build the descriptor in the kernel with "
+                       "tl.make_tensor_descriptor(base, shape, strides, block_shape)");
     throw_type_error(name_ + "(): argument '" + p.name + "' has unsupported type " + std::string(Py_TYPE(o)->tp_name) +
                      "; pass a tensor (anything with __dlpack__), an int, a float or a bool");
   }
@@ -1511,6 +1515,11 @@ PYBIND11_MODULE(_C, m) {
     return d;
   });
   m.def("set_runtime_include_dir", &set_runtime_include_dir);
+  // sm_XY of CUDA device `device` as XY, or -1 without a driver or device (tilec.runtime.driver).
+  m.def("cuda_device_arch", [](int device) {
+    std::string error;
+    return cuda_device_arch(device, &error);
+  });
   m.def("cache_root", &default_cache_root);
   m.def("runtime_include_dir", &runtime_include_dir);
 }

@@ -59,15 +59,19 @@ std::optional<DType> map_dtype(const DLDataType& d, std::string* why) {
     case kDLOpaqueHandle:
       *why = "opaque handles carry no numeric type";
       return std::nullopt;
+    case kDLFloat8_e5m2:
+      if (bits == 8) return DType::F8E5;
+      break;
+    case kDLFloat8_e4m3fn:
+      if (bits == 8) return DType::F8E4;
+      break;
     case kDLFloat8_e3m4:
     case kDLFloat8_e4m3:
     case kDLFloat8_e4m3b11fnuz:
-    case kDLFloat8_e4m3fn:
     case kDLFloat8_e4m3fnuz:
-    case kDLFloat8_e5m2:
     case kDLFloat8_e5m2fnuz:
     case kDLFloat8_e8m0fnu:
-      *why = "float8 types are not supported yet";
+      *why = "of the float8 types tilec supports only float8_e5m2 (tl.float8e5) and float8_e4m3fn (tl.float8e4nv)";
       return std::nullopt;
     case kDLFloat6_e2m3fn:
     case kDLFloat6_e3m2fn:

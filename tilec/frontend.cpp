@@ -46,7 +46,7 @@ std::optional<std::string> dump_front(const KernelSource& src, Stage stage, Diag
 }
 
 std::unique_ptr<Function> lower_to_ir(const KernelSource& src, bool optimized, Diagnostics& diags) {
-  std::unique_ptr<Function> fn = build_ir(*src.file, src.kernel, src.signature, diags, src.imported);
+  std::unique_ptr<Function> fn = build_ir(*src.file, src.kernel, src.signature, src.target, diags, src.imported);
   if (!fn || !verify_ir(*fn, diags)) return nullptr;
   if (optimized) {
     optimize(*fn);

@@ -20,6 +20,7 @@ struct KernelSource {
   std::string kernel;
   Signature signature;
   std::vector<std::shared_ptr<const SourceFile>> imported = {};  // files of @jit helpers imported by `file`
+  KernelTarget target = {};  // compile_kernel and emit_stage set it from their target options
 };
 
 // Text of the Tokens or Ast stage of the kernel's `def` (helpers are not included).

@@ -1,7 +1,8 @@
-// Input: a Python module's text (plus the files of @jit helpers it imports), a kernel name and a
-// Signature. Output: typed tile IR of the kernel: constexprs folded, constexpr `if`s pruned,
-// static_range unrolled, helpers inlined, early returns turned into structured ifs, block pointers
-// turned into pointer tiles and masks at each load and store.
+// Input: a Python module's text (plus the files of @jit helpers it imports), a kernel name, a
+// Signature and a KernelTarget. Output: typed tile IR of the kernel: constexprs (target queries
+// included) folded, constexpr `if`s pruned, static_range unrolled, helpers inlined, early returns
+// turned into structured ifs, block pointers and tensor descriptors turned into pointer tiles and
+// masks at each load and store, fp8 dot operands widened to fp16.
 // Invariant: every emitted op has the Loc of the expression it comes from; the first error aborts.
 #include "tilec/ir_gen.h"
 
@@ -33,7 +34,8 @@ enum class Builtin {
   AtomicMax, AtomicMin, AtomicCas, AtomicXchg, MultipleOf, MaxContiguous, StaticAssert, DeviceAssert,
   TlRange, StaticRange, PyRange, PyMin, PyMax, PyAbs, PyLen, PyInt, PyFloat, NextPow2, Umulhi, DebugBarrier,
   StaticPrint, DevicePrint, InlineAsm, Libdevice, Rand, Randn, Randint, Randint4x, Rand4x, Randn4x, UintToUniformFloat, PairUniformToNormal, Philox,
-  CumProd, Split, Join, Flip, XorSum, MaxConstancy, MakeBlockPtr, Advance,
+  CumProd, Split, Join, Flip, XorSum, MaxConstancy, MakeBlockPtr, Advance, MakeTensorDescriptor,
+  LoadTensorDescriptor, StoreTensorDescriptor, IsCuda, IsHip, CudaCapabilityGeq, NumWarps, NumThreads, GlobalTimer, SmId, ConvertCustomFloat8,
 };
 
 struct BuiltinSpec {
@@ -124,6 +126,22 @@ const std::vector<BuiltinSpec>& builtin_specs() {
       {"pair_uniform_to_normal", Builtin::PairUniformToNormal, {"u1", "u2"}, 2, false},
       {"make_block_ptr", Builtin::MakeBlockPtr, {"base", "shape", "strides", "offsets", "block_shape", "order"}, 6, false},
       {"advance", Builtin::Advance, {"base", "offsets"}, 2, false},
+      {"make_tensor_descriptor", Builtin::MakeTensorDescriptor, {"base", "shape", "strides", "block_shape", "padding_option"}, 4, false},
+      {"load_tensor_descriptor", Builtin::LoadTensorDescriptor, {"desc", "offsets"}, 2, false},
+      {"store_tensor_descriptor", Builtin::StoreTensorDescriptor, {"desc", "offsets", "value"}, 3, false},
+      // triton.language.target_info: constexprs of the kernel's target (tilec has no HIP backend).
+      {"is_cuda", Builtin::IsCuda, {}, 0, false},
+      {"is_hip", Builtin::IsHip, {}, 0, false},
+      {"is_hip_cdna3", Builtin::IsHip, {}, 0, false},
+      {"is_hip_cdna4", Builtin::IsHip, {}, 0, false},
+      {"cuda_capability_geq", Builtin::CudaCapabilityGeq, {"major", "minor"}, 1, false},
+      // triton.language.extra.cuda
+      {"num_warps", Builtin::NumWarps, {}, 0, false},
+      {"num_threads", Builtin::NumThreads, {}, 0, false},
+      {"globaltimer", Builtin::GlobalTimer, {}, 0, false},
+      {"smid", Builtin::SmId, {}, 0, false},
+      {"convert_custom_float8_sm80", Builtin::ConvertCustomFloat8, {"arg", "dst_ty", "fp_downcast_rounding"}, 2, false},
+      {"convert_custom_float8_sm70", Builtin::ConvertCustomFloat8, {"arg", "dst_ty", "fp_downcast_rounding"}, 2, false},
   };
   return specs;
 }
@@ -174,10 +192,15 @@ const BuiltinSpec* find_spec(const std::vector<BuiltinSpec>& specs, const std::s
 // A block pointer (tl.make_block_ptr): a compile-time record, lowered at each tl.load/tl.store to a
 // pointer tile base + sum_d (offsets[d] + arange(block[d])) * strides[d] and a bounds mask. Only
 // tl.advance changes it (its offsets), so only the offsets are loop-carried.
+// A tensor descriptor (tl.make_tensor_descriptor) is the same record with `descriptor` set: its
+// offsets stay 0 and each desc.load/desc.store names its own, with every dim bounds-checked and
+// zero (or NaN) padding, as TMA does. Plain loads and stores on both backends: TMA is not used.
 struct BlockPtr {
   Value* base = nullptr;                        // a scalar pointer
   std::vector<Value*> shape, strides, offsets;  // i64, i64, i32 scalars, one per dim
   std::vector<int64_t> block, order;            // constexpr block shape and dim order
+  bool descriptor = false;
+  bool nan_padding = false;                     // a descriptor's padding_option="nan"
 };
 
 // A value during specialization: an IR value, a compile-time constant, or a Python-level object.
@@ -235,8 +258,8 @@ std::vector<int64_t> drop_dim(std::vector<int64_t> s, int axis) {
 class IrGen {
  public:
   IrGen(const SourceFile& file, const std::vector<std::shared_ptr<const SourceFile>>& imported, const Signature& sig,
-        Diagnostics& diags)
-      : sig_(sig), diags_(diags) {
+        const KernelTarget& target, Diagnostics& diags)
+      : sig_(sig), target_(target), diags_(diags) {
     add_module(file);
     for (const auto& f : imported) add_module(*f);
     mod_ = modules_[0].get();
@@ -989,7 +1012,8 @@ class IrGen {
       case SVal::Kind::Method: return "the method '" + v.name + "'";
       case SVal::Kind::ConstexprType: return "tl.constexpr";
       case SVal::Kind::BlockPtr:
-        return "a block pointer to " + Type::tile(v.bp->base->type.dtype, v.bp->block).str() + " blocks";
+        return std::string(v.bp->descriptor ? "a tensor descriptor of " : "a block pointer to ") +
+               Type::tile(v.bp->base->type.dtype, v.bp->block).str() + " blocks";
     }
     return "a value";
   }
@@ -1427,15 +1451,17 @@ class IrGen {
         {"is_int1", DType::I1},   {"is_bool", DType::I1},    {"is_int8", DType::I8},     {"is_int16", DType::I16},
         {"is_int32", DType::I32}, {"is_int64", DType::I64},  {"is_uint8", DType::U8},    {"is_uint16", DType::U16},
         {"is_uint32", DType::U32}, {"is_uint64", DType::U64}, {"is_fp16", DType::F16},   {"is_bf16", DType::BF16},
-        {"is_fp32", DType::F32},  {"is_fp64", DType::F64},
+        {"is_fp32", DType::F32},  {"is_fp64", DType::F64},   {"is_fp8e5", DType::F8E5}, {"is_fp8e4nv", DType::F8E4},
     };
     for (const auto& [name, dt] : kExact)
       if (q == name) return t == dt;
-    if (q == "is_floating" || q == "is_standard_floating") return is_float(t);
+    if (q == "is_floating") return is_float(t);
+    if (q == "is_standard_floating") return is_float(t) && !is_fp8(t);
+    if (q == "is_fp8") return is_fp8(t);
     if (q == "is_int") return is_int(t);
     if (q == "is_int_signed") return is_signed(t);
     if (q == "is_int_unsigned") return is_unsigned(t) || t == DType::I1;
-    if (q == "is_fp8" || q == "is_fp8e4nv" || q == "is_fp8e5" || q == "is_fp8e4b15") return false;
+    if (q == "is_fp8e4b15") return false;  // not a tilec dtype (see dtype_attr)
     return std::nullopt;
   }
 
@@ -1528,7 +1554,7 @@ class IrGen {
         {"int1", DType::I1},      {"int8", DType::I8},       {"int16", DType::I16},  {"int32", DType::I32},
         {"int64", DType::I64},    {"uint8", DType::U8},      {"uint16", DType::U16}, {"uint32", DType::U32},
         {"uint64", DType::U64},   {"float16", DType::F16},   {"bfloat16", DType::BF16}, {"float32", DType::F32},
-        {"float64", DType::F64},
+        {"float64", DType::F64},  {"float8e5", DType::F8E5}, {"float8e4nv", DType::F8E4},
     };
     for (const auto& [name, t] : kNames)
       if (n == name) return t;
@@ -1543,7 +1569,7 @@ class IrGen {
     }
     if (attr == "PropagateNan") return module("PropagateNan");
     if (attr == "language" || attr == "math" || attr == "libdevice" || attr == "extra" || attr == "cuda" || attr == "core" ||
-        attr == "standard" || attr == "random")
+        attr == "standard" || attr == "random" || attr == "target_info")
       return module("tl");
     if (attr == "constexpr") {
       SVal s;
@@ -1559,7 +1585,9 @@ class IrGen {
       s.spec = spec;
       return s;
     }
-    if (attr.rfind("float8", 0) == 0) fail(loc, "'" + mod + "." + attr + "' (fp8) is not supported yet");
+    if (attr.rfind("float8", 0) == 0)
+      fail(loc, "'" + mod + "." + attr + "' is not supported: tilec's fp8 types are tl.float8e5 (e5m2) and tl.float8e4nv (e4m3fn)" +
+                    (attr == "float8e4b15" ? "; Triton itself converts fp8e4b15 with sm_70/sm_80 inline PTX and deprecates it on sm_90" : ""));
     fail(loc, "'" + mod + "' has no attribute '" + attr + "' usable in kernels");
   }
 
@@ -1632,6 +1660,8 @@ class IrGen {
           if (attr == "fp_mantissa_width") {
             int w = 0;
             switch (base.c.dtype) {
+              case DType::F8E5: w = 2; break;
+              case DType::F8E4: w = 3; break;
               case DType::F16: w = 10; break;
               case DType::BF16: w = 7; break;
               case DType::F32: w = 23; break;
@@ -1653,8 +1683,25 @@ class IrGen {
         }
         if (attr == "value") return base;  // tl.constexpr(x).value
         fail(e.loc, describe(base) + " has no attribute '" + attr + "'");
+      case SVal::Kind::BlockPtr:
+        if (base.bp->descriptor) {
+          if (attr == "load" || attr == "store") {
+            SVal m;
+            m.kind = SVal::Kind::Method;
+            m.name = attr == "load" ? "load_tensor_descriptor" : "store_tensor_descriptor";
+            m.items = {base};
+            return m;
+          }
+          if (attr == "block_shape") {
+            std::vector<SVal> dims;
+            for (int64_t d : base.bp->block) dims.push_back(SVal::of(ConstValue::of_int(d)));
+            return SVal::tuple(dims);
+          }
+          if (attr == "dtype") return SVal::of(ConstValue::of_dtype(base.bp->base->type.dtype));
+        }
+        fail(e.loc, describe(base) + " has no attribute '" + attr + "'");
       case SVal::Kind::Tuple: case SVal::Kind::Builtin: case SVal::Kind::Helper: case SVal::Kind::Method:
-      case SVal::Kind::ConstexprType: case SVal::Kind::BlockPtr:
+      case SVal::Kind::ConstexprType:
         fail(e.loc, describe(base) + " has no attribute '" + attr + "'");
     }
     fail(e.loc, "bad attribute");
@@ -2047,8 +2094,8 @@ class IrGen {
     if (a[2]) others.push_back(&*a[2]);
     std::vector<int64_t> shape = memory_shape(ptr, others, loc);
     DType t = ptr->type.dtype;
-    if (kind != AtomicKind::Xchg && (t == DType::I1 || t == DType::I8 || t == DType::U8 || t == DType::I16 || t == DType::U16 || t == DType::BF16 ||
-                                      (t == DType::F16 && kind != AtomicKind::Add)))
+    if (is_fp8(t) || (kind != AtomicKind::Xchg && (t == DType::I1 || t == DType::I8 || t == DType::U8 || t == DType::I16 || t == DType::U16 ||
+                                                   t == DType::BF16 || (t == DType::F16 && kind != AtomicKind::Add))))
       fail(loc, std::string("atomic_") + atomic_name(kind) + " on " + dtype_name(t) + " is not supported");
     std::vector<Value*> ops = {broadcast_to(ptr, shape, loc), convert(*a[1], Type::tile(t, shape), loc)};
     if (a[2]) ops.push_back(convert(SVal::of(to_bool(*a[2], loc)), Type::tile(DType::I1, shape), loc));
@@ -2197,6 +2244,20 @@ class IrGen {
     return SVal::tuple(rs);
   }
 
+  // tl.extra.cuda.globaltimer() / smid(): a PTX special register read through inline asm, as
+  // Triton reads it. The CPU backend has no global timer register: an error that names the function.
+  SVal special_register(const char* fn, const char* ptx, const char* constraint, DType t, bool pure, const Loc& loc) {
+    if (!target_.cuda)
+      fail(loc, std::string("tl.extra.cuda.") + fn + "() reads a GPU special register and is not available on the CPU backend; "
+                "guard it with `if tl.target_info.is_cuda():`");
+    Op* op = b().create(OpKind::InlineAsm, loc, {}, {Type::scalar(t)});
+    op->str = ptx;
+    op->aux = constraint;
+    op->ival = 1;
+    op->ints = {pure ? 1 : 0};
+    return SVal::of(op->result());
+  }
+
   // ---- Block pointers ----
 
   // The items of a per-dim argument of tl.make_block_ptr/tl.advance (a tuple, or one value for 1-D).
@@ -2218,10 +2279,11 @@ class IrGen {
     return cast(v.v, t, loc);
   }
 
-  std::vector<Value*> block_ptr_scalars(const SVal& v, DType t, const char* param, size_t rank, const Loc& loc) {
+  std::vector<Value*> block_ptr_scalars(const SVal& v, DType t, const char* param, size_t rank, const Loc& loc,
+                                        const char* fn = "tl.make_block_ptr") {
     std::vector<SVal> items = dim_items(v);
     if (items.size() != rank)
-      fail(loc, std::string("tl.make_block_ptr ") + param + " has " + std::to_string(items.size()) + " entries but block_shape has " +
+      fail(loc, std::string(fn) + " " + param + " has " + std::to_string(items.size()) + " entries but block_shape has " +
                     std::to_string(rank));
     std::vector<Value*> out;
     for (const SVal& x : items) out.push_back(block_ptr_scalar(x, t, param, loc));
@@ -2253,8 +2315,79 @@ class IrGen {
     return SVal::block_ptr(std::move(p));
   }
 
+  // tl.make_tensor_descriptor(base, shape, strides, block_shape, padding_option="zero"), with
+  // Triton's checks: a contiguous last dim (stride 1) of at least 16 bytes per block row.
+  SVal make_tensor_descriptor(const std::vector<std::optional<SVal>>& a, const Loc& loc) {
+    const char* fn = "tl.make_tensor_descriptor";
+    BlockPtr p;
+    p.descriptor = true;
+    if (!a[0]->is_value() || !a[0]->v->type.is_ptr || a[0]->v->type.is_tile())
+      fail(loc, std::string(fn) + " base must be a scalar pointer, got " + describe(*a[0]));
+    p.base = a[0]->v;
+    for (const SVal& d : dim_items(*a[3])) p.block.push_back(const_int(d, loc, "a block_shape entry"));
+    size_t rank = p.block.size();
+    if (rank < 1 || rank > 5) fail(loc, std::string(fn) + " needs 1 to 5 dims, got a block_shape of " + std::to_string(rank));
+    for (int64_t d : p.block)
+      if (!is_pow2(d)) fail(loc, "block_shape " + shape_str(p.block) + " has the dimension " + std::to_string(d) + ", which is not a power of two");
+    check_tile_size(p.block, loc);
+    DType t = p.base->type.dtype;
+    if (p.block.back() * dtype_bytes(t) < 16)
+      fail(loc, std::string(fn) + " block_shape " + shape_str(p.block) + " has " + std::to_string(p.block.back() * dtype_bytes(t)) +
+                    " bytes in the last dim; Triton requires at least 16");
+    std::vector<SVal> strides = dim_items(*a[2]);
+    if (!strides.empty() && strides.back().is_const(ConstValue::Kind::Int) && strides.back().c.i != 1)
+      fail(loc, std::string(fn) + " needs the last dim contiguous (stride 1), got stride " + std::to_string(strides.back().c.i));
+    p.shape = block_ptr_scalars(*a[1], DType::I64, "shape", rank, loc, fn);
+    p.strides = block_ptr_scalars(*a[2], DType::I64, "strides", rank, loc, fn);
+    for (size_t d = 0; d < rank; ++d) {
+      p.offsets.push_back(constant(Type::scalar(DType::I32), ConstValue::of_int(0), loc));
+      p.order.push_back(static_cast<int64_t>(rank - 1 - d));
+    }
+    std::string padding = a[4] ? const_str(*a[4], loc) : "zero";
+    if (padding != "zero" && padding != "nan") fail(loc, "padding_option='" + padding + "' is not supported; use \"zero\" or \"nan\"");
+    if (padding == "nan" && !is_float(t)) fail(loc, "padding_option='nan' needs a float tensor, got " + describe(*a[0]));
+    p.nan_padding = padding == "nan";
+    return SVal::block_ptr(std::move(p));
+  }
+
+  // A descriptor with the offsets of one desc.load/desc.store: every dim bounds-checked.
+  std::pair<Value*, Value*> descriptor_access(const std::optional<SVal>& desc, const SVal& offsets, const char* fn,
+                                               const Loc& loc) {
+    if (desc->kind != SVal::Kind::BlockPtr || !desc->bp->descriptor)
+      fail(loc, std::string(fn) + " needs a tensor descriptor from tl.make_tensor_descriptor, got " + describe(*desc));
+    BlockPtr p = *desc->bp;
+    p.offsets = block_ptr_scalars(offsets, DType::I32, "offsets", p.block.size(), loc, fn);
+    std::vector<int64_t> all(p.block.size());
+    for (size_t d = 0; d < all.size(); ++d) all[d] = static_cast<int64_t>(d);
+    return block_access(p, all, loc);
+  }
+
+  SVal load_descriptor(const std::vector<std::optional<SVal>>& a, const Loc& loc) {
+    auto [ptrs, mask] = descriptor_access(a[0], *a[1], "desc.load", loc);
+    const BlockPtr& p = *a[0]->bp;
+    Type t = Type::tile(p.base->type.dtype, p.block);
+    std::vector<Value*> ops = {ptrs, mask};
+    if (p.nan_padding) ops.push_back(constant(t, ConstValue::of_float(std::numeric_limits<double>::quiet_NaN()), loc));
+    Op* op = b().create(OpKind::Load, loc, ops, {t});
+    op->has_mask = true;
+    op->has_other = p.nan_padding;
+    return SVal::of(op->result());
+  }
+
+  // desc.store(offsets, value): the value is converted to the descriptor's dtype, as in Triton.
+  void store_descriptor(const std::vector<std::optional<SVal>>& a, const Loc& loc) {
+    const BlockPtr& p = *a[0]->bp;
+    Type want = Type::tile(p.base->type.dtype, p.block);
+    const SVal& v = *a[2];
+    if (!v.is_number() && (!v.is_value() || v.v->type.is_ptr || (v.v->type.is_tile() && v.v->type.shape != p.block)))
+      fail(loc, "desc.store needs a value of shape " + shape_str(p.block) + ", got " + describe(v));
+    auto [ptrs, mask] = descriptor_access(a[0], *a[1], "desc.store", loc);
+    Op* op = b().create(OpKind::Store, loc, {ptrs, convert(v, want, loc), mask}, {});
+    op->has_mask = true;
+  }
+
   SVal advance(const std::vector<std::optional<SVal>>& a, const Loc& loc) {
-    if (a[0]->kind != SVal::Kind::BlockPtr) fail(loc, "tl.advance needs a block pointer from tl.make_block_ptr, got " + describe(*a[0]));
+    if (a[0]->kind != SVal::Kind::BlockPtr || a[0]->bp->descriptor) fail(loc, "tl.advance needs a block pointer from tl.make_block_ptr, got " + describe(*a[0]));
     BlockPtr p = *a[0]->bp;
     std::vector<SVal> items = dim_items(*a[1]);
     if (items.size() != p.block.size())
@@ -2395,6 +2528,8 @@ class IrGen {
         return SVal::of(constant(Type::tile(const_dtype_arg(*a[2], loc), shape_arg(*a[0], loc)), a[1]->c, loc));
       }
       case Builtin::Load: {
+        if (a[0]->kind == SVal::Kind::BlockPtr && a[0]->bp->descriptor)
+          fail(loc, "tl.load of a tensor descriptor: use desc.load([offsets...]) or tl.load_tensor_descriptor(desc, offsets)");
         if (a[0]->kind == SVal::Kind::BlockPtr) return load_block(a, loc);
         Value* ptr = pointer_arg(a[0], loc);
         if ((a[3] && !dim_items(*a[3]).empty()) || (a[4] && const_str(*a[4], loc) != ""))
@@ -2414,6 +2549,8 @@ class IrGen {
         return SVal::of(op->result());
       }
       case Builtin::Store: {
+        if (a[0]->kind == SVal::Kind::BlockPtr && a[0]->bp->descriptor)
+          fail(loc, "tl.store to a tensor descriptor: use desc.store([offsets...], value) or tl.store_tensor_descriptor(desc, offsets, value)");
         if (a[0]->kind == SVal::Kind::BlockPtr) {
           store_block(a, loc);
           return SVal::of(ConstValue{});
@@ -2540,6 +2677,22 @@ class IrGen {
       case Builtin::DebugBarrier:
         b().create(OpKind::Barrier, loc, {}, {});
         return SVal::of(ConstValue{});
+      case Builtin::IsCuda: return SVal::of(ConstValue::of_bool(target_.cuda));
+      case Builtin::IsHip: return SVal::of(ConstValue::of_bool(false));
+      case Builtin::CudaCapabilityGeq: {
+        int64_t major = const_int(*a[0], loc, "major"), minor = a[1] ? const_int(*a[1], loc, "minor") : 0;
+        return SVal::of(ConstValue::of_bool(target_.cuda && target_.arch >= major * 10 + minor));
+      }
+      case Builtin::NumWarps: return SVal::of(ConstValue::of_int(target_.num_warps));
+      case Builtin::NumThreads: return SVal::of(ConstValue::of_int(32 * target_.num_warps));
+      case Builtin::GlobalTimer: return special_register(spec.name, "mov.u64 $0, %globaltimer;", "=l", DType::I64, false, loc);
+      case Builtin::SmId:
+        // The CPU backend is one "SM": its programs share no per-core state a kernel could use.
+        if (!target_.cuda) return SVal::of(constant(Type::scalar(DType::I32), ConstValue::of_int(0), loc));
+        return special_register(spec.name, "mov.u32 $0, %smid;", "=r", DType::I32, true, loc);
+      case Builtin::ConvertCustomFloat8:
+        fail(loc, std::string("tl.extra.cuda.") + spec.name + " converts Triton's fp8e4b15, which tilec does not support; use "
+                  "tl.float8e4nv or tl.float8e5 with .to()");
       case Builtin::StaticPrint: {
         std::string text;
         if (a[0])
@@ -2629,6 +2782,16 @@ class IrGen {
             fail(loc, std::string("bitcast from ") + dtype_name(from) + " to " + dtype_name(t) +
                           " is not supported (only between integer types of one width)");
         }
+        if (a[2] && !a[2]->is_none()) {
+          // Both backends round float narrowing to nearest even, Triton's default ("rtne").
+          std::string mode = const_str(*a[2], loc);
+          DType from = dtype_of(*a[0], loc);
+          if (!is_float(from) || !is_float(t) || dtype_bits(t) >= dtype_bits(from))
+            fail(loc, std::string("fp_downcast_rounding is only for narrowing float conversions, not ") + dtype_name(from) + " to " +
+                          dtype_name(t));
+          if (mode != "rtne")
+            fail(loc, "fp_downcast_rounding='" + mode + "' is not supported; tilec rounds to nearest even ('rtne')");
+        }
         if (a[0]->is_number()) return SVal::of(constant(Type::scalar(t), a[0]->c, loc));
         return SVal::of(cast(tile_arg(a[0], loc, "input"), t, loc));
       }
@@ -2646,6 +2809,11 @@ class IrGen {
         return SVal::of(op->result());
       }
       case Builtin::MakeBlockPtr: return make_block_ptr(a, loc);
+      case Builtin::MakeTensorDescriptor: return make_tensor_descriptor(a, loc);
+      case Builtin::LoadTensorDescriptor: return load_descriptor(a, loc);
+      case Builtin::StoreTensorDescriptor:
+        store_descriptor(a, loc);
+        return SVal::of(ConstValue{});
       case Builtin::Advance: return advance(a, loc);
       case Builtin::MultipleOf:
       case Builtin::MaxContiguous:
@@ -2948,6 +3116,13 @@ class IrGen {
       x = cast(x, in, loc);
       y = cast(y, in, loc);
     }
+    if (is_fp8(in)) {
+      // fp8 widens exactly to fp16, so both backends (and the fp16 tensor-core path) multiply
+      // fp16 operands; the fp32 accumulation is what Triton's fp8 mma does too.
+      in = DType::F16;
+      x = cast(x, in, loc);
+      y = cast(y, in, loc);
+    }
     DType out = is_float(in) ? (in == DType::F64 ? DType::F64 : DType::F32) : DType::I32;
     if (is_int(in) && dtype_bits(in) > 8) fail(loc, std::string("tl.dot on ") + dtype_name(in) + " is not supported (use int8, fp16, bf16, fp32 or fp64)");
     if (a[6]) out = const_dtype_arg(*a[6], loc);
@@ -2974,6 +3149,7 @@ class IrGen {
   }
 
   const Signature& sig_;
+  const KernelTarget target_;
   Diagnostics& diags_;
   std::vector<std::unique_ptr<Module>> modules_;
   Module* mod_ = nullptr;  // the file whose code runs now
@@ -2987,8 +3163,9 @@ class IrGen {
 }  // namespace
 
 std::unique_ptr<Function> build_ir(const SourceFile& file, const std::string& kernel, const Signature& sig,
-                                   Diagnostics& diags, const std::vector<std::shared_ptr<const SourceFile>>& imported) {
-  return IrGen(file, imported, sig, diags).run(kernel);
+                                   const KernelTarget& target, Diagnostics& diags,
+                                   const std::vector<std::shared_ptr<const SourceFile>>& imported) {
+  return IrGen(file, imported, sig, target, diags).run(kernel);
 }
 
 }  // namespace tilec

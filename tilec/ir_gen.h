@@ -10,7 +10,9 @@
 namespace tilec {
 
 // `imported`: other files whose @jit helpers the kernel's file imports (`from .utils import f`).
+// `target`: what tl.target_info and tl.extra.cuda.num_warps() answer, as constexprs.
 std::unique_ptr<Function> build_ir(const SourceFile& file, const std::string& kernel, const Signature& sig,
-                                   Diagnostics& diags, const std::vector<std::shared_ptr<const SourceFile>>& imported = {});
+                                   const KernelTarget& target, Diagnostics& diags,
+                                   const std::vector<std::shared_ptr<const SourceFile>>& imported = {});
 
 }  // namespace tilec

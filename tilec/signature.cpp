@@ -21,6 +21,8 @@ const char* dtype_python_name(DType t) {
     case DType::U16: return "uint16";
     case DType::U32: return "uint32";
     case DType::U64: return "uint64";
+    case DType::F8E5: return "float8e5";
+    case DType::F8E4: return "float8e4nv";
     case DType::F16: return "float16";
     case DType::BF16: return "bfloat16";
     case DType::F32: return "float32";

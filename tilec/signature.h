@@ -42,6 +42,15 @@ struct Signature {
   const ArgSpec* find(const std::string& name) const;
 };
 
+// What a kernel can ask about its target at compile time (tl.target_info.is_cuda(),
+// cuda_capability_geq(), tl.extra.cuda.num_warps()): the IR is specialized to it, and every cache
+// key covers it (backend, arch and num_warps).
+struct KernelTarget {
+  bool cuda = false;  // the CPU backend otherwise
+  int arch = 0;       // sm_XY as XY, on cuda
+  int num_warps = 4;  // the launch's num_warps, on both backends
+};
+
 // Signature text: comma-separated `name:TYPE[:16]` with TYPE `*DTYPE` (pointer) or `DTYPE`;
 // constexprs: `NAME=VALUE` with VALUE an int, float, True/False/None, a dtype (fp16, tl.float16)
 // or a quoted string. Errors name the offending item.

@@ -17,6 +17,8 @@ const char* dtype_name(DType t) {
     case DType::U16: return "u16";
     case DType::U32: return "u32";
     case DType::U64: return "u64";
+    case DType::F8E5: return "fp8e5";
+    case DType::F8E4: return "fp8e4nv";
     case DType::F16: return "fp16";
     case DType::BF16: return "bf16";
     case DType::F32: return "fp32";
@@ -35,6 +37,9 @@ std::optional<DType> dtype_from_name(const std::string& s) {
       {"f16", DType::F16},   {"float16", DType::F16},   {"bf16", DType::BF16},   {"bfloat16", DType::BF16},
       {"fp32", DType::F32},  {"f32", DType::F32},       {"float32", DType::F32}, {"fp64", DType::F64},
       {"f64", DType::F64},   {"float64", DType::F64},
+      // fp8: Triton's names (tl.float8e5, fp8e4nv) and torch's (float8_e5m2, float8_e4m3fn).
+      {"fp8e5", DType::F8E5}, {"float8e5", DType::F8E5}, {"float8_e5m2", DType::F8E5},
+      {"fp8e4nv", DType::F8E4}, {"float8e4nv", DType::F8E4}, {"float8_e4m3fn", DType::F8E4},
   };
   for (const auto& [name, t] : kNames)
     if (s == name) return t;
@@ -44,7 +49,7 @@ std::optional<DType> dtype_from_name(const std::string& s) {
 int dtype_bits(DType t) {
   switch (t) {
     case DType::I1: return 1;
-    case DType::I8: case DType::U8: return 8;
+    case DType::I8: case DType::U8: case DType::F8E5: case DType::F8E4: return 8;
     case DType::I16: case DType::U16: case DType::F16: case DType::BF16: return 16;
     case DType::I32: case DType::U32: case DType::F32: return 32;
     case DType::I64: case DType::U64: case DType::F64: return 64;
@@ -56,7 +61,7 @@ int dtype_bytes(DType t) { return t == DType::I1 ? 1 : dtype_bits(t) / 8; }
 
 bool is_float(DType t) {
   switch (t) {
-    case DType::F16: case DType::BF16: case DType::F32: case DType::F64: return true;
+    case DType::F8E5: case DType::F8E4: case DType::F16: case DType::BF16: case DType::F32: case DType::F64: return true;
     case DType::I1: case DType::I8: case DType::I16: case DType::I32: case DType::I64:
     case DType::U8: case DType::U16: case DType::U32: case DType::U64: return false;
   }
@@ -69,12 +74,16 @@ bool is_signed(DType t) {
   switch (t) {
     case DType::I8: case DType::I16: case DType::I32: case DType::I64: return true;
     case DType::I1: case DType::U8: case DType::U16: case DType::U32: case DType::U64:
-    case DType::F16: case DType::BF16: case DType::F32: case DType::F64: return false;
+    case DType::F8E5: case DType::F8E4: case DType::F16: case DType::BF16: case DType::F32: case DType::F64: return false;
   }
   return false;
 }
 
 bool is_unsigned(DType t) { return is_int(t) && t != DType::I1 && !is_signed(t); }
+
+bool is_fp8(DType t) { return t == DType::F8E5 || t == DType::F8E4; }
+
+bool is_narrow_float(DType t) { return is_fp8(t) || t == DType::F16 || t == DType::BF16; }
 
 int64_t Type::numel() const {
   int64_t n = 1;
@@ -106,7 +115,11 @@ DType promote_strong(DType a, DType b) {
   if (is_float(a) || is_float(b)) {
     if (a == DType::F64 || b == DType::F64) return DType::F64;
     if (a == DType::F32 || b == DType::F32) return DType::F32;
-    if (is_float(a) && is_float(b)) return DType::F32;  // fp16 with bf16
+    // Triton's computation_type_impl: fp16 absorbs fp8, bf16 with anything else is fp32, and two
+    // different fp8 types meet in fp16.
+    if (a == DType::F16 || b == DType::F16) return is_float(a) && is_float(b) && (a == DType::BF16 || b == DType::BF16) ? DType::F32 : DType::F16;
+    if (a == DType::BF16 || b == DType::BF16) return is_float(a) && is_float(b) ? DType::F32 : DType::BF16;
+    if (is_float(a) && is_float(b)) return DType::F16;  // fp8e5 with fp8e4nv
     return is_float(a) ? a : b;
   }
   if (a == DType::I1) return b;

@@ -8,7 +8,8 @@
 
 namespace tilec {
 
-enum class DType { I1, I8, I16, I32, I64, U8, U16, U32, U64, F16, BF16, F32, F64 };
+// F8E5 and F8E4 are Triton's fp8e5 (e5m2) and fp8e4nv (e4m3fn: no infinities, 0x7f/0xff are NaN).
+enum class DType { I1, I8, I16, I32, I64, U8, U16, U32, U64, F8E5, F8E4, F16, BF16, F32, F64 };
 
 const char* dtype_name(DType t);                      // "i32", "fp16", ...
 std::optional<DType> dtype_from_name(const std::string& s);  // accepts "fp32"/"f32"/"float32", "i32"/"int32", "bf16", ...
@@ -18,6 +19,9 @@ bool is_float(DType t);
 bool is_int(DType t);      // includes i1
 bool is_signed(DType t);   // signed ints (not i1)
 bool is_unsigned(DType t); // u8..u64
+bool is_fp8(DType t);
+// fp8, fp16 and bf16: stored narrow, computed in fp32 by both backends and rounded on the way back.
+bool is_narrow_float(DType t);
 
 // Element of a value: a number of `dtype`, or a pointer to `dtype` when is_ptr.
 // Shape empty: a scalar (0-d); otherwise a tile with static, power-of-two dims.

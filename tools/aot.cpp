@@ -86,18 +86,19 @@ struct Spec {
   int constraints = 0;  // ':16' promises, for the dispatch order
 };
 
-// fp16/bf16 travel as their bits (pointers only, see c_type); the rest as generated code reads them.
+// fp8/fp16/bf16 travel as their bits (pointers only, see c_type); the rest as generated code reads them.
 std::string c_scalar(DType t) {
+  if (is_fp8(t)) return "uint8_t";
   return t == DType::F16 || t == DType::BF16 ? "uint16_t" : cpp_element_type(t);
 }
 
-// The C type of a runtime argument in the generated header; fp16/bf16 data travels as its bits.
+// The C type of a runtime argument in the generated header; fp8/fp16/bf16 data travels as its bits.
 std::optional<std::string> c_type(const Type& t, bool cuda, std::string* error) {
   if (t.is_ptr) {
     if (cuda) return std::string("CUdeviceptr");
     return c_scalar(t.dtype) + "*";
   }
-  if (t.dtype == DType::F16 || t.dtype == DType::BF16) {
+  if (is_narrow_float(t.dtype)) {
     *error = std::string("a scalar ") + dtype_name(t.dtype) + " argument has no C type in the generated header; declare it fp32";
     return std::nullopt;
   }
@@ -463,6 +464,9 @@ int aot_main(const std::vector<std::string>& args) {
     return 2;
   }
   auto file = std::make_shared<SourceFile>(path, text);
+  // One IR serves every --arch: a kernel that asks tl.target_info sees the oldest, whose code runs on all.
+  bool cuda = backend == "cuda" && !archs.empty();
+  KernelTarget target{cuda, cuda ? *std::min_element(archs.begin(), archs.end()) : 0, num_warps};
   std::vector<Spec> specs;
   for (const std::string& sig_text : signatures) {
     std::string error;
@@ -472,7 +476,7 @@ int aot_main(const std::vector<std::string>& args) {
     Spec s;
     s.signature = signature_str(*sig);
     s.name = prefix + "_" + sha256_hex(s.signature).substr(0, 8);
-    s.fn = lower_to_ir(KernelSource{file, kernel, *sig}, true, diags);
+    s.fn = lower_to_ir(KernelSource{file, kernel, *sig, {}, target}, true, diags);
     std::fputs(diags.render().c_str(), stderr);
     if (!s.fn) return 1;
     for (size_t i = 0; i < s.fn->args.size(); ++i) {

@@ -10,12 +10,14 @@
     add_kernel[(tilec.cdiv(n, 1024),)](x, y, out, n, BLOCK=1024)
 
 `import tilec as triton` works for code written for Triton: triton.jit, triton.autotune,
-triton.heuristics, triton.Config, triton.cdiv, triton.next_power_of_2, triton.language, triton.testing.
+triton.heuristics, triton.Config, triton.cdiv, triton.next_power_of_2, triton.reinterpret, triton.language,
+triton.testing.
 """
-from . import language, testing
+from . import language, runtime, testing, tools
 from ._C import CompileError, CompiledKernel
 from .autotuner import Autotuner, Config, Heuristics, autotune, heuristics
 from .jit import JITFunction, compile, jit
+from .tensor_wrapper import TensorWrapper, reinterpret
 
 __version__ = "0.1.0"
 constexpr = language.constexpr
@@ -26,10 +28,27 @@ def cdiv(x, div):
     return (x + div - 1) // div
 
 
+def set_allocator(allocator):
+    """triton.set_allocator: Triton calls the allocator for the global scratch memory of device-side
+    TMA descriptors. tilec's tensor descriptors are plain bounds-checked loads and stores that need
+    no scratch memory, so the allocator is kept (tilec.get_allocator()) but never called."""
+    global _allocator
+    _allocator = allocator
+
+
+def get_allocator():
+    return _allocator
+
+
+_allocator = None
+
+
 def next_power_of_2(n):
     """The smallest power of two >= n (1 for n <= 1)."""
     return 1 if n <= 1 else 1 << (int(n) - 1).bit_length()
 
 
 __all__ = ["jit", "compile", "JITFunction", "CompileError", "CompiledKernel", "cdiv", "next_power_of_2", "constexpr",
-           "language", "testing", "autotune", "heuristics", "Config", "Autotuner", "Heuristics"]
+           "language", "runtime", "testing", "autotune", "heuristics", "Config", "Autotuner", "Heuristics",
+           "reinterpret", "TensorWrapper",
+           "set_allocator", "get_allocator", "tools"]

@@ -18,7 +18,7 @@ namespace tilec_rt {
 
 // ---- Scalar math: half types compute in float, like Triton's libdevice wrappers ----
 
-template <class T> using MathT = std::conditional_t<std::is_same_v<T, fp16> || std::is_same_v<T, bf16>, float, T>;
+template <class T> using MathT = std::conditional_t<is_narrow_float_v<T>, float, T>;
 
 #define TILEC_MATH1(name, expr)                                              \
   template <class T> inline T name(T x) {                                    \
@@ -97,7 +97,7 @@ template <class To, class From> inline To cast_(From x) {
     if (v <= static_cast<FM>(std::numeric_limits<To>::min())) return std::numeric_limits<To>::min();
     if (v >= static_cast<FM>(std::numeric_limits<To>::max())) return std::numeric_limits<To>::max();
     return static_cast<To>(v);
-  } else if constexpr (std::is_same_v<To, fp16> || std::is_same_v<To, bf16>) {
+  } else if constexpr (is_narrow_float_v<To>) {
     return To(static_cast<float>(static_cast<FM>(x)));
   } else {
     return static_cast<To>(static_cast<FM>(x));

@@ -1,5 +1,5 @@
 // Input: none (header-only, C++17, included by generated CPU kernels built with -march=native).
-// Output: tilec_rt::Vec<T, W> SIMD wrappers (AVX-512, AVX2+FMA, NEON or scalar) and fp16/bf16 storage types.
+// Output: tilec_rt::Vec<T, W> SIMD wrappers (AVX-512, AVX2+FMA, NEON or scalar) and fp8/fp16/bf16 storage types.
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -69,6 +69,50 @@ struct bf16 {
     return static_cast<uint16_t>(x >> 16);
   }
 };
+
+// fp8 storage types: Triton's fp8e5 (e5m2, with infinities) and fp8e4nv (e4m3fn: no infinities,
+// 0x7f/0xff are NaN). From float they round to nearest even and saturate to the largest finite
+// value (NaN stays NaN), as the cvt.rn.satfinite instructions Triton uses on sm_90 do.
+template <int E, int M, bool HasInf>
+struct fp8 {
+  static constexpr int kBias = (1 << (E - 1)) - 1;
+  static constexpr uint32_t kMaxCode = HasInf ? ((((1u << E) - 2) << M) | ((1u << M) - 1)) : ((((1u << E) - 1) << M) | ((1u << M) - 2));
+  uint8_t bits = 0;
+  fp8() = default;
+  fp8(float f) : bits(from_float(f)) {}
+  operator float() const { return to_float(bits); }
+  static uint8_t from_float(float f) {
+    uint32_t x = f32_bits(f);
+    uint32_t sign = (x >> 24) & 0x80u, ax = x & 0x7fffffffu;
+    if (ax > 0x7f800000u) return static_cast<uint8_t>(sign | 0x7fu);
+    if (ax < static_cast<uint32_t>(128 - kBias) << 23) {  // below the smallest normal: multiples of 2^(1-bias-M)
+      float q = std::nearbyint(bits_f32(ax) * std::ldexp(1.0f, kBias - 1 + M));
+      return static_cast<uint8_t>(sign | static_cast<uint32_t>(q));
+    }
+    // Round the float's mantissa to M bits (a carry moves into the exponent), then rebias.
+    constexpr int shift = 23 - M;
+    uint32_t r = (ax + (1u << (shift - 1)) - 1 + ((ax >> shift) & 1u)) >> shift;
+    uint32_t code = r - (static_cast<uint32_t>(127 - kBias) << M);
+    return static_cast<uint8_t>(sign | (code > kMaxCode ? kMaxCode : code));
+  }
+  static float to_float(uint8_t b) {
+    uint32_t sign = static_cast<uint32_t>(b & 0x80u) << 24;
+    uint32_t e = (b >> M) & ((1u << E) - 1), m = b & ((1u << M) - 1);
+    if (HasInf ? e == (1u << E) - 1 : (b & 0x7fu) == 0x7fu)
+      return bits_f32(sign | 0x7f800000u | (HasInf && m == 0 ? 0u : 0x400000u));
+    if (e == 0) {
+      float v = std::ldexp(static_cast<float>(m), 1 - kBias - M);
+      return sign ? -v : v;
+    }
+    return bits_f32(sign | ((e + 127 - kBias) << 23) | (m << (23 - M)));
+  }
+};
+using fp8e5 = fp8<5, 2, true>;
+using fp8e4nv = fp8<4, 3, false>;
+
+// The storage types above: arithmetic on them happens in float.
+template <class T> inline constexpr bool is_narrow_float_v =
+    std::is_same_v<T, fp16> || std::is_same_v<T, bf16> || std::is_same_v<T, fp8e5> || std::is_same_v<T, fp8e4nv>;
 
 // ---- Lane-wise helpers shared by every ISA ----
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Diagnostic tests: each tests/diagnostics/*.py holds a bad kernel and two header comments,
 `# args: <tilec dump arguments>` and `# expect: <the exact first diagnostic line>`; tilec must
-exit 1 and print that line first on stderr, followed by the source line and a caret."""
+exit 1 and print that line first on stderr, followed by the source line and a caret. The stage is
+`--emit ir` unless the args name one (a backend's diagnostic: `--emit cuda --arch sm_80`)."""
 import glob
 import os
 import shlex
@@ -25,7 +26,8 @@ def main():
                 if line.startswith("# args:") or line.startswith("# expect:"):
                     key, _, value = line[2:].partition(":")
                     header[key] = value.strip()
-        cmd = [tilec, "dump", rel] + shlex.split(header["args"]) + ["--emit", "ir"]
+        args = shlex.split(header["args"])
+        cmd = [tilec, "dump", rel] + args + ([] if "--emit" in args else ["--emit", "ir"])
         r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
         lines = r.stderr.splitlines()
         ok = r.returncode == 1 and lines and lines[0] == header["expect"] and len(lines) >= 3 and lines[2].strip() == "^"

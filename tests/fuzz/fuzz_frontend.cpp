@@ -79,7 +79,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     diags.render();
     if (!fn) continue;
     tilec::Diagnostics sema_diags;
-    std::unique_ptr<tilec::Function> ir = tilec::build_ir(*file, d.name, guess_signature(*fn), sema_diags, {});
+    std::unique_ptr<tilec::Function> ir = tilec::build_ir(*file, d.name, guess_signature(*fn), tilec::KernelTarget{}, sema_diags, {});
     sema_diags.render();
     // A kernel with errors is the user's; one without must verify.
     if (!ir || sema_diags.has_errors()) continue;

@@ -29,7 +29,7 @@ TEST(DlpackView, MapsEverySupportedDtype) {
       {kDLInt, 64, DType::I64},   {kDLUInt, 8, DType::U8},     {kDLUInt, 16, DType::U16},
       {kDLUInt, 32, DType::U32},  {kDLUInt, 64, DType::U64},   {kDLFloat, 16, DType::F16},
       {kDLFloat, 32, DType::F32}, {kDLFloat, 64, DType::F64},  {kDLBfloat, 16, DType::BF16},
-      {kDLBool, 8, DType::I1},
+      {kDLBool, 8, DType::I1},    {kDLFloat8_e5m2, 8, DType::F8E5}, {kDLFloat8_e4m3fn, 8, DType::F8E4},
   };
   int64_t shape[] = {4};
   char buf[64];
@@ -92,8 +92,8 @@ TEST(DlpackView, RejectsUnsupportedDtypes) {
   char buf[64];
   expect_error(make_tensor(buf, shape, 1, DLDataType{kDLComplex, 64, 1}), "complex64");
   expect_error(make_tensor(buf, shape, 1, DLDataType{kDLComplex, 64, 1}), "no complex types");
-  expect_error(make_tensor(buf, shape, 1, DLDataType{kDLFloat8_e4m3fn, 8, 1}), "float8");
-  expect_error(make_tensor(buf, shape, 1, DLDataType{kDLFloat8_e5m2, 8, 1}), "float8");
+  expect_error(make_tensor(buf, shape, 1, DLDataType{kDLFloat8_e4m3fnuz, 8, 1}), "float8_e4m3fn (tl.float8e4nv)");
+  expect_error(make_tensor(buf, shape, 1, DLDataType{kDLFloat8_e5m2fnuz, 8, 1}), "float8_e5m2 (tl.float8e5)");
   expect_error(make_tensor(buf, shape, 1, DLDataType{kDLFloat4_e2m1fn, 4, 1}), "sub-byte");
   expect_error(make_tensor(buf, shape, 1, DLDataType{kDLFloat, 32, 4}), "lanes=4");
   expect_error(make_tensor(buf, shape, 1, DLDataType{kDLInt, 24, 1}), "int24");

@@ -26,6 +26,8 @@ const char* ctype(DType t) {
     case DType::U16: return "uint16_t";
     case DType::U32: return "uint32_t";
     case DType::U64: return "uint64_t";
+    case DType::F8E5: return "tilec_rt::fp8e5";
+    case DType::F8E4: return "tilec_rt::fp8e4nv";
     case DType::F16: return "tilec_rt::fp16";
     case DType::BF16: return "tilec_rt::bf16";
     case DType::F32: return "float";
@@ -226,7 +228,7 @@ class CppGen {
         if (s.find_first_of(".eE") == std::string::npos) s += ".0";
         if (t != DType::F64) s += "f";
       }
-      if (t == DType::F16 || t == DType::BF16) return std::string(ctype(t)) + "(" + s + ")";
+      if (is_narrow_float(t)) return std::string(ctype(t)) + "(" + s + ")";
       return s;
     }
     if (op->ival == INT64_MIN) return "static_cast<" + std::string(ctype(t)) + ">(INT64_MIN)";
@@ -644,7 +646,7 @@ class CppGen {
       case OpKind::Fma: {
         Value* r = op->result();
         DType t = r->type.dtype;
-        std::string s = t == DType::F16 || t == DType::BF16 ? "std::fma(float(%0), float(%1), float(%2))" : "std::fma(%0, %1, %2)";
+        std::string s = is_narrow_float(t) ? "std::fma(float(%0), float(%1), float(%2))" : "std::fma(%0, %1, %2)";
         if (!r->type.is_tile()) return scalar_def(r, subst(s, op, "0"));
         if (all_uniform(op)) return unary_like(op, s, Affine::Uniform);
         define_lazy(op, Affine::None, [=, this](const std::string& i) { return subst(s, op, i); },
@@ -754,7 +756,7 @@ class CppGen {
         case PrintValue::Signed: value = "static_cast<long long>(" + x + ")"; break;
         case PrintValue::Unsigned: value = "static_cast<unsigned long long>(" + x + ")"; break;
         case PrintValue::Float:
-          value = t == DType::F16 || t == DType::BF16 ? "static_cast<double>(static_cast<float>(" + x + "))" : "static_cast<double>(" + x + ")";
+          value = is_narrow_float(t) ? "static_cast<double>(static_cast<float>(" + x + "))" : "static_cast<double>(" + x + ")";
           break;
         case PrintValue::Bits: value = "tilec_rt::print_bits(" + x + ")"; break;
       }
@@ -845,8 +847,8 @@ class CppGen {
       case BinaryKind::Max: pat = "tilec_rt::max_(%0, %1)"; vop = "max"; break;
       case BinaryKind::Min: pat = "tilec_rt::min_(%0, %1)"; vop = "min"; break;
     }
-    if (t == DType::F16 || t == DType::BF16) {
-      // Half arithmetic computes in float and rounds once on the store.
+    if (is_narrow_float(t)) {
+      // Narrow float (fp8/fp16/bf16) arithmetic computes in float and rounds once on the store.
       pat = op->binary == BinaryKind::Rem ? "tilec_rt::rem_(float(%0), float(%1))" : pat;
       if (op->binary == BinaryKind::Add || op->binary == BinaryKind::Sub || op->binary == BinaryKind::Mul || op->binary == BinaryKind::Div) {
         std::string o = pat.substr(4, 1);
@@ -1132,7 +1134,7 @@ class CppGen {
     std::string at = elem(x, "(o * " + num(s.len) + " + k) * " + num(s.inner) + " + in");
     std::string first = elem(x, "o * " + num(s.len * s.inner) + " + in");
     bool fl = is_float(t);
-    std::string fmath = t == DType::F16 || t == DType::BF16 ? "float" : T;
+    std::string fmath = is_narrow_float(t) ? "float" : T;
     line("for (int o = 0; o < " + num(s.outer) + "; ++o)");
     line("  for (int in = 0; in < " + num(s.inner) + "; ++in) {");
     ++indent_;
@@ -1214,7 +1216,7 @@ class CppGen {
     std::string n = declare_array(r);
     Split s = split(x->type, op->axis);
     std::string T = ctype(r->type.dtype);
-    std::string acc_t = r->type.dtype == DType::F16 || r->type.dtype == DType::BF16 ? "float" : T;
+    std::string acc_t = is_narrow_float(r->type.dtype) ? "float" : T;
     const char *init = "0", *update = " += ";
     switch (op->scan) {
       case ScanKind::CumSum: break;

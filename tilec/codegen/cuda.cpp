@@ -35,14 +35,19 @@ std::optional<CudaKernel> CudaGen::run() {
     for (const auto& [n, v] : fn_.constexprs) src << " " << n << "=" << v;
     src << "\n";
   }
-  bool half = false;  // NVRTC parses the 16-bit float headers only for kernels that use them
-  auto uses_half = [&](const Value* v) { half = half || v->type.dtype == DType::F16 || v->type.dtype == DType::BF16; };
-  for (const Value* a : fn_.args) uses_half(a);
+  bool half = false;  // NVRTC parses the narrow float headers only for kernels that use them
+  bool fp8 = false;
+  auto note_dtype = [&](const Value* v) {
+    half = half || is_narrow_float(v->type.dtype);
+    fp8 = fp8 || is_fp8(v->type.dtype);
+  };
+  for (const Value* a : fn_.args) note_dtype(a);
   walk_ops(fn_.body, [&](const Op* op) {
-    for (const Value* v : op->results) uses_half(v);
+    for (const Value* v : op->results) note_dtype(v);
     for (const Region& r : op->regions)
-      for (const Value* a : r.args) uses_half(a);
+      for (const Value* a : r.args) note_dtype(a);
   });
+  if (fp8) src << "#include <cuda_fp8.h>\n";
   if (half) src << "#define TILEC_HALF\n#include <cuda_fp16.h>\n#include <cuda_bf16.h>\n";
   if (!failure_texts_.empty()) src << "#define TILEC_FAILURE_RECORD\n";
   src << "#include \"tilec_cuda.h\"\n\n";
@@ -438,7 +443,24 @@ void CudaGen::emit_op_body(const Op& op) {
 
 namespace tilec {
 
+int cuda_min_arch(const Function& fn, const Op** where) {
+  const Op* first = nullptr;
+  walk_ops(fn.body, [&](const Op* op) {
+    for (const Value* v : op->results)
+      if (!first && !v->type.is_ptr && v->type.dtype == DType::F8E4) first = op;
+  });
+  if (where) *where = first;
+  return first ? 89 : 0;
+}
+
 std::optional<CudaKernel> generate_cuda(const Function& fn, const CudaOptions& options, Diagnostics& diags) {
+  const Op* needs = nullptr;
+  int min_arch = cuda_min_arch(fn, &needs);
+  if (options.arch < min_arch) {
+    diags.error(needs->loc, "tl.float8e4nv needs sm_89 or newer (its conversions are cvt.*.e4m3x2 instructions), but this "
+                            "kernel is compiled for sm_" + std::to_string(options.arch) + "; use tl.float8e5 there, as Triton does");
+    return std::nullopt;
+  }
   std::optional<gpu::GpuModule> m = gpu::lower_to_gpu(fn, options.arch, options.num_warps, options.num_stages, diags);
   if (!m) return std::nullopt;
   return cuda_gen::CudaGen(*m, diags).run();

@@ -25,6 +25,11 @@ struct CudaKernel {
 // Text of runtime/cuda/tilec_cuda.h, which every generated kernel includes as "tilec_cuda.h".
 const std::string& cuda_runtime_header();
 
+// The oldest sm_XY that can run `fn`: 89 when it computes tl.float8e4nv values (their conversions
+// are cvt.*.e4m3x2, as in Triton, which supports fp8e4nv from sm_89), else 0; *where is the first
+// op that needs it. generate_cuda diagnoses an older arch there.
+int cuda_min_arch(const Function& fn, const Op** where = nullptr);
+
 std::optional<CudaKernel> generate_cuda(const Function& fn, const CudaOptions& options, Diagnostics& diags);
 
 }  // namespace tilec

@@ -75,6 +75,8 @@ inline std::string ctype(DType t) {
     case DType::U16: return "unsigned short";
     case DType::U32: return "unsigned int";
     case DType::U64: return "unsigned long long";
+    case DType::F8E5: return "__nv_fp8_e5m2";
+    case DType::F8E4: return "__nv_fp8_e4m3";
     case DType::F16: return "__half";
     case DType::BF16: return "__nv_bfloat16";
     case DType::F32: return "float";
@@ -87,9 +89,11 @@ inline std::string ctype(const Type& t) { return ctype(t.dtype) + (t.is_ptr ? "*
 
 inline bool is_half(DType t) { return t == DType::F16 || t == DType::BF16; }
 
-// Arithmetic happens in float for 16-bit floats and in int for sub-word integers.
+// Arithmetic happens in float for fp8/fp16/bf16 and in int for sub-word integers.
 inline DType compute_dtype(DType t) {
   switch (t) {
+    case DType::F8E5:
+    case DType::F8E4:
     case DType::F16:
     case DType::BF16: return DType::F32;
     case DType::I1:
@@ -107,7 +111,10 @@ inline DType compute_dtype(DType t) {
   return t;
 }
 
+// cuda_fp8.h's types convert exactly to float and back with round-to-nearest-even and
+// __NV_SATFINITE (cvt.rn.satfinite on sm_89+, the same rounding in software below).
 inline std::string to_compute(DType t, const std::string& x) {
+  if (is_fp8(t)) return "static_cast<float>(" + x + ")";
   if (t == DType::F16) return "__half2float(" + x + ")";
   if (t == DType::BF16) return "__bfloat162float(" + x + ")";
   if (compute_dtype(t) != t) return "static_cast<" + ctype(compute_dtype(t)) + ">(" + x + ")";
@@ -115,6 +122,7 @@ inline std::string to_compute(DType t, const std::string& x) {
 }
 
 inline std::string from_compute(DType t, const std::string& x) {
+  if (is_fp8(t)) return ctype(t) + "(" + x + ")";
   if (t == DType::F16) return "__float2half_rn(" + x + ")";
   if (t == DType::BF16) return "__float2bfloat16_rn(" + x + ")";
   if (compute_dtype(t) != t) return "static_cast<" + ctype(t) + ">(" + x + ")";
@@ -126,8 +134,9 @@ inline std::string cast_expr(DType from, DType to, const std::string& x) {
   if (to == DType::I1) return "(" + to_compute(from, x) + " != 0)";
   if (from == DType::F64 && to == DType::F16) return "__double2half(" + x + ")";
   if (from == DType::F64 && to == DType::BF16) return "__double2bfloat16(" + x + ")";
+  if (from == DType::F64 && is_fp8(to)) return ctype(to) + "(" + x + ")";  // rounds once, from double
   std::string mid = to_compute(from, x);
-  if (is_half(to)) return from_compute(to, is_half(from) ? mid : "static_cast<float>(" + mid + ")");
+  if (is_narrow_float(to)) return from_compute(to, is_narrow_float(from) ? mid : "static_cast<float>(" + mid + ")");
   return "static_cast<" + ctype(to) + ">(" + mid + ")";
 }
 
@@ -147,7 +156,7 @@ inline std::string int_literal(DType t, int64_t v) {
   if (t == DType::I1) return v ? "true" : "false";
   if (is_float(t)) {
     std::string f = float_literal(static_cast<double>(v), t != DType::F64);
-    return is_half(t) ? from_compute(t, f) : f;
+    return is_narrow_float(t) ? from_compute(t, f) : f;
   }
   std::string n = v == INT64_MIN ? "(-9223372036854775807LL - 1)" : std::to_string(v) + "LL";
   if (is_unsigned(t)) n = std::to_string(static_cast<uint64_t>(v)) + "ULL";
@@ -157,7 +166,7 @@ inline std::string int_literal(DType t, int64_t v) {
 inline std::string const_literal(DType t, const Op& op) {
   if (!is_float(t)) return int_literal(t, op.ival);
   std::string f = float_literal(op.fval, t != DType::F64);
-  return is_half(t) ? from_compute(t, f) : f;
+  return is_narrow_float(t) ? from_compute(t, f) : f;
 }
 
 // Lowest / highest value of a compute dtype: the identities of max / min.
@@ -174,6 +183,8 @@ inline std::string extreme(DType t, bool highest) {
     case DType::I16:
     case DType::U8:
     case DType::U16:
+    case DType::F8E5:
+    case DType::F8E4:
     case DType::F16:
     case DType::BF16: break;
   }

@@ -295,7 +295,7 @@ void CudaGen::emit_print(const Op& op) {
       switch (pl.value) {
         case PrintValue::Signed: return "(long long)(" + x + ")";
         case PrintValue::Unsigned: return "(unsigned long long)(" + x + ")";
-        case PrintValue::Float: return t == DType::F16 || t == DType::BF16 ? "(double)(float)(" + x + ")" : "(double)(" + x + ")";
+        case PrintValue::Float: return is_narrow_float(t) ? "(double)(float)(" + x + ")" : "(double)(" + x + ")";
         case PrintValue::Bits: break;
       }
       return "tc_print_bits(" + x + ")";

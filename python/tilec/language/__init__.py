@@ -55,6 +55,9 @@ class dtype:
     def is_floating(self):
         return self._tilec_dtype.startswith(("fp", "bf"))
 
+    def is_fp8(self):
+        return self._tilec_dtype.startswith("fp8")
+
     def is_int(self):
         return not self.is_floating()
 
@@ -104,6 +107,11 @@ float16 = dtype("float16", "fp16", 16)
 bfloat16 = dtype("bfloat16", "bf16", 16)
 float32 = dtype("float32", "fp32", 32)
 float64 = dtype("float64", "fp64", 64)
+float8e5 = dtype("float8e5", "fp8e5", 8)
+float8e4nv = dtype("float8e4nv", "fp8e4nv", 8)
+# Triton's software fp8 (sm_70/sm_80 inline PTX, deprecated on sm_90): importable, so that modules
+# naming it load; a kernel that uses it gets a compile error naming it.
+float8e4b15 = dtype("float8e4b15", "fp8e4b15", 8)
 
 _OPERATIONS = """
 program_id num_programs arange zeros zeros_like full load store where cdiv dot sum max min argmax
@@ -112,7 +120,7 @@ maximum minimum fma clamp umulhi broadcast_to expand_dims reshape view trans per
 flip cast atomic_add atomic_max atomic_min atomic_cas atomic_xchg multiple_of max_contiguous max_constancy
 static_assert device_assert static_print debug_barrier range static_range rand randn make_block_ptr advance
 randint randint4x rand4x randn4x uint_to_uniform_float pair_uniform_to_normal philox device_print
-inline_asm_elementwise
+inline_asm_elementwise make_tensor_descriptor load_tensor_descriptor store_tensor_descriptor
 """.split()
 
 
@@ -132,8 +140,9 @@ for _name in _OPERATIONS:
     globals()[_name] = _make_operation(_name)
 del _name
 
-from . import core, extra, math, random  # noqa: E402  (submodules re-export the names above)
+from . import core, extra, math, random, target_info  # noqa: E402  (submodules re-export the names above)
 
 __all__ = ["constexpr", "dtype", "pointer_type", "tensor", "PropagateNan", "int1", "int8", "int16", "int32",
            "int64", "uint8", "uint16", "uint32", "uint64", "float16", "bfloat16", "float32", "float64",
-           "core", "extra", "math", "random"] + _OPERATIONS
+           "float8e5", "float8e4nv", "float8e4b15",
+           "core", "extra", "math", "random", "target_info"] + _OPERATIONS

@@ -1,0 +1,1 @@
+"""`triton.tools` names: tensor_descriptor.TensorDescriptor."""
