@@ -3116,9 +3116,9 @@ class IrGen {
       x = cast(x, in, loc);
       y = cast(y, in, loc);
     }
-    if (is_fp8(in)) {
-      // fp8 widens exactly to fp16, so both backends (and the fp16 tensor-core path) multiply
-      // fp16 operands; the fp32 accumulation is what Triton's fp8 mma does too.
+    if (is_fp8(in) && !(target_.cuda && target_.arch >= 89)) {
+      // Without fp8 tensor cores (the CPU, GPUs before sm_89) fp8 widens exactly to fp16, so the
+      // fp16 paths multiply; the fp32 accumulation is what Triton's fp8 mma does too.
       in = DType::F16;
       x = cast(x, in, loc);
       y = cast(y, in, loc);

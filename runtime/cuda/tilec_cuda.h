@@ -32,10 +32,12 @@ __device__ __forceinline__ float tc_div_full(float a, float b) {
   return r;
 }
 
-// Four int8 along k, the first in the low byte: one register of an m16n8k32 B fragment.
-__device__ __forceinline__ unsigned tc_pack_s8x4(signed char a, signed char b, signed char c, signed char d) {
-  return static_cast<unsigned char>(a) | static_cast<unsigned>(static_cast<unsigned char>(b)) << 8 |
-         static_cast<unsigned>(static_cast<unsigned char>(c)) << 16 | static_cast<unsigned>(static_cast<unsigned char>(d)) << 24;
+// Four one-byte elements (int8, fp8) along k, the first in the low byte: one register of an
+// m16n8k32 B fragment.
+template <class T> __device__ __forceinline__ unsigned tc_pack_b8x4(T a, T b, T c, T d) {
+  static_assert(sizeof(T) == 1, "one-byte elements");
+  auto u = [](T x) { return static_cast<unsigned>(*reinterpret_cast<const unsigned char*>(&x)); };
+  return u(a) | u(b) << 8 | u(c) << 16 | u(d) << 24;
 }
 
 __device__ __forceinline__ unsigned tc_tf32(float x) {

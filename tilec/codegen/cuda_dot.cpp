@@ -5,6 +5,32 @@
 namespace tilec::cuda_gen {
 
 // ---- dot ----------------------------------------------------------------------------------
+namespace {
+
+// The mma.sync instruction for inputs of type `t`: one covers 32 bytes of k.
+std::string mma_shape(DType t) {
+  switch (t) {
+    case DType::F16: return "m16n8k16.row.col.f32.f16.f16.f32";
+    case DType::BF16: return "m16n8k16.row.col.f32.bf16.bf16.f32";
+    case DType::F32: return "m16n8k8.row.col.f32.tf32.tf32.f32";
+    case DType::I8: return "m16n8k32.row.col.s32.s8.s8.s32";
+    case DType::F8E4: return "m16n8k32.row.col.f32.e4m3.e4m3.f32";
+    case DType::F8E5: return "m16n8k32.row.col.f32.e5m2.e5m2.f32";
+    case DType::I1:
+    case DType::I16:
+    case DType::I32:
+    case DType::I64:
+    case DType::U8:
+    case DType::U16:
+    case DType::U32:
+    case DType::U64:
+    case DType::F64: break;
+  }
+  return "";  // no tensor-core dot takes these (accelerate_dot never plans one)
+}
+
+}  // namespace
+
 void CudaGen::store_matrix(const Value* v, const std::string& smem_name, const std::string& index_of_e, const std::string& conv) {
   Layout l = layout(v);
   unroll(l.regs);
@@ -19,7 +45,7 @@ void CudaGen::emit_dot(const Op& op) {
   int64_t m = a->type.shape.at(0), kd = a->type.shape.at(1), n = b->type.shape.at(1);
   DType ta = a->type.dtype, tc = c->type.dtype;
   bool staged = m_.dots.at(&op).kind == DotLowering::MmaStaged;
-  bool f16 = staged && is_half(ta), tf32 = staged && ta == DType::F32, i8 = staged && ta == DType::I8;
+  bool tf32 = staged && ta == DType::F32, i8 = staged && ta == DType::I8;
   if (a->type.is_ptr || b->type.is_ptr || b->type.dtype != ta) {
     fail(op, "tl.dot needs two numeric operands of one dtype");
     return;
@@ -93,9 +119,7 @@ void CudaGen::emit_dot(const Op& op) {
   line("const int bn = n0 + q * 8 + g;");
   line("const unsigned b0 = " + word("sb[bn * " + LD + " + " + kc + "]") + ";");
   line("const unsigned b1 = " + word("sb[bn * " + LD + " + " + kc + khi + "]") + ";");
-  std::string shape = f16 ? std::string("m16n8k16.row.col.f32.") + (ta == DType::F16 ? "f16.f16" : "bf16.bf16") + ".f32"
-                     : i8 ? "m16n8k32.row.col.s32.s8.s8.s32"
-                          : "m16n8k8.row.col.f32.tf32.tf32.f32";
+  std::string shape = mma_shape(ta);
   std::string cons = i8 ? "\"+r\"" : "\"+f\"";
   line("asm volatile(\"mma.sync.aligned." + shape + " {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\"");
   line("    : " + cons + "(acc[q][0]), " + cons + "(acc[q][1]), " + cons + "(acc[q][2]), " + cons + "(acc[q][3])");
@@ -338,11 +362,11 @@ void CudaGen::emit_dot_mma(const Op& op, const MmaLayout& p, const DotRegs& regs
     line("const int g = lane >> 2, t4 = lane & 3;");
     unroll(ntw, "ni");
     std::string col = "wc + ni * 8 + g";
-    if (i8) {
+    if (es == 1) {
       // b0 holds k = 4*t4 .. 4*t4+3 of column g, b1 the same 16 rows on.
       for (int q = 0; q < 2; ++q) {
         std::string r0 = "(k0 + " + std::to_string(16 * q) + " + 4 * t4";
-        line("bf[ni][" + std::to_string(q) + "] = tc_pack_s8x4(sb[" + r0 + ") * " + LDB + " + " + col + "], sb[" + r0 + " + 1) * " + LDB +
+        line("bf[ni][" + std::to_string(q) + "] = tc_pack_b8x4(sb[" + r0 + ") * " + LDB + " + " + col + "], sb[" + r0 + " + 1) * " + LDB +
              " + " + col + "], sb[" + r0 + " + 2) * " + LDB + " + " + col + "], sb[" + r0 + " + 3) * " + LDB + " + " + col + "]);");
       }
     } else {
@@ -365,9 +389,7 @@ void CudaGen::emit_dot_mma(const Op& op, const MmaLayout& p, const DotRegs& regs
   unroll(mtw, "mi");
   unroll(ntw, "ni");
   auto f = [&](int r) { return regs.flat("(mi * " + NTW + " + ni) * 4 + " + std::to_string(r)); };
-  std::string shape = half ? std::string("m16n8k16.row.col.f32.") + (ta == DType::F16 ? "f16.f16" : "bf16.bf16") + ".f32"
-                     : i8 ? "m16n8k32.row.col.s32.s8.s8.s32"
-                          : "m16n8k8.row.col.f32.tf32.tf32.f32";
+  std::string shape = mma_shape(ta);
   std::string acc = i8 ? "\"+r\"(" : "\"+f\"(";
   line("asm volatile(\"mma.sync.aligned." + shape + " {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\"");
   line("    : " + acc + f(0) + "), " + acc + f(1) + "), " + acc + f(2) + "), " + acc + f(3) + ")");

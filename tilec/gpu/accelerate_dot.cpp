@@ -65,7 +65,8 @@ DotLowering staged_kind(const Op& d, const GpuTarget& t) {
   bool f16 = is_half(ta) && (tc == DType::F32 || tc == ta) && tiles && kd % 16 == 0;
   bool tf32 = ta == DType::F32 && tc == DType::F32 && d.precision == DotPrecision::TF32 && tiles && kd % 8 == 0;
   bool i8 = ta == DType::I8 && tc == DType::I32 && tiles && kd % 32 == 0;
-  return f16 || tf32 || i8 ? DotLowering::MmaStaged : DotLowering::Fma;
+  bool f8 = is_fp8(ta) && tc == DType::F32 && t.mma_fp8 && tiles && kd % 32 == 0;
+  return f16 || tf32 || i8 || f8 ? DotLowering::MmaStaged : DotLowering::Fma;
 }
 
 void accelerate_carried(GpuModule& m, std::unordered_map<const Value*, int>& uses) {
@@ -91,11 +92,12 @@ void accelerate_carried(GpuModule& m, std::unordered_map<const Value*, int>& use
       }
       const Value *a = dot->operands[0], *b = dot->operands[1], *r = dot->result();
       DType ta = a->type.dtype;
-      // tf32 and int8 accumulate in mma.sync registers; wgmma would need both operands K-major.
+      // tf32, int8 and fp8 accumulate in mma.sync registers; wgmma would need both operands K-major.
       bool half = is_half(ta) && r->type.dtype == DType::F32;
       bool tf32 = ta == DType::F32 && dot->precision == DotPrecision::TF32 && r->type.dtype == DType::F32 && !add;
       bool i8 = ta == DType::I8 && r->type.dtype == DType::I32 && !add;
-      if (!(half || tf32 || i8) || b->type.dtype != ta || dot->operands[2]->type.dtype != r->type.dtype || m.dots[dot].carried)
+      bool f8 = is_fp8(ta) && m.target.mma_fp8 && r->type.dtype == DType::F32 && !add;
+      if (!(half || tf32 || i8 || f8) || b->type.dtype != ta || dot->operands[2]->type.dtype != r->type.dtype || m.dots[dot].carried)
         continue;
       int64_t mm = a->type.shape[0], kd = a->type.shape[1], n = b->type.shape[1];
       if (kd % (32 / dtype_bytes(ta))) continue;  // whole mma k steps: 32 bytes of k

@@ -10,6 +10,7 @@ GpuTarget gpu_target(int arch) {
   t.ldmatrix = arch >= 75;
   t.mma_sync = arch >= 80;
   t.cp_async = arch >= 80;
+  t.mma_fp8 = arch >= 89;
   t.wgmma = arch == 90;
   t.name_suffix = t.wgmma ? "a" : "";
   t.max_smem = arch >= 90 ? 227 * 1024 : (arch == 80 || arch == 87) ? 163 * 1024 : arch >= 86 ? 99 * 1024 : 48 * 1024;

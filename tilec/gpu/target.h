@@ -6,7 +6,8 @@ namespace tilec::gpu {
 
 struct GpuTarget {
   int arch = 90;
-  bool mma_sync = false;   // mma.sync m16n8k16 (f16/bf16) and m16n8k8 (tf32), sm_80+
+  bool mma_sync = false;   // mma.sync m16n8k16 (f16/bf16), m16n8k8 (tf32) and m16n8k32 (s8), sm_80+
+  bool mma_fp8 = false;    // mma.sync m16n8k32 on e4m3/e5m2, sm_89+
   bool ldmatrix = false;   // ldmatrix.m8n8 (.trans), sm_75+
   bool cp_async = false;   // cp.async 16-byte global -> shared copies with commit/wait groups, sm_80+
   bool wgmma = false;      // warpgroup wgmma.mma_async from swizzled shared memory, sm_90a only
