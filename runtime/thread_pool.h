@@ -10,8 +10,9 @@
 
 namespace tilec {
 
-// TILEC_NUM_THREADS when it is a positive integer, else std::thread::hardware_concurrency()
-// (at least 1). Read on every call; ThreadPool::instance() reads it once.
+// TILEC_NUM_THREADS when it is a positive integer, else OMP_NUM_THREADS when it is one, else
+// std::thread::hardware_concurrency() (at least 1). Read on every call; ThreadPool::instance()
+// reads it once.
 int default_thread_count();
 
 // Persistent pool for kernel grids. Workers sleep on a condition variable between launches after
