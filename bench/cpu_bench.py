@@ -249,6 +249,9 @@ def measure(impl, run, result, ref, tol, work, unit, config, args):
             print(f"  FAIL {impl} [{config}]: {msg}", file=sys.stderr)
             FAILURES.append((f"{impl} [{config}]", msg))
             return row
+        # Idle first: the previous peer's pool (OpenBLAS, torch's OpenMP) spins for a while after
+        # its last call, and on a small host those spinning threads would slow this one down.
+        time.sleep(args.settle)
         times = time_fn(run, min_time=args.min_time)
         row.update(summarize(times))
         row["value"] = work / row["median_s"] / 1e9
@@ -514,7 +517,7 @@ def run_child(threads, args, latency):
         out = f.name
     cmd = [sys.executable, os.path.abspath(__file__), "--child", "--json", out, "--min-time", str(args.min_time),
            "--first-call-reps", str(args.first_call_reps), "--launch-batches", str(args.launch_batches),
-           "--matmul-sizes", args.matmul_sizes]
+           "--matmul-sizes", args.matmul_sizes, "--settle", str(args.settle)]
     if args.quick:
         cmd.append("--quick")
     if not latency:
@@ -577,6 +580,8 @@ def main():
     ap.add_argument("--first-call-reps", type=int, default=3, help="cold processes (each followed by as many warm ones)")
     ap.add_argument("--launch-batches", type=int, default=200, help="batches of 200 launches for the overhead")
     ap.add_argument("--no-latency", action="store_true", help="skip the first-call and launch-overhead measurements")
+    ap.add_argument("--settle", type=float, default=0.5,
+                    help="seconds of idling before each measurement, for other pools' spinning threads to sleep")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.quick:
