@@ -1,10 +1,18 @@
 #!/usr/bin/env python3
-"""CPU benchmarks of tilec against NumPy (and PyTorch CPU when it can be imported).
+"""CPU benchmarks of tilec against NumPy (OpenBLAS) and PyTorch eager CPU kernels (when torch imports).
 
-    PYTHONPATH=build/python python3 bench/cpu_bench.py [--json out.json] [--quick]
+    PYTHONPATH=build/python python3 bench/cpu_bench.py [--threads 2,all] [--markdown out.md] [--json out.json]
 
-Kernels (from samples/): vector add (2^24 fp32), row softmax (4096x1024 fp32), layernorm forward
-(4096x1024 fp32), matmul (512^3 fp32). Throughput is GB/s of the minimum necessary traffic
+On a many-core host (issue #14: the GPU machine's 16-core Xeon, with CUDA_VISIBLE_DEVICES= so that
+torch stays on the CPU), run it as is: the default `--threads 2,all` measures every kernel at 2
+threads and at all cores (`--threads all` for only the latter, `--threads 1,4,16` for a list).
+Each thread count runs in its own process with TILEC_NUM_THREADS, OMP_NUM_THREADS,
+OPENBLAS_NUM_THREADS and MKL_NUM_THREADS set and torch.set_num_threads() called, so that tilec,
+NumPy's BLAS and torch all use the same number of cores. The report (stdout, and --markdown FILE)
+is a markdown table per thread count, headed by the host's CPU model, core count and SIMD level.
+
+Kernels (from samples/): vector add (2^20 fp32), row softmax (1024x1024 fp32), layernorm forward
+(1024x1024 fp32), matmul (256^3, 512^3, 1024^3 fp32 inputs, fp32 accumulation). Throughput is GB/s of the minimum necessary traffic
 (bytes read + bytes written once) or GFLOP/s (2*M*N*K); each number is the median of repeated
 runs after a warm-up, with min and max beside it. Every tilec result is checked against a float64
 reference first (normwise relative error max|y - ref| / max|ref|); a wrong result exits non-zero
@@ -15,7 +23,6 @@ the first result of one kernel), warm first call (new process, populated cache),
 overhead of launching a 1-program kernel.
 
 Targets are printed beside the numbers; a benchmark reports, it does not assert timings.
-Threads: TILEC_NUM_THREADS (default: all cores) is read by the tilec runtime and reported here.
 """
 import argparse
 import json
@@ -88,7 +95,7 @@ def to_torch(a):
 # the kernels, each with its launch, NumPy and PyTorch versions
 
 def bench_vector_add(rng, args):
-    n = 1 << 24
+    n = 1 << 20
     x = rng.standard_normal(n, dtype=np.float32)
     y = rng.standard_normal(n, dtype=np.float32)
     out = np.empty_like(x)
@@ -112,11 +119,11 @@ def bench_vector_add(rng, args):
         tx, ty, tout = to_torch(x), to_torch(y), torch.empty(n, dtype=torch.float32)
         rows.append(measure("torch", lambda: torch.add(tx, ty, out=tout), lambda: tout.numpy(), ref, 1e-6, nbytes,
                             "GB/s", "torch.add(out=)", args))
-    return finish("vector add 2^24 fp32", rows, best, "numpy", 0.9, "GB/s")
+    return finish("vector add 2^20 fp32", rows, best, "torch", 1.0, "GB/s")
 
 
 def bench_softmax(rng, args):
-    m, n = 4096, 1024
+    m, n = 1024, 1024
     x = rng.standard_normal((m, n), dtype=np.float32)
     out = np.empty_like(x)
     x64 = x.astype(np.float64)
@@ -143,11 +150,11 @@ def bench_softmax(rng, args):
         tx = to_torch(x)
         rows.append(measure("torch", lambda: holder.__setitem__("t", torch.softmax(tx, dim=1)),
                             lambda: holder["t"].numpy(), ref, 1e-5, nbytes, "GB/s", "torch.softmax", args))
-    return finish(f"softmax {m}x{n} fp32", rows, best, "numpy", 2.0, "GB/s")
+    return finish(f"softmax {m}x{n} fp32", rows, best, "torch", 1.0, "GB/s")
 
 
 def bench_layernorm(rng, args):
-    m, n = 4096, 1024
+    m, n = 1024, 1024
     eps = 1e-5
     x = rng.standard_normal((m, n), dtype=np.float32) * 2.0 + 0.5
     w = rng.random(n, dtype=np.float32) + 0.5
@@ -192,11 +199,11 @@ def bench_layernorm(rng, args):
         tx, tw, tb = to_torch(x), to_torch(w), to_torch(b)
         rows.append(measure("torch", lambda: holder.__setitem__("t", torch.nn.functional.layer_norm(tx, (n,), tw, tb, eps)),
                             lambda: holder["t"].numpy(), ref, 1e-5, nbytes, "GB/s", "F.layer_norm", args))
-    return finish(f"layernorm {m}x{n} fp32", rows, best, "numpy", 2.0, "GB/s")
+    return finish(f"layernorm {m}x{n} fp32", rows, best, "torch", 1.0, "GB/s")
 
 
-def bench_matmul(rng, args):
-    M = N = K = 512
+def bench_matmul(rng, args, size):
+    M = N = K = size
     a = rng.standard_normal((M, K), dtype=np.float32)
     bm = rng.standard_normal((K, N), dtype=np.float32)
     c = np.empty((M, N), dtype=np.float32)
@@ -206,6 +213,8 @@ def bench_matmul(rng, args):
     configs = [(32, 32, 32, 8), (64, 64, 32, 8), (64, 64, 64, 8), (128, 128, 32, 8)]
     if args.quick:
         configs = configs[1:2]
+    # Fewer programs than threads leaves cores idle: small problems get small tiles.
+    configs = [c for c in configs if (M // c[0]) * (N // c[1]) >= 4] or configs[:1]
     best = None
     for bm_, bn_, bk_, g in configs:
         def run(bm_=bm_, bn_=bn_, bk_=bk_, g=g):
@@ -224,7 +233,7 @@ def bench_matmul(rng, args):
         ta, tb, tc = to_torch(a), to_torch(bm), torch.empty(M, N, dtype=torch.float32)
         rows.append(measure("torch", lambda: torch.matmul(ta, tb, out=tc), lambda: tc.numpy(), ref, 1e-5, flops,
                             "GFLOP/s", "torch.matmul", args))
-    return finish(f"matmul {M}^3 fp32", rows, best, None, None, "GFLOP/s")
+    return finish(f"matmul {M}^3 fp32", rows, best, "numpy", 0.8, "GFLOP/s")
 
 
 def measure(impl, run, result, ref, tol, work, unit, config, args):
@@ -240,6 +249,9 @@ def measure(impl, run, result, ref, tol, work, unit, config, args):
             print(f"  FAIL {impl} [{config}]: {msg}", file=sys.stderr)
             FAILURES.append((f"{impl} [{config}]", msg))
             return row
+        # Idle first: the previous peer's pool (OpenBLAS, torch's OpenMP) spins for a while after
+        # its last call, and on a small host those spinning threads would slow this one down.
+        time.sleep(args.settle)
         times = time_fn(run, min_time=args.min_time)
         row.update(summarize(times))
         row["value"] = work / row["median_s"] / 1e9
@@ -258,10 +270,15 @@ def measure(impl, run, result, ref, tol, work, unit, config, args):
 
 
 def finish(name, rows, best, baseline, target_ratio, unit):
-    res = {"name": name, "rows": rows, "unit": unit}
-    base = next((r for r in rows if r["impl"] == baseline and "value" in r), None)
-    if best is not None and base is not None:
-        res["ratio"] = best["value"] / base["value"]
+    """The result of one benchmark; ratio is tilec's best over `baseline` (the target's peer), and
+    ratios holds tilec's best over each peer."""
+    res = {"name": name, "rows": rows, "unit": unit, "ratios": {}}
+    for peer in ("numpy", "torch"):
+        r = next((r for r in rows if r["impl"] == peer and "value" in r), None)
+        if best is not None and r is not None:
+            res["ratios"][peer] = best["value"] / r["value"]
+    if baseline in res["ratios"]:
+        res["ratio"] = res["ratios"][baseline]
     if target_ratio is not None:
         res["target"] = f">= {target_ratio:g}x {baseline}"
         if "ratio" in res:
@@ -401,25 +418,39 @@ def fmt_val(r):
     return f"{r['value']:.2f} ({r['value_min']:.2f}-{r['value_max']:.2f})"
 
 
+def simd_level():
+    """The SIMD level tilec's generated code uses on this host (tilec doctor's "SIMD level")."""
+    from tilec import cli
+    return cli.simd_level(tilec._C.host_compiler_info()["isa"])
+
+
+def fmt_us(r):
+    return f"{r['median_s'] * 1e6:.0f}" if r is not None and "median_s" in r else "-"
+
+
 def table(results, overheads, info):
     lines = []
-    lines.append(f"CPU: {info['cpu']}, {info['cores']} cores; tilec threads: {info['tilec_threads']}; "
-                 f"numpy {info['numpy']}; torch {info['torch'] or 'not installed'}; python {info['python']}")
+    lines.append(f"CPU: {info['cpu']}, {info['cores']} cores, SIMD {info['simd']}; threads: {info['tilec_threads']} "
+                 f"(tilec, BLAS, torch); numpy {info['numpy']}; torch {info['torch'] or 'not installed'}; "
+                 f"python {info['python']}; {info['date']}")
     lines.append("")
-    lines.append("Throughput: median (min-max) over repeated runs after warm-up; tilec row = best config.")
+    lines.append("Throughput: median (min-max) over repeated runs after warm-up; tilec = best config; "
+                 "ratios are tilec's throughput over the peer's (> 1: tilec faster).")
     lines.append("")
     has_torch = any(r["impl"] == "torch" for res in results for r in res["rows"])
-    head = "| benchmark | unit | tilec | tilec config | numpy |" + (" torch |" if has_torch else "") + \
-        " tilec/numpy | target | max rel err (tilec) |"
-    lines.append(head)
-    lines.append("|" + "---|" * (head.count("|") - 1))
+    cols = ["benchmark", "unit", "tilec", "tilec µs", "tilec config", "numpy", "numpy µs"]
+    if has_torch:
+        cols += ["torch", "torch µs"]
+    cols += ["tilec/numpy"] + (["tilec/torch"] if has_torch else []) + ["target", "max rel err (tilec)"]
+    lines.append("| " + " | ".join(cols) + " |")
+    lines.append("|" + "---|" * len(cols))
     for res in results:
         best = res.get("best")
         tilec_rows = [r for r in res["rows"] if r["impl"] == "tilec"]
         shown = best if best is not None else (tilec_rows[0] if tilec_rows else None)
         np_row = next((r for r in res["rows"] if r["impl"] == "numpy"), None)
         t_row = next((r for r in res["rows"] if r["impl"] == "torch"), None)
-        ratio = f"{res['ratio']:.2f}x" if "ratio" in res else "-"
+        ratio = lambda peer: f"{res['ratios'][peer]:.2f}x" if peer in res.get("ratios", {}) else "-"  # noqa: E731
         target = res.get("target", "-")
         if "meets_target" in res:
             target += " (met)" if res["meets_target"] else " (NOT met)"
@@ -427,14 +458,16 @@ def table(results, overheads, info):
         err = f"{max(errs):.1e}" if errs else "-"
         if any("error" in r for r in tilec_rows):
             err += " FAIL"
-        cells = [res["name"], res["unit"], fmt_val(shown), shown["config"] if shown else "-", fmt_val(np_row)]
+        cells = [res["name"], res["unit"], fmt_val(shown), fmt_us(shown), shown["config"] if shown else "-",
+                 fmt_val(np_row), fmt_us(np_row)]
         if has_torch:
-            cells.append(fmt_val(t_row))
-        cells += [ratio, target, err]
+            cells += [fmt_val(t_row), fmt_us(t_row)]
+        cells += [ratio("numpy")] + ([ratio("torch")] if has_torch else []) + [target, err]
         lines.append("| " + " | ".join(cells) + " |")
-    lines.append("")
-    lines.append("| latency | tilec | target |")
-    lines.append("|---|---|---|")
+    if overheads:
+        lines.append("")
+        lines.append("| latency | tilec | target |")
+        lines.append("|---|---|---|")
     for r in overheads:
         unit, scale = ("us", 1e6) if r["target_s"] < 1e-3 else ("ms", 1e3)
         if "median_s" in r:
@@ -459,64 +492,138 @@ def table(results, overheads, info):
     return "\n".join(lines)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--json", help="also write the results as JSON to this file")
-    ap.add_argument("--plot", metavar="FILE.png", help="also draw the results (bench/plot.py; needs matplotlib)")
-    ap.add_argument("--quick", action="store_true", help="one config per kernel, fewer repetitions")
-    ap.add_argument("--min-time", type=float, default=1.0, help="seconds of timed runs per measurement")
-    ap.add_argument("--first-call-reps", type=int, default=3, help="cold processes (each followed by as many warm ones)")
-    ap.add_argument("--launch-batches", type=int, default=200, help="batches of 200 launches for the overhead")
-    args = ap.parse_args()
-    if args.plot:
-        import plot
-        plot.require_matplotlib()
-    if args.quick:
-        args.min_time = min(args.min_time, 0.3)
-        args.first_call_reps = min(args.first_call_reps, 2)
-        args.launch_batches = min(args.launch_batches, 50)
+def thread_counts(spec):
+    """--threads "2,all" -> [2, os.cpu_count()], duplicates dropped, order kept."""
+    out = []
+    for part in spec.split(","):
+        n = (os.cpu_count() or 1) if part.strip() == "all" else int(part)
+        if n < 1:
+            raise SystemExit(f"--threads: {part!r} is not a positive count")
+        if n not in out:
+            out.append(n)
+    return out
 
+
+THREAD_VARS = ("TILEC_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def run_child(threads, args, latency):
+    """This script again in a process whose tilec, BLAS and torch pools have `threads` threads
+    (each reads its variable once, at start); returns its JSON."""
+    env = dict(os.environ)
+    for var in THREAD_VARS:
+        env[var] = str(threads)
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+        out = f.name
+    cmd = [sys.executable, os.path.abspath(__file__), "--child", "--json", out, "--min-time", str(args.min_time),
+           "--first-call-reps", str(args.first_call_reps), "--launch-batches", str(args.launch_batches),
+           "--matmul-sizes", args.matmul_sizes, "--settle", str(args.settle)]
+    if args.quick:
+        cmd.append("--quick")
+    if not latency:
+        cmd.append("--no-latency")
+    try:
+        subprocess.run(cmd, env=env, check=False)
+        with open(out) as f:
+            return json.load(f)
+    finally:
+        os.unlink(out)
+
+
+def measure_here(args):
+    """Every benchmark at this process's thread count (set by the parent through THREAD_VARS)."""
+    threads = int(os.environ.get("TILEC_NUM_THREADS") or os.cpu_count() or 1)
+    if torch is not None:
+        torch.set_num_threads(threads)
     info = {
         "cpu": cpu_model(),
         "cores": os.cpu_count(),
-        "tilec_threads": int(os.environ.get("TILEC_NUM_THREADS") or os.cpu_count() or 1),
-        "tilec_threads_source": "TILEC_NUM_THREADS" if os.environ.get("TILEC_NUM_THREADS") else "default (all cores)",
+        "simd": simd_level(),
+        "tilec_threads": threads,
         "numpy": np.__version__,
         "torch": torch.__version__ if torch is not None else None,
+        "torch_threads": torch.get_num_threads() if torch is not None else None,
         "python": platform.python_version(),
         "tilec": tilec.__version__,
-        "date": time.strftime("%Y-%m-%d"),
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }
-    print(f"tilec {info['tilec']} CPU benchmarks; threads {info['tilec_threads']} ({info['tilec_threads_source']})",
-          file=sys.stderr)
+    print(f"tilec {info['tilec']} CPU benchmarks; {threads} threads, SIMD {info['simd']}", file=sys.stderr)
     rng = np.random.default_rng(0)
     results = []
-    for fn in (bench_vector_add, bench_softmax, bench_layernorm, bench_matmul):
-        print(f"{fn.__name__}:", file=sys.stderr)
+    benches = [bench_vector_add, bench_softmax, bench_layernorm]
+    benches += [lambda rng, args, size=int(m): bench_matmul(rng, args, size) for m in args.matmul_sizes.split(",")]
+    for fn in benches:
         try:
             results.append(fn(rng, args))
         except Exception as e:  # noqa: BLE001
             msg = f"{type(e).__name__}: {e}"
-            print(f"  FAIL {fn.__name__}: {msg}", file=sys.stderr)
-            FAILURES.append((fn.__name__, msg))
-    print("first calls:", file=sys.stderr)
-    overheads = [bench_launch_overhead(args)] + bench_first_calls(args)
-    text = table(results, overheads, info)
-    print(text)
-    if FAILURES:
-        print("\nFAILURES:")
-        for name, msg in FAILURES:
-            print(f"- {name}: {msg}")
-    if args.json:
+            print(f"  FAIL: {msg}", file=sys.stderr)
+            FAILURES.append(("benchmark", msg))
+    overheads = []
+    if not args.no_latency:
+        print("first calls:", file=sys.stderr)
+        overheads = [bench_launch_overhead(args)] + bench_first_calls(args)
+    return {"info": info, "results": results, "latency": overheads,
+            "failures": [{"name": n, "error": m} for n, m in FAILURES]}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--threads", default="2,all",
+                    help='thread counts to measure, comma-separated; "all" = every core (default: 2,all)')
+    ap.add_argument("--markdown", metavar="FILE.md", help="also write the report (markdown tables) to this file")
+    ap.add_argument("--json", help="also write the results as JSON to this file")
+    ap.add_argument("--plot", metavar="FILE.png", help="also draw the last thread count's results (bench/plot.py; needs matplotlib)")
+    ap.add_argument("--quick", action="store_true", help="one config per kernel, fewer repetitions")
+    ap.add_argument("--matmul-sizes", default="256,512,1024", help="square matmul sizes (default: 256,512,1024)")
+    ap.add_argument("--min-time", type=float, default=1.0, help="seconds of timed runs per measurement")
+    ap.add_argument("--first-call-reps", type=int, default=3, help="cold processes (each followed by as many warm ones)")
+    ap.add_argument("--launch-batches", type=int, default=200, help="batches of 200 launches for the overhead")
+    ap.add_argument("--no-latency", action="store_true", help="skip the first-call and launch-overhead measurements")
+    ap.add_argument("--settle", type=float, default=0.5,
+                    help="seconds of idling before each measurement, for other pools' spinning threads to sleep")
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.quick:
+        args.min_time = min(args.min_time, 0.3)
+        args.first_call_reps = min(args.first_call_reps, 2)
+        args.launch_batches = min(args.launch_batches, 50)
+    if args.child:
+        data = measure_here(args)
         with open(args.json, "w") as f:
-            json.dump({"info": info, "results": results, "latency": overheads,
-                       "failures": [{"name": n, "error": m} for n, m in FAILURES]}, f, indent=2)
+            json.dump(data, f, indent=2)
+        return
     if args.plot:
-        plot.plot(plot.rows_from_cpu_json({"results": results}), args.plot,
-                  f"tilec {info['tilec']} CPU: {info['cpu']}, {info['tilec_threads']} threads, {info['date']}")
+        import plot
+        plot.require_matplotlib()
+
+    runs = []
+    for i, threads in enumerate(thread_counts(args.threads)):
+        # Latency does not depend on the thread count: measured once, in the first run.
+        runs.append(run_child(threads, args, latency=i == 0 and not args.no_latency))
+    text = "\n\n".join(f"### {r['info']['tilec_threads']} threads\n\n" + table(r["results"], r["latency"], r["info"])
+                       for r in runs)
+    print(text)
+    failures = [f for r in runs for f in r["failures"]]
+    if failures:
+        print("\nFAILURES:")
+        for f in failures:
+            print(f"- {f['name']}: {f['error']}")
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write(text + "\n")
+    if args.json:
+        # "results" (the last run's) keeps the layout bench/plot.py reads.
+        with open(args.json, "w") as f:
+            json.dump({"runs": runs, "info": runs[-1]["info"], "results": runs[-1]["results"]}, f, indent=2)
+    if args.plot:
+        last = runs[-1]
+        plot.plot(plot.rows_from_cpu_json(last), args.plot,
+                  f"tilec {last['info']['tilec']} CPU: {last['info']['cpu']}, {last['info']['tilec_threads']} threads, "
+                  f"{last['info']['date']}")
         print(f"wrote {args.plot}", file=sys.stderr)
-    if FAILURES:
-        print(f"\n{len(FAILURES)} measurement(s) FAILED (see above)", file=sys.stderr)
+    if failures:
+        print(f"\n{len(failures)} measurement(s) FAILED (see above)", file=sys.stderr)
         sys.exit(1)
 
 

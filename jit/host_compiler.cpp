@@ -137,7 +137,20 @@ const HostCompiler& host_compiler(const std::string& include_dir) {
   if (version.started && version.exit_status == 0) hc.version = first_line(version.output);
   // -O2: the generated code is already vectorized by hand (runtime/cpu/tilec_vec.h), and -O3
   // triples the compile time of a cold call for no measured gain.
-  hc.flags = {"-O2", "-march=native", "-fPIC", "-shared", "-std=c++17", "-fno-math-errno"};
+  hc.flags = {"-O2", "-march=native"};
+  // The host's ISA minus what the forced level lacks: each -mno-X also drops the extensions built
+  // on X (AVX-512's subsets; AVX2, FMA and F16C with AVX), so the headers' #if picks that path.
+  switch (requested_cpu_isa(&hc.isa_error)) {
+    case CpuIsa::Native:
+    case CpuIsa::Avx512: break;
+    case CpuIsa::Avx2: hc.flags.push_back("-mno-avx512f"); break;
+    case CpuIsa::Scalar:
+#if defined(__x86_64__) || defined(__i386__)
+      hc.flags.push_back("-mno-avx");
+#endif
+      break;
+  }
+  hc.flags.insert(hc.flags.end(), {"-fPIC", "-shared", "-std=c++17", "-fno-math-errno"});
   // A bare "-I" would swallow the next argument as the include folder.
   if (!include_dir.empty()) hc.flags.push_back("-I" + include_dir);
   return compilers.emplace(key, std::move(hc)).first->second;
@@ -270,8 +283,62 @@ std::string compute_isa_description() {
 
 }  // namespace
 
+const char* cpu_isa_name(CpuIsa isa) {
+  switch (isa) {
+    case CpuIsa::Native: return "native";
+    case CpuIsa::Avx512: return "avx512";
+    case CpuIsa::Avx2: return "avx2";
+    case CpuIsa::Scalar: return "scalar";
+  }
+  return "?";
+}
+
+CpuIsa requested_cpu_isa(std::string* error) {
+  struct Choice {
+    CpuIsa isa = CpuIsa::Native;
+    std::string error;
+  };
+  static const Choice choice = [] {
+    Choice c;
+    const char* env = std::getenv("TILEC_CPU_ISA");
+    std::string name = env ? env : "";
+    if (name.empty() || name == "native") return c;
+    bool x86 = false, avx2 = false, avx512 = false;
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    x86 = true;
+    avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+#endif
+    bool runs = true;
+    if (name == "avx512") {
+      c.isa = CpuIsa::Avx512;
+      runs = avx512;
+    } else if (name == "avx2") {
+      c.isa = CpuIsa::Avx2;
+      runs = avx2;
+    } else if (name == "scalar") {
+      c.isa = CpuIsa::Scalar;
+    } else {
+      c.error = "TILEC_CPU_ISA='" + name + "' is not one of native, avx512, avx2, scalar";
+      return c;
+    }
+    if (!runs) {
+      c.error = std::string("TILEC_CPU_ISA=") + name + ": this " + (x86 ? "CPU" : "architecture") + " cannot run " + name + " code";
+      c.isa = CpuIsa::Native;
+    }
+    return c;
+  }();
+  if (error) *error = choice.error;
+  return choice.isa;
+}
+
 std::string cpu_isa_description() {
-  static const std::string description = compute_isa_description();
+  static const std::string description = [] {
+    CpuIsa isa = requested_cpu_isa(nullptr);
+    std::string d = compute_isa_description();
+    return isa == CpuIsa::Native ? d : d + ";isa=" + cpu_isa_name(isa);
+  }();
   return description;
 }
 

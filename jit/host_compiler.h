@@ -7,10 +7,22 @@
 
 namespace tilec {
 
+// The SIMD level that generated CPU kernels are built for: the host's own (Native), or one level
+// forced with TILEC_CPU_ISA=avx512|avx2|scalar so that one host can test each path of
+// runtime/cpu/tilec_vec.h (Scalar: the lane-wise template, with no AVX at all).
+enum class CpuIsa { Native, Avx512, Avx2, Scalar };
+
+const char* cpu_isa_name(CpuIsa isa);
+
+// TILEC_CPU_ISA, read once per process. Unset, empty or "native" is Native; an unknown name or a
+// level this host cannot run leaves Native and sets *error (the CPU backend then refuses to build).
+CpuIsa requested_cpu_isa(std::string* error);
+
 struct HostCompiler {
   std::string command;             // $CXX, else "c++"
   std::string version;             // first line of `command --version`; empty if it cannot run
-  std::vector<std::string> flags;  // -O2 -march=native -fPIC -shared -std=c++17 -fno-math-errno -I<dir>
+  std::vector<std::string> flags;  // -O2 -march=native [-mno-avx512f | -mno-avx] -fPIC -shared -std=c++17 -fno-math-errno -I<dir>
+  std::string isa_error;           // requested_cpu_isa()'s error: kernels must not be built
 };
 
 // One HostCompiler per ($CXX, include_dir), computed once and kept for the process; the
@@ -52,7 +64,8 @@ class SharedLibrary {
 };
 
 // Stable description of the host ISA for cache keys, e.g.
-// "x86_64+avx2+avx512f+fma+f16c;model=Intel(R) Xeon(R) ...", since -march=native output depends on it.
+// "x86_64+avx2+avx512f+fma+f16c;model=Intel(R) Xeon(R) ...", since -march=native output depends on it;
+// a forced level adds ";isa=avx2" (or avx512, scalar).
 std::string cpu_isa_description();
 
 // Quotes `arg` for a POSIX shell when it has characters the shell would interpret.

@@ -247,6 +247,10 @@ std::string runtime_pch(const KernelCache& cache, const HostCompiler& cc, const 
 bool compile_cpu(CompiledKernel& k, const std::string& source, const Function& fn, Diagnostics& diags, StageTimer& timer) {
   HostCompiler cc = host_compiler(include_dir_storage());
   timer.mark("host-cc-version");
+  if (!cc.isa_error.empty()) {
+    diags.error(fn.loc, cc.isa_error);
+    return false;
+  }
   // Debug builds compare i32 arithmetic with its i64 twin; -fwrapv keeps the compiler from
   // assuming that signed overflow never happens and folding those checks away.
   if (k.debug) cc.flags.push_back("-fwrapv");

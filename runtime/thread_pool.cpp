@@ -30,7 +30,11 @@ inline void cpu_relax() {
 }  // namespace
 
 int default_thread_count() {
-  if (const char* env = std::getenv("TILEC_NUM_THREADS"); env && *env) {
+  // OMP_NUM_THREADS is what torch's and OpenBLAS's pools size themselves by: a process that limits
+  // them (several workers on one host) limits tilec too instead of oversubscribing the cores.
+  for (const char* var : {"TILEC_NUM_THREADS", "OMP_NUM_THREADS"}) {
+    const char* env = std::getenv(var);
+    if (!env || !*env) continue;
     char* end = nullptr;
     long v = std::strtol(env, &end, 10);
     if (*end == '\0' && v > 0) return static_cast<int>(std::min<long>(v, 1024));

@@ -10,8 +10,9 @@
 
 namespace tilec {
 
-// TILEC_NUM_THREADS when it is a positive integer, else std::thread::hardware_concurrency()
-// (at least 1). Read on every call; ThreadPool::instance() reads it once.
+// TILEC_NUM_THREADS when it is a positive integer, else OMP_NUM_THREADS when it is one, else
+// std::thread::hardware_concurrency() (at least 1). Read on every call; ThreadPool::instance()
+// reads it once.
 int default_thread_count();
 
 // Persistent pool for kernel grids. Workers sleep on a condition variable between launches after
@@ -38,13 +39,15 @@ class ThreadPool {
   void parallel_for(int64_t n, RangeFn fn, void* ctx);
 
  private:
+  // The counters every chunk claim writes have cache lines of their own: sharing one with the
+  // fields that every thread reads before each call would bounce that line between the cores.
   struct Job {
     RangeFn fn;
     void* ctx;
     int64_t n;
     int64_t chunk;
-    std::atomic<int64_t> next{0};
-    std::atomic<int> inside{0};  // workers that joined this job and have not left yet
+    alignas(64) std::atomic<int64_t> next{0};
+    alignas(64) std::atomic<int> inside{0};  // workers that joined this job and have not left yet
   };
 
   static void run_chunks(Job& job);
@@ -56,7 +59,8 @@ class ThreadPool {
   std::condition_variable work_cv_;
   std::condition_variable done_cv_;
   Job* job_ = nullptr;  // published job; null when none is accepting workers
-  std::atomic<uint64_t> generation_{0};
+  // Spun on by idle workers: apart from the fields written under mu_.
+  alignas(64) std::atomic<uint64_t> generation_{0};
   int sleepers_ = 0;
   bool stop_ = false;
 };

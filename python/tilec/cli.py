@@ -59,7 +59,12 @@ def _human_age(seconds):
 
 
 def simd_level(isa):
-    """The widest vector extension named in a cpu_isa_description() string."""
+    """The widest vector extension named in a cpu_isa_description() string, or the level that
+    TILEC_CPU_ISA forced (its ";isa=" part)."""
+    forced = {"avx512": "avx512f", "avx2": "avx2", "scalar": "scalar"}
+    for part in isa.split(";")[1:]:
+        if part.startswith("isa=") and part[4:] in forced:
+            return forced[part[4:]]
     features = isa.split(";")[0].split("+")
     for level in ("avx512f", "avx2", "avx", "sse4_2", "neon", "sve"):
         if level in features:
@@ -110,7 +115,7 @@ def doctor(out=sys.stdout):
     p("python", sys.version.split()[0])
     cc = _C.host_compiler_info()
     p("host compiler", f"{cc['command']}: {cc['version'] or 'cannot run it (set CXX)'}")
-    p("SIMD level", f"{simd_level(cc['isa'])} (-march=native; {cc['isa']})")
+    p("SIMD level", f"{simd_level(cc['isa'])} (-march=native{'' if ';isa=' not in cc['isa'] else ', TILEC_CPU_ISA'}; {cc['isa']})")
     nv = _C.nvrtc_info()
     if "error" in nv:
         p("NVRTC", "not found (CPU backend only; `pip install tilec[cuda]` brings it)")

@@ -164,39 +164,70 @@ template <class T> inline T atomic_cas(T* p, T cmp, T v) {
   return o;
 }
 
-// ---- tl.dot: c (MxN) += a (MxK) * b (KxN), row-major; inputs already converted to T ----
+// ---- tl.dot: c_out (MxN) = c_in + a (MxK) * b (KxN), row-major; inputs already converted to T ----
+// a and b are the K block's packed tiles (the code generator fills them from the loads, once per K
+// block); c_in may be c_out.
 
-// Float types: register-blocked MR x NR micro-kernel (up to 4 rows x 2 vectors of accumulators,
-// which fit the 16 AVX2 registers with the b vectors and the broadcast a).
-template <class T, int M, int N, int K>
-inline void dot(const T* a, const T* b, T* c) {
-  if constexpr ((std::is_same_v<T, float> || std::is_same_v<T, double>) && N % kWidth<T> == 0) {
-    using V = VecN<T>;
-    constexpr int W = V::width;
-    constexpr int NV = N % (2 * W) == 0 ? 2 : 1;
-    constexpr int MR = M % 4 == 0 ? 4 : (M % 2 == 0 ? 2 : 1);
-    for (int i = 0; i < M; i += MR) {
-      for (int j = 0; j < N; j += NV * W) {
-        V acc[MR][NV];
-        for (int ii = 0; ii < MR; ++ii)
-          for (int jj = 0; jj < NV; ++jj) acc[ii][jj] = V::load(c + (i + ii) * N + j + jj * W);
-        for (int k = 0; k < K; ++k) {
-          V bv[NV];
-          for (int jj = 0; jj < NV; ++jj) bv[jj] = V::load(b + k * N + j + jj * W);
-          for (int ii = 0; ii < MR; ++ii) {
-            V av = V::broadcast(a[(i + ii) * K + k]);
-            for (int jj = 0; jj < NV; ++jj) acc[ii][jj] = fma(av, bv[jj], acc[ii][jj]);
-          }
-        }
-        for (int ii = 0; ii < MR; ++ii)
-          for (int jj = 0; jj < NV; ++jj) acc[ii][jj].store(c + (i + ii) * N + j + jj * W);
-      }
+#if defined(__clang__)
+#define TILEC_UNROLL _Pragma("unroll")
+#else
+#define TILEC_UNROLL _Pragma("GCC unroll 16")
+#endif
+
+// Micro-kernel: an MR x (NV*W) block of c stays in MR*NV vector registers for the whole K block;
+// each k costs NV vector loads of b's row and MR broadcasts of a's column for MR*NV FMAs.
+template <class T, int W, int MR, int NV, int N, int K>
+inline void dot_tile(const T* a, const T* b, const T* c_in, T* c_out) {
+  using V = Vec<T, W>;
+  V acc[MR][NV];
+  TILEC_UNROLL for (int ii = 0; ii < MR; ++ii)
+    TILEC_UNROLL for (int jj = 0; jj < NV; ++jj) acc[ii][jj] = V::load(c_in + ii * N + jj * W);
+  for (int k = 0; k < K; ++k) {
+    V bv[NV];
+    TILEC_UNROLL for (int jj = 0; jj < NV; ++jj) bv[jj] = V::load(b + k * N + jj * W);
+    TILEC_UNROLL for (int ii = 0; ii < MR; ++ii) {
+      V av = V::broadcast(a[ii * K + k]);
+      TILEC_UNROLL for (int jj = 0; jj < NV; ++jj) acc[ii][jj] = fma(av, bv[jj], acc[ii][jj]);
     }
+  }
+  TILEC_UNROLL for (int ii = 0; ii < MR; ++ii)
+    TILEC_UNROLL for (int jj = 0; jj < NV; ++jj) acc[ii][jj].store(c_out + ii * N + jj * W);
+}
+
+// Rows in blocks of MR (a's rows stay in L1 while the block sweeps b), the last M % MR rows with a
+// micro-kernel of that height.
+template <class T, int W, int MR, int NV, int M, int N, int K>
+inline void dot_rows(const T* a, const T* b, const T* c_in, T* c_out) {
+  constexpr int MF = M - M % MR;
+  for (int i = 0; i < MF; i += MR)
+    for (int j = 0; j < N; j += NV * W) dot_tile<T, W, MR, NV, N, K>(a + i * K, b + j, c_in + i * N + j, c_out + i * N + j);
+  if constexpr (M % MR != 0)
+    for (int j = 0; j < N; j += NV * W)
+      dot_tile<T, W, M % MR, NV, N, K>(a + MF * K, b + j, c_in + MF * N + j, c_out + MF * N + j);
+}
+
+// Vectors per micro-kernel row: the most of 4, 2, 1 that divide the row and leave room for at
+// least 6 rows of accumulators (4 with 32 registers, 2 with 16).
+template <int Vectors> constexpr int dot_row_vectors() {
+  constexpr int cap = kVecRegisters >= 32 ? 4 : 2;
+  return Vectors % 4 == 0 && cap >= 4 ? 4 : Vectors % 2 == 0 ? 2 : 1;
+}
+
+template <class T, int M, int N, int K>
+inline void dot(const T* a, const T* b, const T* c_in, T* c_out) {
+  if constexpr ((std::is_same_v<T, float> || std::is_same_v<T, double>) && N % kWidth<T> == 0) {
+    constexpr int W = kWidth<T>;
+    constexpr int NV = dot_row_vectors<N / W>();
+    // Accumulators, b's NV vectors and one broadcast fill the register file; more than 8 rows
+    // gain nothing once the FMA latency is covered.
+    constexpr int MR = (kVecRegisters - NV - 1) / NV < 8 ? (kVecRegisters - NV - 1) / NV : 8;
+    dot_rows<T, W, MR, NV, M, N, K>(a, b, c_in, c_out);
   } else {
+    if (c_in != c_out) std::memcpy(c_out, c_in, sizeof(T) * M * N);
     for (int i = 0; i < M; ++i)
       for (int k = 0; k < K; ++k) {
         T av = a[i * K + k];
-        for (int j = 0; j < N; ++j) c[i * N + j] += av * b[k * N + j];
+        for (int j = 0; j < N; ++j) c_out[i * N + j] += av * b[k * N + j];
       }
   }
 }

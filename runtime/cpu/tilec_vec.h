@@ -163,10 +163,24 @@ struct Vec {
   // Round to nearest integer value and 2^n for integer-valued n in [-126, 127] (float exp kernel).
   Vec round() const { Vec r; for (int i = 0; i < W; ++i) r.v[i] = std::nearbyint(v[i]); return r; }
   Vec pow2i() const { Vec r; for (int i = 0; i < W; ++i) r.v[i] = bits_f32(static_cast<uint32_t>(static_cast<int32_t>(v[i]) + 127) << 23); return r; }
+  // Float-only kernels' helpers: correctly rounded square root; and for positive normal x, the
+  // mantissa in [1, 2) with the unbiased exponent (as a float) in e.
+  Vec sqrt() const { Vec r; for (int i = 0; i < W; ++i) r.v[i] = std::sqrt(v[i]); return r; }
+  Vec mantissa(Vec& e) const {
+    Vec m;
+    for (int i = 0; i < W; ++i) {
+      uint32_t u = f32_bits(v[i]);
+      e.v[i] = static_cast<float>(static_cast<int32_t>((u >> 23) & 0xffu) - 127);
+      m.v[i] = bits_f32((u & 0x7fffffu) | 0x3f800000u);
+    }
+    return m;
+  }
 };
 
 #if defined(__AVX512F__)
 inline constexpr int kVecBytes = 64;
+inline constexpr int kVecRegisters = 32;  // sizes tl.dot's micro-kernel (tilec_rt.h)
+inline constexpr bool kFusedFma = true;   // fma() rounds once (sin/cos's reduction relies on it)
 
 template <> struct Vec<float, 16> {
   static constexpr int width = 16;
@@ -205,6 +219,11 @@ template <> struct Vec<float, 16> {
   float hmin() const { return _mm512_reduce_min_ps(v); }
   Vec round() const { return {_mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)}; }
   Vec pow2i() const { return {_mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(v), _mm512_set1_epi32(127)), 23))}; }
+  Vec sqrt() const { return {_mm512_sqrt_ps(v)}; }
+  Vec mantissa(Vec& e) const {
+    e.v = _mm512_getexp_ps(v);
+    return {_mm512_getmant_ps(v, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_zero)};
+  }
 };
 
 template <> struct Vec<double, 8> {
@@ -299,6 +318,8 @@ template <> struct Vec<int64_t, 8> {
 
 #elif defined(__AVX2__) && defined(__FMA__)
 inline constexpr int kVecBytes = 32;
+inline constexpr int kVecRegisters = 16;
+inline constexpr bool kFusedFma = true;
 
 // AVX2 masks are full-width lanes of all ones; one mask type per lane width. Masked loads and
 // stores test for a full mask first: vmaskmov is slow (microcoded stores on AMD), and most vectors
@@ -369,6 +390,12 @@ template <> struct Vec<float, 8> {
   float hmin() const { alignas(32) float x[8]; store(x); float r = x[0]; for (int i = 1; i < 8; ++i) r = std::fmin(r, x[i]); return r; }
   Vec round() const { return {_mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)}; }
   Vec pow2i() const { return {_mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(v), _mm256_set1_epi32(127)), 23))}; }
+  Vec sqrt() const { return {_mm256_sqrt_ps(v)}; }
+  Vec mantissa(Vec& e) const {
+    __m256i u = _mm256_castps_si256(v);
+    e.v = _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_srli_epi32(u, 23), _mm256_set1_epi32(127)));
+    return {_mm256_castsi256_ps(_mm256_or_si256(_mm256_and_si256(u, _mm256_set1_epi32(0x7fffff)), _mm256_set1_epi32(0x3f800000)))};
+  }
 };
 
 template <> struct Vec<double, 4> {
@@ -459,8 +486,12 @@ template <> struct Vec<int64_t, 4> {
 #elif defined(__ARM_NEON) && defined(__aarch64__)
 // NEON goes through the lane-wise template at 16 bytes; GCC/Clang vectorize its fixed loops.
 inline constexpr int kVecBytes = 16;
+inline constexpr int kVecRegisters = 32;
+inline constexpr bool kFusedFma = false;  // the lane-wise template's fma() is a * b + c
 #else
 inline constexpr int kVecBytes = 16;
+inline constexpr int kVecRegisters = 16;  // SSE's xmm0-15, which the scalar template's loops may use
+inline constexpr bool kFusedFma = false;
 #endif
 
 // The native width for T: a full register of T (the scalar template for types without one).
@@ -486,37 +517,145 @@ template <class V> inline typename V::Mask mask_splat(bool b) {
   return V::Mask::from_bytes(bytes);
 }
 
-// Cephes-style expf: n = round(x/ln2), r = x - n*ln2 (two-part ln2), degree-6 polynomial, then
-// scaling by 2^n in two halves so subnormal results and overflow to inf come out right.
-template <class V>
-inline V exp_float(V x) {
-  V xc = min(max(x, V::broadcast(-105.0f)), V::broadcast(89.0f));
-  V n = (xc * V::broadcast(1.44269504088896341f)).round();
-  V r = fma(n, V::broadcast(-0.693359375f), xc);
-  r = fma(n, V::broadcast(2.12194440e-4f), r);
+// ---- Vector float math (fp32 lanes). Measured error against a float64 reference over the whole
+// float range, special values included (tests/python/test_cpu_math.py pins the bounds):
+//   exp, exp2: <= 1 ulp for normal results (2 ulp where the result is subnormal); overflow to inf,
+//              underflow to 0, NaN in NaN out.
+//   log, log2: <= 1 ulp (log2 <= 2 ulp); subnormal inputs handled; log(0) = -inf, log(x < 0) = NaN,
+//              log(inf) = inf.
+//   sqrt: correctly rounded (the hardware instruction); rsqrt: 1 / sqrt(x), <= 1 ulp.
+//   sin, cos: <= 2 ulp for |x| <= 8192 (reduction by pi/2 in three FMA steps); lanes of a
+//             vector holding a larger magnitude, inf or NaN, and every lane where fma() is not
+//             fused (the lane-wise template), go through libm like the scalar path.
+
+// e^r for |r| <= ln(2)/2: Cephes expf's degree-6 polynomial.
+template <class V> inline V exp_reduced(V r) {
   V p = V::broadcast(1.9875691500E-4f);
   p = fma(p, r, V::broadcast(1.3981999507E-3f));
   p = fma(p, r, V::broadcast(8.3334519073E-3f));
   p = fma(p, r, V::broadcast(4.1665795894E-2f));
   p = fma(p, r, V::broadcast(1.6666665459E-1f));
   p = fma(p, r, V::broadcast(5.0000001201E-1f));
-  V y = fma(p, r * r, r) + V::broadcast(1.0f);
-  V n1 = (n * V::broadcast(0.5f)).round();
-  V n2 = n - n1;
-  y = y * n1.pow2i() * n2.pow2i();
-  return select(is_nan(x), x, y);
+  return fma(p, r * r, r) + V::broadcast(1.0f);
 }
 
-template <class T, int W>
-inline Vec<T, W> exp(Vec<T, W> x) {
-  if constexpr (std::is_same_v<T, float>) {
-    return exp_float(x);
-  } else {
-    alignas(64) T a[W];
-    x.store(a);
-    for (int i = 0; i < W; ++i) a[i] = std::exp(a[i]);
-    return Vec<T, W>::load(a);
-  }
+// y * 2^n for integer-valued n in [-152, 129], in two halves so that subnormal results and overflow
+// to inf come out right.
+template <class V> inline V scale_pow2(V y, V n) {
+  V n1 = (n * V::broadcast(0.5f)).round();
+  V n2 = n - n1;
+  return y * n1.pow2i() * n2.pow2i();
 }
+
+// Cephes-style expf: n = round(x/ln2), r = x - n*ln2 (two-part ln2).
+template <class V>
+inline V exp_float(V x) {
+  V xc = min(max(x, V::broadcast(-105.0f)), V::broadcast(89.0f));
+  V n = (xc * V::broadcast(1.44269504088896341f)).round();
+  V r = fma(n, V::broadcast(-0.693359375f), xc);
+  r = fma(n, V::broadcast(2.12194440e-4f), r);
+  return select(is_nan(x), x, scale_pow2(exp_reduced(r), n));
+}
+
+// 2^x = 2^n * e^((x - n) ln2): x - n is exact, so the error is exp_reduced's.
+template <class V>
+inline V exp2_float(V x) {
+  V xc = min(max(x, V::broadcast(-152.0f)), V::broadcast(129.0f));
+  V n = xc.round();
+  V r = (xc - n) * V::broadcast(0.693147180559945309f);
+  return select(is_nan(x), x, scale_pow2(exp_reduced(r), n));
+}
+
+// Cephes logf: x = m 2^e with m in [sqrt(1/2), sqrt(2)), log(m) by a degree-8 polynomial in m - 1,
+// plus e*ln2 (two-part ln2). Subnormal x is scaled by 2^23 first.
+template <class V>
+inline V log_float(V x) {
+  typename V::Mask sub = cmp_lt(x, V::broadcast(1.17549435e-38f));
+  V xs = select(sub, x * V::broadcast(8388608.0f), x);
+  V e;
+  V m = xs.mantissa(e);
+  e = select(sub, e - V::broadcast(23.0f), e);
+  typename V::Mask big = cmp_gt(m, V::broadcast(1.41421356237f));
+  m = select(big, m * V::broadcast(0.5f), m);
+  e = select(big, e + V::broadcast(1.0f), e);
+  V f = m - V::broadcast(1.0f);
+  V z = f * f;
+  V p = V::broadcast(7.0376836292E-2f);
+  p = fma(p, f, V::broadcast(-1.1514610310E-1f));
+  p = fma(p, f, V::broadcast(1.1676998740E-1f));
+  p = fma(p, f, V::broadcast(-1.2420140846E-1f));
+  p = fma(p, f, V::broadcast(1.4249322787E-1f));
+  p = fma(p, f, V::broadcast(-1.6668057665E-1f));
+  p = fma(p, f, V::broadcast(2.0000714765E-1f));
+  p = fma(p, f, V::broadcast(-2.4999993993E-1f));
+  p = fma(p, f, V::broadcast(3.3333331174E-1f));
+  V y = p * f * z;
+  y = fma(e, V::broadcast(-2.12194440e-4f), y);
+  y = fma(z, V::broadcast(-0.5f), y);
+  V r = fma(e, V::broadcast(0.693359375f), f + y);
+  const float inf = std::numeric_limits<float>::infinity();
+  r = select(cmp_eq(x, V::broadcast(0.0f)), V::broadcast(-inf), r);
+  r = select(cmp_lt(x, V::broadcast(0.0f)), V::broadcast(std::numeric_limits<float>::quiet_NaN()), r);
+  r = select(cmp_eq(x, V::broadcast(inf)), x, r);
+  return select(is_nan(x), x, r);
+}
+
+// sin (Cos = false) or cos of x: q = round(x * 2/pi), r = x - q*pi/2 with pi/2 split into three
+// floats (each product exact inside its FMA, so the first step is exact and the rest lose < 1 ulp
+// of r for |q| < 2^13), then the sine or cosine polynomial of r chosen and signed by q mod 4.
+template <bool Cos, class V>
+inline V sincos_float(V x) {
+  V q = (x * V::broadcast(0.636619772367581343f)).round();
+  V r = fma(q, V::broadcast(-1.5707963705062866f), x);
+  r = fma(q, V::broadcast(4.371138828673793e-08f), r);
+  r = fma(q, V::broadcast(1.7151245100058819e-15f), r);
+  V z = r * r;
+  V s = fma(fma(fma(V::broadcast(-1.9515295891E-4f), z, V::broadcast(8.3321608736E-3f)), z, V::broadcast(-1.6666654611E-1f)), z * r, r);
+  V c = fma(fma(fma(V::broadcast(2.443315711809948E-5f), z, V::broadcast(-1.388731625493765E-3f)), z, V::broadcast(4.166664568298827E-2f)), z * z,
+            fma(z, V::broadcast(-0.5f), V::broadcast(1.0f)));
+  // k = q mod 4 from floats: q/4 - 0.375 is never a tie, so round() is floor(q/4).
+  V k = q - V::broadcast(4.0f) * (q * V::broadcast(0.25f) - V::broadcast(0.375f)).round();
+  if constexpr (Cos) k = k + V::broadcast(1.0f);
+  // sin(r + k pi/2): k = 0: s, 1: c, 2: -s, 3: -c (k = 4 is 0 again for cos).
+  typename V::Mask odd = cmp_eq(k, V::broadcast(1.0f)) , neg = cmp_eq(k, V::broadcast(2.0f));
+  V res = select(odd, c, s);
+  res = select(cmp_eq(k, V::broadcast(3.0f)), V::broadcast(0.0f) - c, select(neg, V::broadcast(0.0f) - s, res));
+  return res;
+}
+
+template <bool Cos, class T, int W>
+inline Vec<T, W> sincos(Vec<T, W> x) {
+  using V = Vec<T, W>;
+  if constexpr (std::is_same_v<T, float> && kFusedFma) {
+    V ax = max(x, V::broadcast(0.0f) - x);
+    if (!(cmp_gt(ax, V::broadcast(8192.0f)).any() || is_nan(x).any())) return sincos_float<Cos>(x);
+  }
+  alignas(64) T a[W];
+  x.store(a);
+  for (int i = 0; i < W; ++i) a[i] = Cos ? std::cos(a[i]) : std::sin(a[i]);
+  return V::load(a);
+}
+
+// Each function is vectorized for float lanes; other lane types go through libm lane by lane.
+#define TILEC_VEC_MATH(name, float_kernel, libm)                \
+  template <class T, int W> inline Vec<T, W> name(Vec<T, W> x) { \
+    if constexpr (std::is_same_v<T, float>) {                    \
+      return float_kernel(x);                                    \
+    } else {                                                     \
+      alignas(64) T a[W];                                        \
+      x.store(a);                                                \
+      for (int i = 0; i < W; ++i) a[i] = libm(a[i]);             \
+      return Vec<T, W>::load(a);                                 \
+    }                                                            \
+  }
+TILEC_VEC_MATH(exp, exp_float, std::exp)
+TILEC_VEC_MATH(exp2, exp2_float, std::exp2)
+TILEC_VEC_MATH(log, log_float, std::log)
+TILEC_VEC_MATH(log2, [](auto v) { return log_float(v) * decltype(v)::broadcast(1.44269504088896341f); }, std::log2)
+TILEC_VEC_MATH(sqrt, [](auto v) { return v.sqrt(); }, std::sqrt)
+TILEC_VEC_MATH(rsqrt, [](auto v) { return decltype(v)::broadcast(1.0f) / v.sqrt(); }, T(1) / std::sqrt)
+#undef TILEC_VEC_MATH
+template <class T, int W> inline Vec<T, W> sin(Vec<T, W> x) { return sincos<false>(x); }
+template <class T, int W> inline Vec<T, W> cos(Vec<T, W> x) { return sincos<true>(x); }
 
 }  // namespace tilec_rt

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import assert_close, poison, rand
+from conftest import Backend, assert_close, poison, rand
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "samples"))
 from matmul import matmul_kernel  # noqa: E402
@@ -52,6 +52,15 @@ def test_matmul_masked_edges(backend, rng, shape, dtype):
         pytest.skip(f"{backend.name} has no {dtype} tensors here")
     for config in configs(backend):
         run(backend, rng, shape, dtype, config)
+
+
+# fp32 operands on the CPU (the GPU's default tf32 dot rounds them): the packed tiles come from vector
+# loads; the two tiles take the micro-kernel's 6-row blocks with 4- and 2-row edges and rows of 1, 2
+# and 4 vectors (which ones depends on the SIMD level).
+@pytest.mark.parametrize("shape", SHAPES)
+def test_matmul_float32_on_cpu(rng, shape):
+    for config in [(64, 64, 32, 1, 1), (32, 16, 16, 1, 1)]:
+        run(Backend("cpu"), rng, shape, "float32", config)
 
 
 @pytest.mark.parametrize("trans_a,trans_b", [(True, False), (False, True), (True, True)])

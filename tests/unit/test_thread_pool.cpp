@@ -110,6 +110,17 @@ TEST(ThreadPool, EnvSingleThreadRunsInline) {
   EXPECT_EQ(default_thread_count(), 6);
   ::setenv("TILEC_NUM_THREADS", "zero", 1);
   EXPECT_GE(default_thread_count(), 1);
+  // Without TILEC_NUM_THREADS, torch's and OpenBLAS's OMP_NUM_THREADS sizes the pool too.
+  std::string saved_omp = std::getenv("OMP_NUM_THREADS") ? std::getenv("OMP_NUM_THREADS") : "";
+  ::unsetenv("TILEC_NUM_THREADS");
+  ::setenv("OMP_NUM_THREADS", "3", 1);
+  EXPECT_EQ(default_thread_count(), 3);
+  ::setenv("TILEC_NUM_THREADS", "5", 1);
+  EXPECT_EQ(default_thread_count(), 5);
+  if (saved_omp.empty())
+    ::unsetenv("OMP_NUM_THREADS");
+  else
+    ::setenv("OMP_NUM_THREADS", saved_omp.c_str(), 1);
   if (saved.empty())
     ::unsetenv("TILEC_NUM_THREADS");
   else

@@ -877,6 +877,8 @@ class CppGen {
     if (a0 == Affine::Uniform && a1 == Affine::Uniform) a = Affine::Uniform;
     else if (is_int(t) && op->binary == BinaryKind::Add && ((a0 == Affine::Contig && a1 == Affine::Uniform) || (a0 == Affine::Uniform && a1 == Affine::Contig))) a = Affine::Contig;
     else if (is_int(t) && op->binary == BinaryKind::Sub && a0 == Affine::Contig && a1 == Affine::Uniform) a = Affine::Contig;
+    // offs[None, :] * stride with stride specialized to 1 (Triton's row-major tiles) stays contiguous.
+    else if (is_int(t) && op->binary == BinaryKind::Mul && ((a0 == Affine::Contig && is_one(op->operands[1])) || (is_one(op->operands[0]) && a1 == Affine::Contig))) a = Affine::Contig;
     bool heavy = op->binary == BinaryKind::Div || op->binary == BinaryKind::Rem;
     if (!r->type.is_tile() || all_uniform(op)) return unary_like(op, pat, a);
     if (!vectorizable(t)) vop.clear();
@@ -917,14 +919,14 @@ class CppGen {
       case UnaryKind::Neg: pat = is_float(t) ? "static_cast<" + std::string(ctype(t)) + ">(-%0)" : "static_cast<" + std::string(ctype(t)) + ">(0 - %0)"; break;
       case UnaryKind::Not: pat = t == DType::I1 ? "static_cast<uint8_t>(!%0)" : "static_cast<" + std::string(ctype(t)) + ">(~%0)"; break;
       case UnaryKind::Exp: pat = "tilec_rt::exp_(%0)"; vec = "tilec_rt::exp"; break;
-      case UnaryKind::Exp2: pat = "tilec_rt::exp2_(%0)"; break;
-      case UnaryKind::Log: pat = "tilec_rt::log_(%0)"; break;
-      case UnaryKind::Log2: pat = "tilec_rt::log2_(%0)"; break;
-      case UnaryKind::Sqrt: pat = "tilec_rt::sqrt_(%0)"; break;
-      case UnaryKind::Rsqrt: pat = "tilec_rt::rsqrt_(%0)"; break;
+      case UnaryKind::Exp2: pat = "tilec_rt::exp2_(%0)"; vec = "tilec_rt::exp2"; break;
+      case UnaryKind::Log: pat = "tilec_rt::log_(%0)"; vec = "tilec_rt::log"; break;
+      case UnaryKind::Log2: pat = "tilec_rt::log2_(%0)"; vec = "tilec_rt::log2"; break;
+      case UnaryKind::Sqrt: pat = "tilec_rt::sqrt_(%0)"; vec = "tilec_rt::sqrt"; break;
+      case UnaryKind::Rsqrt: pat = "tilec_rt::rsqrt_(%0)"; vec = "tilec_rt::rsqrt"; break;
       case UnaryKind::Abs: pat = "tilec_rt::abs_(%0)"; break;
-      case UnaryKind::Sin: pat = "tilec_rt::sin_(%0)"; break;
-      case UnaryKind::Cos: pat = "tilec_rt::cos_(%0)"; break;
+      case UnaryKind::Sin: pat = "tilec_rt::sin_(%0)"; vec = "tilec_rt::sin"; break;
+      case UnaryKind::Cos: pat = "tilec_rt::cos_(%0)"; vec = "tilec_rt::cos"; break;
       case UnaryKind::Erf: pat = "tilec_rt::erf_(%0)"; break;
       case UnaryKind::Floor: pat = "tilec_rt::floor_(%0)"; break;
       case UnaryKind::Ceil: pat = "tilec_rt::ceil_(%0)"; break;
@@ -939,6 +941,11 @@ class CppGen {
                   if (!x || vec.empty()) return std::nullopt;
                   return vec + "(" + *x + ")";
                 }, heavy);
+  }
+
+  // True when v is the integer constant 1 (a stride specialized to 1).
+  static bool is_one(const Value* v) {
+    return v->def && v->def->kind == OpKind::Constant && is_int(v->type.dtype) && dtype_bits(v->type.dtype) >= 32 && v->def->ival == 1;
   }
 
   // Nested loops over a result of `shape`, with the flat source index from per-dim strides.
@@ -1233,13 +1240,18 @@ class CppGen {
     line("  }");
   }
 
-  // Operands in the accumulator's type, as arrays (half inputs become float).
+  // Operands in the accumulator's type, as arrays: the packed K block the micro-kernel reads. A
+  // tile of that type is filled with vectors (a contiguous load is one vector load per W lanes);
+  // half inputs are widened to float element by element.
   std::string dot_operand(const Value* v, DType acc, const std::string& suffix) {
     const Info& i = info(v);
     if (i.kind == Kind::Array && v->type.dtype == acc) return i.name;
     std::string tmp = vname(v) + suffix;
     line("alignas(64) " + std::string(ctype(acc)) + " " + tmp + "[" + num(v->type.numel()) + "];");
-    line("for (int i = 0; i < " + num(v->type.numel()) + "; ++i) " + tmp + "[i] = tilec_rt::cast_<" + ctype(acc) + ">(" + elem(v, "i") + ");");
+    if (v->type.dtype == acc)
+      fill(tmp, v);
+    else
+      line("for (int i = 0; i < " + num(v->type.numel()) + "; ++i) " + tmp + "[i] = tilec_rt::cast_<" + ctype(acc) + ">(" + elem(v, "i") + ");");
     return tmp;
   }
 
@@ -1263,11 +1275,18 @@ class CppGen {
     // Converted copies are named after the dot's result: two dots may convert the same operand.
     std::string an = dot_operand(a, w, "_as_a_of_" + vname(r)), bn = dot_operand(b, w, "_as_b_of_" + vname(r));
     std::string n = declare_array(r);
-    std::string acc = half_acc ? dot_operand(c, w, "_as_acc_of_" + vname(r)) : n;
-    if (!half_acc) copy_into(n, c, r->type);
-    line("tilec_rt::dot<" + std::string(ctype(w)) + ", " + num(M) + ", " + num(N) + ", " + num(K) + ">(" + an + ", " + bn + ", " + acc + ");");
-    if (half_acc)
+    std::string dims = num(M) + ", " + num(N) + ", " + num(K) + ">(" + an + ", " + bn + ", ";
+    if (half_acc) {
+      std::string acc = dot_operand(c, w, "_as_acc_of_" + vname(r));
+      line("tilec_rt::dot<" + std::string(ctype(w)) + ", " + dims + acc + ", " + acc + ");");
       line("for (int i = 0; i < " + num(M * N) + "; ++i) " + n + "[i] = tilec_rt::cast_<" + ctype(t) + ">(" + acc + "[i]);");
+      return;
+    }
+    // An accumulator array is read by the micro-kernel directly (no copy into the result first).
+    const Info& ci = info(c);
+    std::string cn = ci.kind == Kind::Array && c->type.dtype == t ? ci.name : n;
+    if (cn == n) copy_into(n, c, r->type);
+    line("tilec_rt::dot<" + std::string(ctype(t)) + ", " + dims + cn + ", " + n + ");");
   }
 
   const Function& fn_;
