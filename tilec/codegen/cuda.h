@@ -24,6 +24,8 @@ struct CudaKernel {
 
 // Text of runtime/cuda/tilec_cuda.h, which every generated kernel includes as "tilec_cuda.h".
 const std::string& cuda_runtime_header();
+// Its SHA-256 (hex), computed by CMake: cache keys use it instead of hashing the text each time.
+const std::string& cuda_runtime_header_digest();
 
 std::optional<CudaKernel> generate_cuda(const Function& fn, const CudaOptions& options, Diagnostics& diags);
 
