@@ -577,6 +577,10 @@ struct KernelObject {
   PyObject_HEAD
   PyObject* holder;  // the pybind11 JitKernel object
   JitKernel* kernel;
+  // The last launcher kernel[grid] made, handed out again for the same grid object (launchers are
+  // immutable): `kernel[(1,)](...)` in a loop, whose grid is one constant tuple, allocates nothing.
+  PyObject* last_launcher;
+  PyObject* last_grid;  // borrowed: last_launcher holds it
 };
 
 // kernel[grid]: the kernel and its grid, launched by calling it (and reusable: `launch =
@@ -646,6 +650,11 @@ PyGetSetDef g_launcher_getset[] = {{"grid", launcher_grid, nullptr, "The bound g
 PyObject* kernel_subscript(PyObject* self, PyObject* grid) {
   try {
     JitKernel* k = attached(self);
+    auto* ko = reinterpret_cast<KernelObject*>(self);
+    if (ko->last_launcher && ko->last_grid == grid) {
+      Py_INCREF(ko->last_launcher);
+      return ko->last_launcher;
+    }
     auto* l = PyObject_GC_New(LauncherObject, &g_launcher_type);
     if (!l) return nullptr;
     l->vectorcall = launcher_vectorcall;
@@ -655,7 +664,11 @@ PyObject* kernel_subscript(PyObject* self, PyObject* grid) {
     Py_INCREF(grid);
     l->grid = grid;
     PyObject_GC_Track(l);
-    return reinterpret_cast<PyObject*>(l);
+    PyObject* launcher = reinterpret_cast<PyObject*>(l);
+    Py_INCREF(launcher);
+    Py_XSETREF(ko->last_launcher, launcher);
+    ko->last_grid = grid;
+    return launcher;
   } catch (...) {
     return set_python_error();
   }
@@ -684,6 +697,8 @@ PyObject* kernel_attach(PyObject* self, PyObject* holder) {
     Py_INCREF(holder);
     Py_XSETREF(k->holder, holder);
     k->kernel = jk;
+    k->last_grid = nullptr;  // the cached launcher launches the JitKernel attached before
+    Py_CLEAR(k->last_launcher);
     Py_RETURN_NONE;
   } catch (...) {
     return set_python_error();
@@ -695,12 +710,15 @@ PyObject* kernel_attach(PyObject* self, PyObject* holder) {
 // of live kernels at exit (a crash in the garbage collector on the GPU machine).
 int kernel_traverse(PyObject* self, visitproc visit, void* arg) {
   Py_VISIT(reinterpret_cast<KernelObject*>(self)->holder);
+  Py_VISIT(reinterpret_cast<KernelObject*>(self)->last_launcher);
   return 0;
 }
 
 int kernel_clear(PyObject* self) {
   auto* k = reinterpret_cast<KernelObject*>(self);
   k->kernel = nullptr;
+  k->last_grid = nullptr;
+  Py_CLEAR(k->last_launcher);
   Py_CLEAR(k->holder);
   return 0;
 }

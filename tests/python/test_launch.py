@@ -90,6 +90,29 @@ def test_launcher_is_independent_of_other_launchers():
     assert (out == 17).all()
 
 
+def test_subscript_with_one_grid_object_hands_out_one_launcher():
+    # kernel[grid] keeps the last launcher for the same grid object (a loop's constant tuple);
+    # another grid object gets its own launcher, and a list grid is read at each launch.
+    grid = (1,)
+    first = fill_block[grid]
+    assert fill_block[grid] is first
+    other = fill_block[(0,)]
+    assert other is not first and other.grid == (0,) and first.grid == (1,)
+    assert fill_block[grid] is not first  # only the last launcher is kept
+    out = np.zeros(16, np.int32)
+    other(out, BLOCK=16, ADD=1)
+    assert not out.any()
+    first(out, BLOCK=16, ADD=2)
+    assert (out == 18).all()
+    mutable = [0]
+    launch = fill_block[mutable]
+    launch(out, BLOCK=16, ADD=3)
+    assert (out == 18).all()
+    mutable[0] = 1
+    fill_block[mutable](out, BLOCK=16, ADD=3)
+    assert (out == 19).all()
+
+
 def test_launcher_rejects_what_a_launch_rejects():
     launch = scale_copy[(1,)]
     x = np.zeros(16, np.float32)
