@@ -43,7 +43,10 @@ _CO_VARARGS, _CO_VARKEYWORDS = 0x04, 0x08  # inspect.CO_VARARGS, inspect.CO_VARK
 
 def _parameters(fn):
     """fn's parameter names, constexpr flags and defaults (None where has_default is False), read
-    from its code object as inspect.signature would; only plain positional parameters are allowed."""
+    from its code object as inspect.signature would (following functools.wraps' __wrapped__); only
+    plain positional parameters are allowed."""
+    while hasattr(fn, "__wrapped__"):
+        fn = fn.__wrapped__
     code = fn.__code__
     n = code.co_argcount
     extra = code.co_varnames[n:n + code.co_kwonlyargcount + bool(code.co_flags & _CO_VARARGS) +
