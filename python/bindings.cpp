@@ -75,9 +75,10 @@ void* resolve_stream(PyObject* stream_arg, int device) {
   PyObject* r = PyObject_CallOneArg(get_stream, dev.ptr());
   if (!r) throw py::error_already_set();
   py::object owned = py::reinterpret_steal<py::object>(r);
-  uint64_t s = PyLong_AsUnsignedLongLong(r);
-  if (s == static_cast<uint64_t>(-1) && PyErr_Occurred()) throw py::error_already_set();
-  return reinterpret_cast<void*>(s);
+  // PyLong_AsVoidPtr reads a non-default stream's handle without CPython's byte-array route.
+  void* stream = PyLong_AsVoidPtr(r);
+  if (!stream && PyErr_Occurred()) throw py::error_already_set();
+  return stream;
 }
 
 // Releases the GIL for a scope: a CPU kernel may run long, and other Python threads may launch.
