@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "runtime/dlpack_view.h"
 
@@ -150,19 +151,32 @@ DType torch_dtype(PyObject* dtype_obj) {
 // What `obj.name` finds in obj's type, looked up once per type at each call site (one AttrCache
 // there): a generic lookup walks the type's MRO dicts and checks the instance's __dict__ on every
 // call, a third of reading a torch tensor (bench/RESULTS.md). Attributes set on one instance
-// (t.data_ptr = ...) are not seen: tilec reads what the tensor type says, as C code would.
+// (t.data_ptr = ...) are not seen: tilec reads what the tensor type says, as C code would. An entry
+// holds while the type's version tag does: assigning to the type (or a base) changes the tag.
 struct AttrCache {
-  PyTypeObject* type = nullptr;
-  PyObject* found = nullptr;  // borrowed from the type's dict, kept alive with the type
+  static constexpr int kWays = 2;  // torch.Tensor and nn.Parameter in one launch
+  PyTypeObject* type[kWays] = {};
+  unsigned version[kWays] = {};
+  PyObject* found[kWays] = {};  // borrowed from the type's dict
+  int next = 0;
 };
 
 PyObject* type_attribute(AttrCache& cache, PyTypeObject* type, PyObject* name) {
-  if (type == cache.type) return cache.found;
-  PyObject* found = _PyType_Lookup(type, name);
-  // Kept for the process: a freed type's address could be reused by another type.
-  Py_INCREF(type);
-  Py_XINCREF(found);
-  cache = AttrCache{type, found};
+  // A modified type's tag is 0 until its next lookup, and entries never record 0.
+  for (int i = 0; i < AttrCache::kWays; ++i)
+    if (cache.type[i] == type && cache.version[i] == type->tp_version_tag) return cache.found[i];
+  PyObject* found = _PyType_Lookup(type, name);  // gives the type a valid version tag where it can
+  // Kept for the process, each once: a freed type's address could be reused by another type.
+  static std::unordered_set<PyObject*> kept;
+  for (PyObject* o : {reinterpret_cast<PyObject*>(type), found})
+    if (o && kept.insert(o).second) Py_INCREF(o);
+  if (PyType_HasFeature(type, Py_TPFLAGS_VALID_VERSION_TAG) && type->tp_version_tag != 0) {
+    int i = cache.next;
+    cache.next = (i + 1) % AttrCache::kWays;
+    cache.type[i] = type;
+    cache.version[i] = type->tp_version_tag;
+    cache.found[i] = found;
+  }
   return found;
 }
 

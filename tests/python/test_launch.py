@@ -240,6 +240,27 @@ def test_torch_kind_changes_between_calls():
 
 
 @pytest.mark.skipif(torch is None, reason="PyTorch not installed")
+def test_torch_subclasses_and_methods_assigned_later():
+    # Tensor methods are looked up once per type and kept while the type is unchanged: a
+    # Parameter and a Tensor in one launch each get their type's, and a method assigned to a
+    # type after launches (here data_ptr, moved 16 elements on) is the one the next launch calls.
+    weight = torch.nn.Parameter(torch.arange(32, dtype=torch.float32), requires_grad=False)
+    out = torch.zeros(16)
+    for _ in range(2):
+        scale_copy[(1,)](weight, out, 16, 2.0, BLOCK=16)
+        torch.testing.assert_close(out, 2 * weight[:16])
+
+    class Shifted(torch.Tensor):
+        pass
+    x = torch.arange(32, dtype=torch.float32).as_subclass(Shifted)
+    scale_copy[(1,)](x, out, 16, 1.0, BLOCK=16)
+    torch.testing.assert_close(out, torch.arange(16, dtype=torch.float32))
+    Shifted.data_ptr = lambda self: torch.Tensor.data_ptr(self) + 16 * 4
+    scale_copy[(1,)](x, out, 16, 1.0, BLOCK=16)
+    torch.testing.assert_close(out, torch.arange(16, 32, dtype=torch.float32))
+
+
+@pytest.mark.skipif(torch is None, reason="PyTorch not installed")
 def test_torch_strided_view_is_read_with_its_strides():
     base = torch.arange(64, dtype=torch.float32).reshape(8, 8)
     out = torch.zeros(8)
