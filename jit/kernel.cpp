@@ -364,7 +364,7 @@ bool compile_cuda(CompiledKernel& k, const CudaKernel& cu, const KernelOptions& 
   k.image_arch = arch;
   k.arch_suffix = suffix;
   k.image_is_ptx = use_ptx;
-  k.cache_key = key_for({TILEC_VERSION, "cuda", cu.source, cuda_runtime_header(), nvrtc->version(), std::to_string(arch) + suffix,
+  k.cache_key = key_for({TILEC_VERSION, "cuda", cu.source, cuda_runtime_header_digest(), nvrtc->version(), std::to_string(arch) + suffix,
                          use_ptx ? "ptx" : "cubin", k.debug ? "debug" : "release"});
   KernelCache cache(default_cache_root());
   bool use_cache = cache_usable(cache);
@@ -548,7 +548,7 @@ std::string front_key(const KernelSource& src, const KernelOptions& options) {
   } else {
     // NVRTC is not loaded for this (dlopen costs ~20 ms): the variables that choose the library
     // stand for it; the NVRTC version is in the artifact's own key.
-    parts.push_back(cuda_runtime_header());
+    parts.push_back(cuda_runtime_header_digest());
     parts.push_back(std::to_string(options.cuda.arch) + "/" + std::to_string(options.cuda.num_warps) + "/" +
                     std::to_string(options.cuda.num_stages));
     for (const char* var : {"TILEC_NVRTC_PATH", "CUDA_HOME", "LD_LIBRARY_PATH"}) {

@@ -23,6 +23,7 @@ namespace {
 using nvrtcResult = int;
 using nvrtcProgram = struct _nvrtcProgram*;
 constexpr nvrtcResult NVRTC_SUCCESS = 0;
+constexpr nvrtcResult NVRTC_ERROR_INVALID_OPTION = 5;
 
 }  // namespace
 
@@ -196,8 +197,13 @@ NvrtcOutput Nvrtc::compile(const std::string& source, const std::string& program
                            const std::vector<std::string>& extra_options, const std::string& arch_suffix) const {
   NvrtcOutput out;
   // -default-device: generated helpers need no __device__ annotation. No --use_fast_math: Triton's
-  // default numerics are IEEE (precise div/sqrt, denormals kept).
+  // default numerics are IEEE (precise div/sqrt, denormals kept). -minimal leaves out what tilec's
+  // code never uses (textures, device-side launches, the CUDA runtime's device functions): 10-15%
+  // of a small kernel's compile (bench/RESULTS.md, NVRTC options). -lineinfo costs nothing
+  // measurable and lets profilers show the Python line of each instruction.
   out.options = {arch_option(arch, cubin, arch_suffix), "--std=c++17", "-default-device", "-lineinfo"};
+  bool minimal = minimal_supported_.load(std::memory_order_relaxed);
+  if (minimal) out.options.push_back("-minimal");
   if (!include_dir_.empty()) out.options.push_back("-I" + include_dir_);
   out.options.insert(out.options.end(), extra_options.begin(), extra_options.end());
 
@@ -212,6 +218,12 @@ NvrtcOutput Nvrtc::compile(const std::string& source, const std::string& program
   std::vector<const char*> argv;
   for (const std::string& o : out.options) argv.push_back(o.c_str());
   nvrtcResult compiled = api_->nvrtcCompileProgram(prog, static_cast<int>(argv.size()), argv.data());
+  if (compiled == NVRTC_ERROR_INVALID_OPTION && minimal) {
+    // An NVRTC from before -minimal: compiled again without it, and it is left out from now on.
+    api_->nvrtcDestroyProgram(&prog);
+    minimal_supported_.store(false, std::memory_order_relaxed);
+    return compile(source, program_name, arch, cubin, extra_options, arch_suffix);
+  }
 
   size_t log_size = 0;
   if (api_->nvrtcGetProgramLogSize(prog, &log_size) == NVRTC_SUCCESS && log_size > 1) {
@@ -262,8 +274,9 @@ std::string nvcc_equivalent(const std::string& cu_path, const std::vector<std::s
       if (o.back() == 'a') suffix = "a";
       continue;  // the arch comes from `arch` below
     }
-    // nvcc has no -default-device; its sources must mark device helpers __device__ themselves.
-    if (o == "-default-device" || o == "--device-as-default-execution-space") continue;
+    // nvcc has no -default-device (its sources must mark device helpers __device__ themselves) and
+    // no -minimal (which only makes NVRTC's compile faster).
+    if (o == "-default-device" || o == "--device-as-default-execution-space" || o == "-minimal") continue;
     flags += " " + shell_quote(o);
   }
   std::string stem = cu_path;

@@ -1,6 +1,7 @@
 // Input: CUDA C source text and a target SM arch. Output: a cubin or PTX image plus the NVRTC log,
 // compiled in-process through libnvrtc opened with dlopen; no CUDA headers or link-time CUDA needed.
 #pragma once
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -36,8 +37,8 @@ class Nvrtc {
 
   // Compiles `source` for sm_<arch><suffix> (cubin true: -arch=sm_XY, SASS) or compute_<arch> (PTX);
   // suffix "a" selects the arch-specific features (sm_90a: wgmma). The tilec device header is
-  // available as "tilec_cuda.h". Default options: --std=c++17, -default-device, -lineinfo;
-  // `extra_options` follow them.
+  // available as "tilec_cuda.h". Default options: --std=c++17, -default-device, -lineinfo,
+  // -minimal (where NVRTC knows it); `extra_options` follow them.
   NvrtcOutput compile(const std::string& source, const std::string& program_name, int arch, bool cubin,
                       const std::vector<std::string>& extra_options, const std::string& arch_suffix = "") const;
 
@@ -51,6 +52,7 @@ class Nvrtc {
   std::vector<int> archs_;
   int major_ = 0;
   int minor_ = 0;
+  mutable std::atomic<bool> minimal_supported_{true};  // cleared by the first compile that rejects -minimal
 };
 
 // The nvcc command line that reproduces an NVRTC compile of `cu_path` with `options` (as in

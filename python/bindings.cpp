@@ -1,5 +1,5 @@
-// Input: Python calls from the tilec package. Output: the native module tilec._C: compilation,
-// and the launch path (kernel[grid](*args)) that binds arguments, specializes, compiles once per key and launches.
+// Input: Python calls from the tilec package. Output: the native module tilec._C: compilation, and the
+// launch path (kernel[grid](*args)): arguments read by python/arguments.cpp, specialized, compiled once per key, launched.
 // The launch path is C++ through CPython's vectorcall protocol, so that a repeated launch allocates nothing.
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -11,532 +11,21 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <unordered_map>
 
 #include "jit/cache.h"
 #include "jit/cache_admin.h"
 #include "jit/host_compiler.h"
 #include "jit/nvrtc.h"
 #include "jit/kernel.h"
-#include "runtime/dlpack.h"
-#include "runtime/dlpack_view.h"
+#include "python/arguments.h"
 
 namespace py = pybind11;
 using namespace tilec;
+using namespace tilec::pyargs;
 
 namespace {
 
 PyObject* g_compile_error = nullptr;
-
-[[noreturn]] void throw_type_error(const std::string& msg) { throw py::type_error(msg); }
-[[noreturn]] void throw_value_error(const std::string& msg) { throw py::value_error(msg); }
-
-// Parameters of one kernel, and slots of one launch (debug extents included): a launch binds
-// into fixed arrays on the stack, so a kernel with more is rejected when it is defined.
-constexpr size_t kMaxParams = 128;
-constexpr size_t kMaxSlots = 2 * kMaxParams;
-
-// Names looked up on every launch, interned once so that attribute lookups and keyword matches
-// compare pointers.
-struct Names {
-  PyObject *data_ptr, *dtype, *get_device, *shape, *stride, *num_warps, *num_stages, *stream, *num_ctas, *maxnreg,
-      *grid, *cuda_stream, *tilec_dtype, *value, *tilec_constexpr, *modules_torch;
-};
-Names g_names;
-
-void init_names() {
-  auto intern = [](const char* s) { return PyUnicode_InternFromString(s); };
-  g_names = Names{intern("data_ptr"), intern("dtype"),      intern("get_device"),   intern("shape"),
-                  intern("stride"),   intern("num_warps"),  intern("num_stages"),   intern("stream"),
-                  intern("num_ctas"), intern("maxnreg"),    intern("grid"),         intern("cuda_stream"),
-                  intern("_tilec_dtype"), intern("value"), intern("_tilec_constexpr"), intern("torch")};
-}
-
-// How a Python type's objects are read as kernel arguments; decided once per type.
-enum class ArgClass { NumPy, Torch, Buffer, DLPack, Int, Float, Bool, None, Other };
-
-bool is_numpy_array_type(PyTypeObject* type) {
-  for (PyTypeObject* t = type; t; t = t->tp_base)
-    if (std::strcmp(t->tp_name, "numpy.ndarray") == 0) return true;
-  return false;
-}
-
-ArgClass classify_uncached(PyTypeObject* type, PyObject* obj) {
-  py::handle h(obj);
-  if (PyBool_Check(obj)) return ArgClass::Bool;
-  if (PyLong_Check(obj)) return ArgClass::Int;
-  if (PyFloat_Check(obj)) return ArgClass::Float;
-  if (obj == Py_None) return ArgClass::None;
-  if (std::strncmp(type->tp_name, "numpy.", 6) == 0 && !is_numpy_array_type(type) && py::hasattr(h, "dtype") &&
-      py::hasattr(h, "item") && h.attr("ndim").cast<int>() == 0) {
-    // NumPy scalars (np.int64(5), np.float32(1.5), np.bool_) are numbers, not 0-d tensors.
-    char kind = py::str(h.attr("dtype").attr("kind")).cast<std::string>()[0];
-    return kind == 'b' ? ArgClass::Bool : (kind == 'i' || kind == 'u') ? ArgClass::Int : kind == 'f' ? ArgClass::Float : ArgClass::Other;
-  }
-  if (is_numpy_array_type(type) && PyObject_CheckBuffer(obj)) return ArgClass::NumPy;
-  if (py::hasattr(h, "data_ptr") && py::hasattr(h, "get_device") && py::hasattr(h, "dtype")) return ArgClass::Torch;
-  if (PyObject_CheckBuffer(obj) && py::hasattr(h, "__array_interface__")) return ArgClass::Buffer;
-  if (py::hasattr(h, "__dlpack__")) return ArgClass::DLPack;
-  return ArgClass::Other;
-}
-
-// Called with the GIL held, as every function of the launch path is, which guards the caches.
-ArgClass classify_type(PyTypeObject* type, PyObject* obj) {
-  // The common types are checked before the map: a launch classifies every argument.
-  if (type == &PyLong_Type) return ArgClass::Int;
-  if (type == &PyFloat_Type) return ArgClass::Float;
-  if (type == &PyBool_Type) return ArgClass::Bool;
-  static PyTypeObject* last_type = nullptr;  // the last tensor type seen (numpy.ndarray, torch.Tensor)
-  static ArgClass last_class = ArgClass::Other;
-  if (type == last_type) return last_class;
-  static std::unordered_map<PyTypeObject*, ArgClass> cache;
-  auto it = cache.find(type);
-  if (it != cache.end()) {
-    last_type = type;
-    last_class = it->second;
-    return it->second;
-  }
-  ArgClass c = classify_uncached(type, obj);
-  Py_INCREF(type);  // a freed type's address could be reused by another type; keep the key alive
-  cache.emplace(type, c);
-  return c;
-}
-
-// Trivially constructible (no member initializers): a launch keeps kMaxParams of them on the
-// stack and fills in only the ones it binds, through reset().
-struct TensorArg {
-  uint64_t ptr;
-  DType dtype;
-  int device_type;  // kDLCPU or kDLCUDA
-  int device_id;
-  bool readonly;    // a NumPy array with writeable=False, a DLPack tensor flagged read-only
-  ArgClass cls;
-  int64_t span;     // elements reachable from ptr (largest offset + 1); -1: not read yet
-
-  void reset() {
-    ptr = 0;
-    dtype = DType::F32;
-    device_type = kDLCPU;
-    device_id = 0;
-    readonly = false;
-    cls = ArgClass::Other;
-    span = -1;
-  }
-};
-
-// Largest element offset reachable from the first element, plus one (0 for an empty tensor).
-template <typename Int>
-int64_t span_of(const Int* shape, const Int* strides, int ndim, int64_t stride_divisor = 1) {
-  int64_t last = 0;
-  for (int d = 0; d < ndim; ++d) {
-    if (shape[d] == 0) return 0;
-    int64_t s = static_cast<int64_t>(strides[d]) / stride_divisor;
-    if (s > 0) last += (static_cast<int64_t>(shape[d]) - 1) * s;
-  }
-  return last + 1;
-}
-
-// ---- NumPy arrays ------------------------------------------------------------------------------
-// NumPy's array object as its C headers lay it out (PyArrayObject_fields, the same in NumPy 1.x
-// and 2.x: compiled extensions read it through PyArray_DATA and friends, so it is ABI). Reading it
-// costs a few loads where the buffer protocol costs a format string and a shape copy per array.
-// The first array of the process is read both ways; any difference turns this route off.
-struct NumpyArrayFields {
-  PyObject_HEAD
-  char* data;
-  int nd;
-  Py_ssize_t* dimensions;
-  Py_ssize_t* strides;
-  PyObject* base;
-  PyObject* descr;
-  int flags;
-};
-struct NumpyDescrHead {  // PyArray_Descr up to type_num, unchanged by NumPy 2
-  PyObject_HEAD
-  PyTypeObject* typeobj;
-  char kind;
-  char type;
-  char byteorder;
-  char former_flags;
-  int type_num;
-};
-constexpr int kNpyWriteable = 0x0400;
-
-enum class NumpyRoute { Unchecked, Fields, Buffer };
-NumpyRoute g_numpy_route = NumpyRoute::Unchecked;
-
-// The dtype of a NumPy type number in native byte order; false for anything else (then the
-// buffer protocol reads the array and names what is unsupported).
-bool numpy_dtype(const NumpyDescrHead* d, DType* out) {
-  if (d->byteorder == '>') return false;  // non-native on the little-endian hosts tilec runs on
-  switch (d->type_num) {
-    case 0: *out = DType::I1; return true;
-    case 1: *out = DType::I8; return true;
-    case 2: *out = DType::U8; return true;
-    case 3: *out = DType::I16; return true;
-    case 4: *out = DType::U16; return true;
-    case 5: *out = DType::I32; return true;
-    case 6: *out = DType::U32; return true;
-    case 7: *out = sizeof(long) == 8 ? DType::I64 : DType::I32; return true;
-    case 8: *out = sizeof(long) == 8 ? DType::U64 : DType::U32; return true;
-    case 9: *out = DType::I64; return true;
-    case 10: *out = DType::U64; return true;
-    case 11: *out = DType::F32; return true;
-    case 12: *out = DType::F64; return true;
-    case 23: *out = DType::F16; return true;
-  }
-  return false;
-}
-
-bool read_numpy_fields(PyObject* obj, TensorArg* t) {
-  auto* a = reinterpret_cast<NumpyArrayFields*>(obj);
-  if (!a->descr || !numpy_dtype(reinterpret_cast<NumpyDescrHead*>(a->descr), &t->dtype)) return false;
-  t->ptr = reinterpret_cast<uint64_t>(a->data);
-  t->readonly = (a->flags & kNpyWriteable) == 0;
-  return true;
-}
-
-int64_t numpy_fields_span(PyObject* obj, DType dtype) {
-  auto* a = reinterpret_cast<NumpyArrayFields*>(obj);
-  return span_of(a->dimensions, a->strides, a->nd, dtype_bytes(dtype));
-}
-
-// ---- PyTorch tensors ---------------------------------------------------------------------------
-// Read through their Python API (tilec does not link against libtorch): data_ptr(), dtype and
-// get_device(), each one vectorcall with an interned name.
-DType torch_dtype(PyObject* dtype_obj) {
-  static PyObject* last = nullptr;
-  static DType last_type = DType::F32;
-  if (dtype_obj == last) return last_type;
-  static std::unordered_map<PyObject*, DType> cache;
-  auto it = cache.find(dtype_obj);
-  if (it == cache.end()) {
-    std::string name = py::str(dtype_obj);
-    if (name.rfind("torch.", 0) == 0) name = name.substr(6);
-    if (name == "bool") name = "int1";
-    std::optional<DType> t = dtype_from_name(name);
-    if (!t) throw_type_error("unsupported tensor dtype " + py::str(dtype_obj).cast<std::string>() + " (tilec supports bool, int8-64, uint8-64, float8_e5m2, float8_e4m3fn, float16, bfloat16, float32, float64)");
-    Py_INCREF(dtype_obj);  // dtypes are singletons; keep the key alive
-    it = cache.emplace(dtype_obj, *t).first;
-  }
-  last = dtype_obj;
-  last_type = it->second;
-  return it->second;
-}
-
-py::object call_method0(PyObject* obj, PyObject* name) {
-  PyObject* r = PyObject_VectorcallMethod(name, &obj, 1 | PY_VECTORCALL_ARGUMENTS_OFFSET, nullptr);
-  if (!r) throw py::error_already_set();
-  return py::reinterpret_steal<py::object>(r);
-}
-
-void read_torch(PyObject* obj, TensorArg* t) {
-  py::object ptr = call_method0(obj, g_names.data_ptr);
-  t->ptr = PyLong_AsUnsignedLongLong(ptr.ptr());
-  if (PyErr_Occurred()) throw py::error_already_set();
-  py::object dtype = py::reinterpret_steal<py::object>(PyObject_GetAttr(obj, g_names.dtype));
-  if (!dtype) throw py::error_already_set();
-  t->dtype = torch_dtype(dtype.ptr());
-  py::object dev = call_method0(obj, g_names.get_device);
-  long d = PyLong_AsLong(dev.ptr());
-  if (d == -1 && PyErr_Occurred()) throw py::error_already_set();
-  t->device_type = d < 0 ? kDLCPU : kDLCUDA;
-  t->device_id = d < 0 ? 0 : static_cast<int>(d);
-}
-
-// The span of a torch tensor: shape and stride() are read only for launches that need it (a
-// kernel with a 32-bit offset from this argument, or debug mode).
-int64_t torch_span(PyObject* t) {
-  py::object shape = py::reinterpret_steal<py::object>(PyObject_GetAttr(t, g_names.shape));
-  if (!shape) throw py::error_already_set();
-  py::object strides = call_method0(t, g_names.stride);
-  if (!PyTuple_Check(shape.ptr()) || !PyTuple_Check(strides.ptr()) || PyTuple_GET_SIZE(shape.ptr()) != PyTuple_GET_SIZE(strides.ptr()))
-    throw_type_error("a tensor's shape and stride() must be tuples of one length");
-  int ndim = static_cast<int>(PyTuple_GET_SIZE(shape.ptr()));
-  int64_t dims[64], steps[64];
-  if (ndim > 64) throw_value_error("tensors of more than 64 dimensions are not supported");
-  for (int d = 0; d < ndim; ++d) {
-    dims[d] = PyLong_AsLongLong(PyTuple_GET_ITEM(shape.ptr(), d));
-    steps[d] = PyLong_AsLongLong(PyTuple_GET_ITEM(strides.ptr(), d));
-  }
-  if (PyErr_Occurred()) throw py::error_already_set();
-  return span_of(dims, steps, ndim);
-}
-
-// ---- the buffer protocol and DLPack (everything else) -----------------------------------------
-
-// Whether a type's __dlpack__ takes max_version= (DLPack 1.0, which can flag read-only tensors).
-std::unordered_map<PyTypeObject*, bool>& dlpack_versioned_types() {
-  static std::unordered_map<PyTypeObject*, bool> m;
-  return m;
-}
-
-std::string device_str(int type, int id) {
-  return type == kDLCUDA ? "cuda:" + std::to_string(id) : type == kDLCPU ? "cpu" : "device type " + std::to_string(type);
-}
-
-DType buffer_dtype(const Py_buffer& b) {
-  std::string f = b.format ? b.format : "B";
-  if (!f.empty() && (f[0] == '<' || f[0] == '=' || f[0] == '@' || f[0] == '|')) f = f.substr(1);
-  char c = f.empty() ? 'B' : f[0];
-  switch (c) {
-    case '?': return DType::I1;
-    case 'e': return DType::F16;
-    case 'f': return DType::F32;
-    case 'd': return DType::F64;
-    case 'b': case 'h': case 'i': case 'l': case 'q':
-      return b.itemsize == 1 ? DType::I8 : b.itemsize == 2 ? DType::I16 : b.itemsize == 4 ? DType::I32 : DType::I64;
-    case 'B': case 'H': case 'I': case 'L': case 'Q':
-      return b.itemsize == 1 ? DType::U8 : b.itemsize == 2 ? DType::U16 : b.itemsize == 4 ? DType::U32 : DType::U64;
-  }
-  throw_type_error("unsupported array dtype (buffer format '" + f + "')");
-}
-
-void read_buffer(PyObject* obj, TensorArg* t) {
-  Py_buffer b;
-  if (PyObject_GetBuffer(obj, &b, PyBUF_RECORDS_RO) != 0) throw py::error_already_set();
-  t->ptr = reinterpret_cast<uint64_t>(b.buf);
-  t->readonly = b.readonly != 0;
-  t->span = span_of(b.shape, b.strides, b.ndim, b.itemsize > 0 ? b.itemsize : 1);
-  try {
-    t->dtype = buffer_dtype(b);
-  } catch (...) {
-    PyBuffer_Release(&b);
-    throw;
-  }
-  PyBuffer_Release(&b);  // the array object itself keeps the memory alive during the launch
-}
-
-void read_dlpack(PyObject* obj, TensorArg* t) {
-  py::handle h(obj);
-  // DLPack 1.0 first: only its versioned tensors can say they are read-only.
-  auto known = dlpack_versioned_types().find(Py_TYPE(obj));
-  bool try_versioned = known == dlpack_versioned_types().end() || known->second;
-  py::object capsule;
-  if (try_versioned) {
-    try {
-      capsule = h.attr("__dlpack__")(py::arg("max_version") = py::make_tuple(1, 0));
-    } catch (const py::error_already_set& e) {
-      if (!e.matches(PyExc_TypeError)) throw;
-    }
-    dlpack_versioned_types()[Py_TYPE(obj)] = static_cast<bool>(capsule);
-  }
-  if (!capsule) capsule = h.attr("__dlpack__")();
-  TensorView view;
-  std::string error;
-  if (PyCapsule_IsValid(capsule.ptr(), "dltensor_versioned")) {
-    auto* managed = static_cast<DLManagedTensorVersioned*>(PyCapsule_GetPointer(capsule.ptr(), "dltensor_versioned"));
-    if (!dlpack_to_view(*managed, &view, &t->readonly, &error)) throw_type_error(error);
-  } else {
-    auto* managed = static_cast<DLManagedTensor*>(PyCapsule_GetPointer(capsule.ptr(), "dltensor"));
-    if (!managed) throw py::error_already_set();
-    if (!dlpack_to_view(managed->dl_tensor, &view, &error)) throw_type_error(error);
-  }
-  t->ptr = reinterpret_cast<uint64_t>(view.data);
-  t->dtype = view.dtype;
-  t->span = span_of(view.shape.data(), view.strides.data(), static_cast<int>(view.shape.size()));
-  t->device_type = view.device_type == kDLCUDAHost ? kDLCPU : view.device_type;
-  t->device_id = view.device_id;
-  if (t->device_type != kDLCPU && t->device_type != kDLCUDA)
-    throw_value_error("tensors on " + device_str(view.device_type, view.device_id) + " are not supported (cpu and cuda are)");
-}
-
-// Reads a tensor argument's pointer, dtype, device and write flag: the per-launch work of a
-// tensor. Its span (for the 2^31 check and debug extents) is read later, only when needed.
-void read_tensor(PyObject* obj, ArgClass cls, TensorArg* t) {
-  t->reset();
-  t->cls = cls;
-  switch (cls) {
-    case ArgClass::NumPy:
-      if (g_numpy_route == NumpyRoute::Fields && read_numpy_fields(obj, t)) return;
-      if (g_numpy_route == NumpyRoute::Unchecked) {
-        // Checks the field layout against the buffer protocol once per process.
-        TensorArg by_fields, by_buffer;
-        by_fields.reset();
-        by_buffer.reset();
-        bool ok = read_numpy_fields(obj, &by_fields);
-        read_buffer(obj, &by_buffer);
-        if (ok) {
-          bool same = by_fields.ptr == by_buffer.ptr && by_fields.dtype == by_buffer.dtype &&
-                      by_fields.readonly == by_buffer.readonly &&
-                      numpy_fields_span(obj, by_fields.dtype) == by_buffer.span;
-          g_numpy_route = same ? NumpyRoute::Fields : NumpyRoute::Buffer;
-        }
-        *t = by_buffer;
-        t->cls = g_numpy_route == NumpyRoute::Fields ? ArgClass::NumPy : ArgClass::Buffer;
-        return;
-      }
-      t->cls = ArgClass::Buffer;
-      read_buffer(obj, t);
-      return;
-    case ArgClass::Torch: read_torch(obj, t); return;
-    case ArgClass::Buffer: read_buffer(obj, t); return;
-    case ArgClass::DLPack: read_dlpack(obj, t); return;
-    case ArgClass::Int: case ArgClass::Float: case ArgClass::Bool: case ArgClass::None: case ArgClass::Other:
-      break;
-  }
-  throw_type_error("not a tensor");
-}
-
-int64_t tensor_span(PyObject* obj, TensorArg& t);
-
-// An upper bound of the span that is cheaper to read than the span: for a torch tensor, the
-// elements of its storage (one call instead of shape and stride()); for the others, the span.
-int64_t tensor_span_bound(PyObject* obj, TensorArg& t) {
-  if (t.span >= 0 || t.cls != ArgClass::Torch) return tensor_span(obj, t);
-  static PyObject* storage_name = PyUnicode_InternFromString("untyped_storage");
-  static PyObject* nbytes_name = PyUnicode_InternFromString("nbytes");
-  PyObject* st = PyObject_VectorcallMethod(storage_name, &obj, 1 | PY_VECTORCALL_ARGUMENTS_OFFSET, nullptr);
-  if (!st) {
-    // Objects that only look like torch tensors (data_ptr, dtype, get_device, shape, stride()).
-    if (!PyErr_ExceptionMatches(PyExc_AttributeError)) throw py::error_already_set();
-    PyErr_Clear();
-    return tensor_span(obj, t);
-  }
-  py::object storage = py::reinterpret_steal<py::object>(st);
-  py::object nbytes = call_method0(storage.ptr(), nbytes_name);
-  long long bytes = PyLong_AsLongLong(nbytes.ptr());
-  if (bytes == -1 && PyErr_Occurred()) throw py::error_already_set();
-  return bytes / dtype_bytes(t.dtype);
-}
-
-int64_t tensor_span(PyObject* obj, TensorArg& t) {
-  if (t.span >= 0) return t.span;
-  if (t.cls == ArgClass::NumPy) t.span = numpy_fields_span(obj, t.dtype);
-  else if (t.cls == ArgClass::Torch) t.span = torch_span(obj);
-  else throw std::logic_error("tensor span not read");
-  return t.span;
-}
-
-bool is_tensor_class(ArgClass c) {
-  return c == ArgClass::NumPy || c == ArgClass::Torch || c == ArgClass::Buffer || c == ArgClass::DLPack;
-}
-
-struct Param {
-  std::string name;
-  py::object name_obj;         // the interned name, for keyword matching by pointer
-  bool is_constexpr = false;
-  bool no_specialize = false;  // jit(do_not_specialize=...): ints are not specialized on 1 or %16
-  py::object default_value;    // null when there is none
-};
-
-// A value that goes into the compiled kernel's argument list, 8 bytes at most.
-struct Slot {
-  alignas(8) unsigned char bytes[8];
-};
-
-ConstValue const_value_of(py::handle v, const std::string& name, const std::string& kernel) {
-  PyObject* o = v.ptr();
-  if (PyBool_Check(o)) return ConstValue::of_bool(o == Py_True);
-  if (PyLong_Check(o)) {
-    int overflow = 0;
-    long long x = PyLong_AsLongLongAndOverflow(o, &overflow);
-    if (overflow) throw_value_error("constexpr '" + name + "' of " + kernel + "() does not fit in 64 bits");
-    return ConstValue::of_int(x);
-  }
-  if (PyFloat_Check(o)) return ConstValue::of_float(PyFloat_AsDouble(o));
-  if (o == Py_None) return ConstValue{};
-  if (PyUnicode_Check(o)) return ConstValue::of_str(v.cast<std::string>());
-  if (py::hasattr(v, "_tilec_dtype")) {
-    std::optional<DType> t = dtype_from_name(v.attr("_tilec_dtype").cast<std::string>());
-    if (t) return ConstValue::of_dtype(*t);
-  }
-  if (py::hasattr(v, "value") && py::hasattr(v, "_tilec_constexpr")) return const_value_of(v.attr("value"), name, kernel);
-  throw_type_error("constexpr '" + name + "' of " + kernel + "() must be an int, float, bool, str, None or a tl dtype, got " +
-                   std::string(Py_TYPE(o)->tp_name));
-}
-
-// The specialization key of one launch, built on the stack: one record per parameter (a
-// constexpr's value, a runtime argument's kind) and the target. Long keys (long string
-// constexprs) spill to the heap.
-class KeyBuilder {
- public:
-  void put(const void* p, size_t n) {
-    if (!spilled_ && len_ + n <= sizeof small_) {
-      std::memcpy(small_ + len_, p, n);
-      len_ += n;
-      return;
-    }
-    if (!spilled_) {
-      big_.assign(small_, len_);
-      spilled_ = true;
-    }
-    big_.append(static_cast<const char*>(p), n);
-    len_ += n;
-  }
-  void put_u8(uint8_t v) { put(&v, 1); }
-  void put_i64(int64_t v) { put(&v, 8); }
-  const char* data() const { return spilled_ ? big_.data() : small_; }
-  size_t size() const { return len_; }
-  uint64_t hash() const {  // FNV-1a
-    uint64_t h = 1469598103934665603ull;
-    const char* d = data();
-    for (size_t i = 0; i < len_; ++i) h = (h ^ static_cast<unsigned char>(d[i])) * 1099511628211ull;
-    return h;
-  }
-
- private:
-  char small_[512];
-  size_t len_ = 0;
-  bool spilled_ = false;
-  std::string big_;
-};
-
-// A tl dtype object (tl.float16) as a DType, cached by object: dtypes are module-level singletons.
-std::optional<DType> tl_dtype_of(PyObject* o) {
-  static std::unordered_map<PyObject*, std::optional<DType>> cache;
-  auto it = cache.find(o);
-  if (it != cache.end()) return it->second;
-  std::optional<DType> t;
-  PyObject* name = PyObject_GetAttr(o, g_names.tilec_dtype);
-  if (!name) {
-    PyErr_Clear();
-  } else {
-    if (PyUnicode_Check(name)) t = dtype_from_name(PyUnicode_AsUTF8(name));
-    Py_DECREF(name);
-  }
-  Py_INCREF(o);  // keep the key alive
-  cache.emplace(o, t);
-  return t;
-}
-
-// Appends a constexpr's value to the key, distinguishing exactly what const_value_of does.
-void put_const(KeyBuilder& key, PyObject* o, const Param& p, const std::string& kernel) {
-  if (PyBool_Check(o)) {
-    key.put_u8('B');
-    key.put_u8(o == Py_True);
-  } else if (PyLong_Check(o)) {
-    int overflow = 0;
-    long long x = PyLong_AsLongLongAndOverflow(o, &overflow);
-    if (overflow) throw_value_error("constexpr '" + p.name + "' of " + kernel + "() does not fit in 64 bits");
-    key.put_u8('I');
-    key.put_i64(x);
-  } else if (PyFloat_Check(o)) {
-    double f = PyFloat_AsDouble(o);
-    key.put_u8('F');
-    key.put(&f, 8);
-  } else if (o == Py_None) {
-    key.put_u8('N');
-  } else if (PyUnicode_Check(o)) {
-    Py_ssize_t n = 0;
-    const char* s = PyUnicode_AsUTF8AndSize(o, &n);
-    if (!s) throw py::error_already_set();
-    key.put_u8('S');
-    key.put_i64(n);
-    key.put(s, static_cast<size_t>(n));
-  } else if (std::optional<DType> t = tl_dtype_of(o)) {
-    key.put_u8('D');
-    key.put_u8(static_cast<uint8_t>(*t));
-  } else {
-    // tl.constexpr(v) wrappers (rare): their value, or the error naming what is accepted.
-    ConstValue c = const_value_of(o, p.name, kernel);
-    std::string text = c.str();
-    key.put_u8('W');
-    key.put_u8(static_cast<uint8_t>(c.kind));
-    key.put_i64(static_cast<int64_t>(text.size()));
-    key.put(text.data(), text.size());
-  }
-}
 
 // sm_XY of each device, read from the driver once per device.
 int device_arch(int device) {
@@ -550,81 +39,6 @@ int device_arch(int device) {
   if (a < 0) throw std::runtime_error("CUDA tensors were passed but the GPU cannot be used: " + error);
   archs[device].store(a, std::memory_order_relaxed);
   return a;
-}
-
-// A launch's runtime arguments once bound, in the kernel's argument order. Lives on the stack;
-// only the first n entries (and the slots in use) are meaningful.
-struct BoundArgs {
-  size_t n = 0;      // runtime arguments bound
-  size_t nslots = 0; // slots in use (runtime arguments, then debug extents)
-  Slot slots[kMaxSlots];
-  TensorArg tensors[kMaxParams];  // meaningful where is_tensor
-  bool is_tensor[kMaxParams];
-  PyObject* objects[kMaxParams];  // the argument objects (borrowed: the caller keeps them alive)
-  int device_type = -1, device_id = 0;
-  const std::string* first_device_arg = nullptr;
-
-  void add_scalar(const Slot& s) {
-    if (n >= kMaxParams) throw_value_error("too many kernel arguments");
-    slots[nslots++] = s;
-    is_tensor[n] = false;
-    objects[n] = nullptr;
-    ++n;
-  }
-
-  void add_tensor(const std::string& kernel, const std::string& param, PyObject* o, const TensorArg& t) {
-    if (n >= kMaxParams) throw_value_error("too many kernel arguments");
-    if (device_type < 0) {
-      device_type = t.device_type;
-      device_id = t.device_id;
-      first_device_arg = &param;
-    } else if (device_type != t.device_type || device_id != t.device_id) {
-      throw_value_error(kernel + "(): argument '" + *first_device_arg + "' is on " + device_str(device_type, device_id) +
-                        " but '" + param + "' is on " + device_str(t.device_type, t.device_id) +
-                        "; all tensors of one launch must be on one device");
-    }
-    Slot s;
-    std::memcpy(s.bytes, &t.ptr, 8);
-    slots[nslots++] = s;
-    tensors[n] = t;
-    is_tensor[n] = true;
-    objects[n] = o;
-    ++n;
-  }
-};
-
-int32_t grid_dim(const std::string& kernel, PyObject* d, size_t i) {
-  if (!PyLong_Check(d) || PyBool_Check(d))
-    throw_value_error(kernel + "(): grid dimension " + std::to_string(i) + " must be an int, got " + std::string(Py_TYPE(d)->tp_name));
-  int overflow = 0;
-  long long v = PyLong_AsLongLongAndOverflow(d, &overflow);
-  if (overflow || v < 0 || v > INT32_MAX)
-    throw_value_error(kernel + "(): grid dimension " + std::to_string(i) + " is " + py::str(d).cast<std::string>() +
-                      "; it must be between 0 and 2^31-1");
-  return static_cast<int32_t>(v);
-}
-
-// The grid as three dimensions; a dimension of 0 is an empty grid, which launches nothing (as in
-// Triton). A grid function is called with the launch's meta-parameters (built only then).
-std::array<int32_t, 3> resolve_grid(const std::string& kernel, PyObject* grid, const std::function<py::dict()>& meta) {
-  py::object called;
-  if (PyCallable_Check(grid)) {
-    called = py::reinterpret_borrow<py::object>(grid)(meta());
-    grid = called.ptr();
-  }
-  std::array<int32_t, 3> out = {1, 1, 1};
-  if (PyLong_Check(grid)) {
-    out[0] = grid_dim(kernel, grid, 0);
-    return out;
-  }
-  if (!PyTuple_Check(grid) && !PyList_Check(grid))
-    throw_value_error(kernel + "(): the grid must be a tuple of 1 to 3 non-negative ints (or a function returning one), got " +
-                      std::string(Py_TYPE(grid)->tp_name));
-  Py_ssize_t size = PySequence_Fast_GET_SIZE(grid);
-  if (size < 1 || size > 3) throw_value_error(kernel + "(): the grid must have 1 to 3 dimensions, got " + std::to_string(size));
-  PyObject** items = PySequence_Fast_ITEMS(grid);
-  for (Py_ssize_t i = 0; i < size; ++i) out[i] = grid_dim(kernel, items[i], static_cast<size_t>(i));
-  return out;
 }
 
 // torch._C._cuda_getCurrentRawStream once torch is imported (a C function: no Python frame);
@@ -661,9 +75,10 @@ void* resolve_stream(PyObject* stream_arg, int device) {
   PyObject* r = PyObject_CallOneArg(get_stream, dev.ptr());
   if (!r) throw py::error_already_set();
   py::object owned = py::reinterpret_steal<py::object>(r);
-  uint64_t s = PyLong_AsUnsignedLongLong(r);
-  if (s == static_cast<uint64_t>(-1) && PyErr_Occurred()) throw py::error_already_set();
-  return reinterpret_cast<void*>(s);
+  // PyLong_AsVoidPtr reads a non-default stream's handle without CPython's byte-array route.
+  void* stream = PyLong_AsVoidPtr(r);
+  if (!stream && PyErr_Occurred()) throw py::error_already_set();
+  return stream;
 }
 
 // Releases the GIL for a scope: a CPU kernel may run long, and other Python threads may launch.
@@ -722,46 +137,6 @@ void launch_bound(CompiledKernel& k, BoundArgs& b, const std::array<int32_t, 3>&
   if (!error.empty()) throw std::runtime_error(error);
 }
 
-// Packs a Python number as a scalar of `t`, range-checked.
-Slot scalar_slot(py::handle v, DType t, int divisibility, const std::string& kernel, const std::string& param) {
-  PyObject* o = v.ptr();
-  Slot s{};
-  auto fail = [&](const std::string& why) {
-    throw_type_error(kernel + "(): argument '" + param + "' was compiled as " + dtype_name(t) + "; " + why);
-  };
-  if (t == DType::I1) {
-    if (!PyBool_Check(o) && !PyLong_Check(o)) fail("pass a bool, got " + std::string(Py_TYPE(o)->tp_name));
-    bool x = PyObject_IsTrue(o) == 1;
-    std::memcpy(s.bytes, &x, 1);
-    return s;
-  }
-  if (is_float(t)) {
-    if (!PyFloat_Check(o) && !(PyLong_Check(o) && !PyBool_Check(o))) fail("pass a float, got " + std::string(Py_TYPE(o)->tp_name));
-    double x = PyFloat_AsDouble(o);
-    if (x == -1.0 && PyErr_Occurred()) throw py::error_already_set();
-    if (t == DType::F32) {
-      float f = static_cast<float>(x);
-      std::memcpy(s.bytes, &f, 4);
-    } else if (t == DType::F64) {
-      std::memcpy(s.bytes, &x, 8);
-    } else {
-      fail("scalar arguments of this type cannot be passed from Python (use fp32)");
-    }
-    return s;
-  }
-  if (!PyLong_Check(o) || PyBool_Check(o)) fail("pass an int, got " + std::string(Py_TYPE(o)->tp_name));
-  int overflow = 0;
-  long long x = PyLong_AsLongLongAndOverflow(o, &overflow);
-  if (x == -1 && PyErr_Occurred()) throw py::error_already_set();
-  int bits = dtype_bits(t);
-  bool fits = !overflow && (is_unsigned(t) ? x >= 0 && (bits == 64 || x < (1LL << bits))
-                                           : bits == 64 || (x >= -(1LL << (bits - 1)) && x < (1LL << (bits - 1))));
-  if (!fits) throw_value_error(kernel + "(): argument '" + param + "' is " + py::str(v).cast<std::string>() + ", which does not fit in " + dtype_name(t));
-  if (divisibility == 16 && x % 16 != 0)
-    throw_value_error(kernel + "(): argument '" + param + "' is " + std::to_string(x) + ", but the kernel was compiled for values divisible by 16");
-  std::memcpy(s.bytes, &x, 8);  // little-endian: the low bytes are the narrower type's value
-  return s;
-}
 
 class PyCompiledKernel {
  public:
@@ -1103,26 +478,36 @@ class JitKernel {
     uint64_t hash;
     std::string key;
     std::shared_ptr<CompiledKernel> kernel;
+    bool matches(const KeyBuilder& k, uint64_t h) const {
+      return hash == h && key.size() == k.size() && std::memcmp(key.data(), k.data(), k.size()) == 0;
+    }
   };
 
   // Specializations are never removed, so the raw pointer stays valid while this JitKernel lives
-  // (every launcher holds a reference to it).
+  // (every launcher holds a reference to it). The last one found is checked first, without the
+  // lock: a loop launching one specialization takes no mutex.
   CompiledKernel* find(const KeyBuilder& key) {
-    uint64_t h = key.hash();
-    std::lock_guard<std::mutex> lock(mu_);
-    for (const Spec& s : specs_)
-      if (s.hash == h && s.key.size() == key.size() && std::memcmp(s.key.data(), key.data(), key.size()) == 0)
-        return s.kernel.get();
-    return nullptr;
+    const Spec* s = find_spec(key);
+    return s ? s->kernel.get() : nullptr;
   }
 
   std::shared_ptr<CompiledKernel> find_shared(const KeyBuilder& key) {
+    const Spec* s = find_spec(key);
+    if (!s) throw std::logic_error("specialization vanished");
+    return s->kernel;
+  }
+
+  const Spec* find_spec(const KeyBuilder& key) {
     uint64_t h = key.hash();
+    const Spec* last = last_found_.load(std::memory_order_acquire);
+    if (last && last->matches(key, h)) return last;
     std::lock_guard<std::mutex> lock(mu_);
-    for (const Spec& s : specs_)
-      if (s.hash == h && s.key.size() == key.size() && std::memcmp(s.key.data(), key.data(), key.size()) == 0)
-        return s.kernel;
-    throw std::logic_error("specialization vanished");
+    for (const auto& s : specs_)
+      if (s->matches(key, h)) {
+        last_found_.store(s.get(), std::memory_order_release);
+        return s.get();
+      }
+    return nullptr;
   }
 
   // A miss: the signature the key describes, compiled (the GIL released meanwhile) and recorded.
@@ -1158,10 +543,9 @@ class JitKernel {
     std::lock_guard<std::mutex> lock(mu_);
     uint64_t h = key.hash();
     // Another thread may have compiled the same key meanwhile: keep the first.
-    for (const Spec& s : specs_)
-      if (s.hash == h && s.key.size() == key.size() && std::memcmp(s.key.data(), key.data(), key.size()) == 0)
-        return s.kernel;
-    specs_.push_back(Spec{h, std::string(key.data(), key.size()), k});
+    for (const auto& s : specs_)
+      if (s->matches(key, h)) return s->kernel;
+    specs_.push_back(std::make_unique<Spec>(Spec{h, std::string(key.data(), key.size()), k}));
     return k;
   }
 
@@ -1171,7 +555,8 @@ class JitKernel {
   bool debug_ = false;
   std::vector<Param> params_;
   std::mutex mu_;  // guards specs_; never held while compiling or launching
-  std::vector<Spec> specs_;
+  std::vector<std::unique_ptr<Spec>> specs_;  // each Spec stays where it is: last_found_ points to one
+  std::atomic<const Spec*> last_found_{nullptr};
 };
 
 // ---- the Python-facing launch objects ----------------------------------------------------------
@@ -1197,6 +582,10 @@ struct KernelObject {
   PyObject_HEAD
   PyObject* holder;  // the pybind11 JitKernel object
   JitKernel* kernel;
+  // The last launcher kernel[grid] made, handed out again for the same grid object (launchers are
+  // immutable): `kernel[(1,)](...)` in a loop, whose grid is one constant tuple, allocates nothing.
+  PyObject* last_launcher;
+  PyObject* last_grid;  // borrowed: last_launcher holds it
 };
 
 // kernel[grid]: the kernel and its grid, launched by calling it (and reusable: `launch =
@@ -1266,6 +655,11 @@ PyGetSetDef g_launcher_getset[] = {{"grid", launcher_grid, nullptr, "The bound g
 PyObject* kernel_subscript(PyObject* self, PyObject* grid) {
   try {
     JitKernel* k = attached(self);
+    auto* ko = reinterpret_cast<KernelObject*>(self);
+    if (ko->last_launcher && ko->last_grid == grid) {
+      Py_INCREF(ko->last_launcher);
+      return ko->last_launcher;
+    }
     auto* l = PyObject_GC_New(LauncherObject, &g_launcher_type);
     if (!l) return nullptr;
     l->vectorcall = launcher_vectorcall;
@@ -1275,7 +669,11 @@ PyObject* kernel_subscript(PyObject* self, PyObject* grid) {
     Py_INCREF(grid);
     l->grid = grid;
     PyObject_GC_Track(l);
-    return reinterpret_cast<PyObject*>(l);
+    PyObject* launcher = reinterpret_cast<PyObject*>(l);
+    Py_INCREF(launcher);
+    Py_XSETREF(ko->last_launcher, launcher);
+    ko->last_grid = grid;
+    return launcher;
   } catch (...) {
     return set_python_error();
   }
@@ -1304,6 +702,8 @@ PyObject* kernel_attach(PyObject* self, PyObject* holder) {
     Py_INCREF(holder);
     Py_XSETREF(k->holder, holder);
     k->kernel = jk;
+    k->last_grid = nullptr;  // the cached launcher launches the JitKernel attached before
+    Py_CLEAR(k->last_launcher);
     Py_RETURN_NONE;
   } catch (...) {
     return set_python_error();
@@ -1315,12 +715,15 @@ PyObject* kernel_attach(PyObject* self, PyObject* holder) {
 // of live kernels at exit (a crash in the garbage collector on the GPU machine).
 int kernel_traverse(PyObject* self, visitproc visit, void* arg) {
   Py_VISIT(reinterpret_cast<KernelObject*>(self)->holder);
+  Py_VISIT(reinterpret_cast<KernelObject*>(self)->last_launcher);
   return 0;
 }
 
 int kernel_clear(PyObject* self) {
   auto* k = reinterpret_cast<KernelObject*>(self);
   k->kernel = nullptr;
+  k->last_grid = nullptr;
+  Py_CLEAR(k->last_launcher);
   Py_CLEAR(k->holder);
   return 0;
 }

@@ -13,9 +13,8 @@
 triton.heuristics, triton.Config, triton.cdiv, triton.next_power_of_2, triton.reinterpret, triton.language,
 triton.testing.
 """
-from . import language, runtime, testing, tools
+from . import language
 from ._C import CompileError, CompiledKernel
-from .autotuner import Autotuner, Config, Heuristics, autotune, heuristics
 from .jit import JITFunction, compile, jit
 from .tensor_wrapper import TensorWrapper, reinterpret
 
@@ -46,6 +45,22 @@ _allocator = None
 def next_power_of_2(n):
     """The smallest power of two >= n (1 for n <= 1)."""
     return 1 if n <= 1 else 1 << (int(n) - 1).bit_length()
+
+
+_AUTOTUNER_NAMES = ("autotune", "heuristics", "Config", "Autotuner", "Heuristics")
+
+
+def __getattr__(name):
+    # tilec.testing (NumPy), runtime, tools and the autotuner are imported on first use: every
+    # warm start pays for `import tilec`, and most programs never tune.
+    import importlib  # not `from . import`, which asks this function for the name again
+    if name in ("testing", "runtime", "tools"):
+        return importlib.import_module(f"{__name__}.{name}")
+    if name in _AUTOTUNER_NAMES:
+        value = getattr(importlib.import_module(f"{__name__}.autotuner"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'tilec' has no attribute {name!r}")
 
 
 __all__ = ["jit", "compile", "JITFunction", "CompileError", "CompiledKernel", "cdiv", "next_power_of_2", "constexpr",

@@ -1,7 +1,6 @@
 """Where the Python environment keeps native pieces tilec can use: NVRTC from the
 nvidia-cuda-nvrtc wheel (`pip install tilec[cuda]`) or from PyTorch's lib folder. Nothing here
 imports torch or loads a library; jit.py hands the folders to the C++ NVRTC loader."""
-import glob
 import importlib.util
 import os
 
@@ -30,7 +29,12 @@ def nvrtc_search_paths():
     for base in _package_dirs("torch"):
         lib = os.path.join(base, "lib")
         paths.append(lib)
-        paths += [p for p in sorted(glob.glob(os.path.join(lib, "libnvrtc-*.so.*"))) if "builtins" not in os.path.basename(p)]
+        # os.listdir, not glob: this runs at `import tilec`, and glob's import costs as much as the scan.
+        try:
+            names = sorted(os.listdir(lib))
+        except OSError:
+            names = []
+        paths += [os.path.join(lib, n) for n in names if n.startswith("libnvrtc-") and ".so." in n and "builtins" not in n]
     return [p for p in paths if os.path.exists(p)]
 
 

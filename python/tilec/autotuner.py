@@ -4,14 +4,12 @@ wrapper), so they stack in any order. Beyond Triton: the winning config of each 
 key values, argument dtypes, device, tilec version, config list) is stored under
 $TILEC_CACHE_DIR/autotune, so a new process does not re-tune (TILEC_AUTOTUNE=retune forces it);
 all configs are compiled in parallel before timing; TILEC_LOG=autotune prints each config's time."""
-# hashlib, json and concurrent.futures are imported where they are used: they are a third of
-# `import tilec`, which a warm start pays in full.
-import inspect
+# hashlib, json, concurrent.futures and tilec.testing (NumPy) are imported where they are used:
+# a warm start pays `import tilec` in full, and tilec imports this module only when it is used.
 import os
 import sys
 
 from . import _C
-from . import testing
 
 
 class Config:
@@ -137,8 +135,10 @@ class Autotuner:
         base = _base_function(fn)
         self.__name__ = base.__name__
         self.__doc__ = base.__doc__
-        import hashlib  # here, not at import time: `import tilec` stays cheap for warm starts
-        self._source_digest = hashlib.sha256(inspect.getsource(base.fn).encode()).hexdigest()
+        import hashlib
+        # The text of the kernel's file and of its helpers' files (read once by JITFunction; the
+        # kernel's own source would cost inspect.getsource, which tokenizes the whole module).
+        self._source_digest = hashlib.sha256(f"{base.__name__}\0{base._source_text}".encode()).hexdigest()
 
     def __getitem__(self, grid):
         return lambda *args, **kwargs: self.run(*args, grid=grid, **kwargs)
@@ -248,6 +248,7 @@ class Autotuner:
 
         if self.do_bench is not None:
             return self.do_bench(kernel_call, quantiles=(0.5, 0.2, 0.8))
+        from . import testing
         return testing.do_bench(kernel_call, warmup=self.num_warmup, rep=self.num_rep, quantiles=(0.5, 0.2, 0.8),
                                 device="cuda" if device.startswith("cuda") else "cpu")
 

@@ -1,6 +1,6 @@
 """@tilec.jit: hands a kernel's source text to the C++ compiler and returns a launchable object.
-Binding, specialization, caching and launching all happen in tilec._C (see python/bindings.cpp)."""
-import inspect
+Binding, specialization, caching and launching all happen in tilec._C (see python/bindings.cpp).
+Nothing here imports inspect: a warm start pays every import, and code objects tell what is needed."""
 import linecache
 import os
 
@@ -20,15 +20,47 @@ def _is_constexpr_annotation(annotation):
     return isinstance(annotation, str) and annotation.split(".")[-1].strip() == "constexpr"
 
 
+def _source_path(fn):
+    # co_filename is the path the module was loaded from, as inspect.getsourcefile finds it for
+    # modules loaded from source (the only ones whose text tilec can read).
+    return fn.__code__.co_filename
+
+
 def _module_text(fn):
     """The whole text of the file defining fn (for helpers and real line numbers); for functions
     without a file (exec, notebooks) their own source, padded so that line numbers still match."""
-    path = inspect.getsourcefile(fn) or inspect.getfile(fn)
-    lines = linecache.getlines(path)
+    path = _source_path(fn)
+    lines = linecache.getlines(path, fn.__globals__)
     if lines:
         return path, "".join(lines)
+    import inspect  # only for sources linecache cannot read (functions defined by exec in a notebook)
     source = inspect.getsource(fn)
     return path, "\n" * (fn.__code__.co_firstlineno - 1) + source
+
+
+_CO_VARARGS, _CO_VARKEYWORDS = 0x04, 0x08  # inspect.CO_VARARGS, inspect.CO_VARKEYWORDS
+
+
+def _parameters(fn):
+    """fn's parameter names, constexpr flags and defaults (None where has_default is False), read
+    from its code object as inspect.signature would (following functools.wraps' __wrapped__); only
+    plain positional parameters are allowed."""
+    while hasattr(fn, "__wrapped__"):
+        fn = fn.__wrapped__
+    code = fn.__code__
+    n = code.co_argcount
+    extra = code.co_varnames[n:n + code.co_kwonlyargcount + bool(code.co_flags & _CO_VARARGS) +
+                             bool(code.co_flags & _CO_VARKEYWORDS)]
+    if extra:
+        raise TypeError(f"{fn.__name__}: kernel parameters must be plain positional parameters, not {extra[0]!r} "
+                        f"(*args, keyword-only parameters and **kwargs are not supported)")
+    names = list(code.co_varnames[:n])
+    annotations = getattr(fn, "__annotations__", {})
+    flags = [_is_constexpr_annotation(annotations.get(name)) for name in names]
+    given = fn.__defaults__ or ()
+    has_default = [i >= n - len(given) for i in range(n)]
+    defaults = [given[i - (n - len(given))] if d else None for i, d in enumerate(has_default)]
+    return names, flags, has_default, defaults
 
 
 def _imported_helper_files(fn, path):
@@ -46,7 +78,7 @@ def _imported_helper_files(fn, path):
             if not isinstance(obj, JITFunction):
                 continue
             todo.append(obj.fn)
-            helper_path = inspect.getsourcefile(obj.fn) or inspect.getfile(obj.fn)
+            helper_path = _source_path(obj.fn)
             if helper_path != path:
                 found.setdefault(helper_path, obj)
     return found
@@ -65,15 +97,10 @@ class JITFunction(_C.KernelBase):
         self.__name__ = fn.__name__
         self.__doc__ = fn.__doc__
         self.__module__ = fn.__module__
+        names, flags, has_default, defaults = _parameters(fn)
         path, text = _module_text(fn)
-        params = inspect.signature(fn).parameters.values()
-        names = [p.name for p in params]
-        flags = [_is_constexpr_annotation(p.annotation) for p in params]
-        has_default = [p.default is not inspect.Parameter.empty for p in params]
-        defaults = [p.default if d else None for p, d in zip(params, has_default)]
-        for p in params:
-            if p.kind not in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD):
-                raise TypeError(f"{fn.__name__}: kernel parameters must be plain positional parameters, not {p}")
+        # The autotuner's cache key (autotuner.py): the text the kernel and its helpers come from.
+        self._source_text = text
         no_specialize = [False] * len(names)
         for d in do_not_specialize:
             i = d if isinstance(d, int) else names.index(d) if d in names else -1
@@ -82,6 +109,7 @@ class JITFunction(_C.KernelBase):
             no_specialize[i] = True
         self.arg_names = names
         imported = [(p, _module_text(f.fn)[1]) for p, f in _imported_helper_files(fn, path).items()]
+        self._source_text += "".join(t for _, t in imported)
         self._kernel = _C.JitKernel(path, text, fn.__name__, names, flags, defaults, has_default, no_specialize,
                                     imported, bool(debug))
         self._attach(self._kernel)
@@ -90,6 +118,7 @@ class JITFunction(_C.KernelBase):
     def src(self):
         """The kernel's own source text (as Triton's JITFunction.src); read on first use, since
         inspect.getsource tokenizes the whole module (~15 ms, most of a warm start)."""
+        import inspect
         return inspect.getsource(self.fn)
 
     def __call__(self, *args, **kwargs):

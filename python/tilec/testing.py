@@ -2,8 +2,6 @@
 events through PyTorch on the GPU), and assert_close for tests."""
 import time
 
-import numpy as np
-
 
 def _cuda_torch():
     try:
@@ -42,6 +40,7 @@ def do_bench(fn, warmup=25, rep=100, grad_to_none=None, quantiles=None, return_m
     for _ in range(max(0, int(warmup / estimate) - 2)):
         fn()
     n = max(1, min(int(rep / estimate), 1000))
+    import numpy as np  # here: `import tilec` (which imports this module lazily) never pays for NumPy
     times = np.array([timed() for _ in range(n)], dtype=np.float64)
     if quantiles is not None:
         out = [float(q) for q in np.quantile(times, quantiles)]
@@ -53,6 +52,7 @@ def do_bench(fn, warmup=25, rep=100, grad_to_none=None, quantiles=None, return_m
 
 def assert_close(x, y, atol=None, rtol=None, err_msg=""):
     """NumPy's assert_allclose on anything array-like (torch tensors are moved to the host)."""
+    import numpy as np
     def host(v):
         if hasattr(v, "detach"):
             v = v.detach().cpu().float().numpy() if str(v.dtype) == "torch.bfloat16" else v.detach().cpu().numpy()

@@ -90,6 +90,29 @@ def test_launcher_is_independent_of_other_launchers():
     assert (out == 17).all()
 
 
+def test_subscript_with_one_grid_object_hands_out_one_launcher():
+    # kernel[grid] keeps the last launcher for the same grid object (a loop's constant tuple);
+    # another grid object gets its own launcher, and a list grid is read at each launch.
+    grid = (1,)
+    first = fill_block[grid]
+    assert fill_block[grid] is first
+    other = fill_block[(0,)]
+    assert other is not first and other.grid == (0,) and first.grid == (1,)
+    assert fill_block[grid] is not first  # only the last launcher is kept
+    out = np.zeros(16, np.int32)
+    other(out, BLOCK=16, ADD=1)
+    assert not out.any()
+    first(out, BLOCK=16, ADD=2)
+    assert (out == 18).all()
+    mutable = [0]
+    launch = fill_block[mutable]
+    launch(out, BLOCK=16, ADD=3)
+    assert (out == 18).all()
+    mutable[0] = 1
+    fill_block[mutable](out, BLOCK=16, ADD=3)
+    assert (out == 19).all()
+
+
 def test_launcher_rejects_what_a_launch_rejects():
     launch = scale_copy[(1,)]
     x = np.zeros(16, np.float32)
@@ -214,6 +237,27 @@ def test_torch_kind_changes_between_calls():
     out = np.zeros(16, np.float32)
     launch(torch.arange(16, dtype=torch.float32), out, 16, 1.0, BLOCK=16)
     np.testing.assert_array_equal(out, np.arange(16, dtype=np.float32))
+
+
+@pytest.mark.skipif(torch is None, reason="PyTorch not installed")
+def test_torch_subclasses_and_methods_assigned_later():
+    # Tensor methods are looked up once per type and kept while the type is unchanged: a
+    # Parameter and a Tensor in one launch each get their type's, and a method assigned to a
+    # type after launches (here data_ptr, moved 16 elements on) is the one the next launch calls.
+    weight = torch.nn.Parameter(torch.arange(32, dtype=torch.float32), requires_grad=False)
+    out = torch.zeros(16)
+    for _ in range(2):
+        scale_copy[(1,)](weight, out, 16, 2.0, BLOCK=16)
+        torch.testing.assert_close(out, 2 * weight[:16])
+
+    class Shifted(torch.Tensor):
+        pass
+    x = torch.arange(32, dtype=torch.float32).as_subclass(Shifted)
+    scale_copy[(1,)](x, out, 16, 1.0, BLOCK=16)
+    torch.testing.assert_close(out, torch.arange(16, dtype=torch.float32))
+    Shifted.data_ptr = lambda self: torch.Tensor.data_ptr(self) + 16 * 4
+    scale_copy[(1,)](x, out, 16, 1.0, BLOCK=16)
+    torch.testing.assert_close(out, torch.arange(16, 32, dtype=torch.float32))
 
 
 @pytest.mark.skipif(torch is None, reason="PyTorch not installed")

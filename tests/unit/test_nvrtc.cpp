@@ -66,7 +66,7 @@ TEST(Nvrtc, CompilesPtxWithDefaultOptions) {
   EXPECT_NE(out.ptx.find(".entry add_one"), std::string::npos);
   EXPECT_NE(out.ptx.find(".target sm_90"), std::string::npos);
   EXPECT_EQ(out.ptx.find('\0'), std::string::npos);  // loadable as a C string
-  std::vector<std::string> expected = {"-arch=compute_90", "--std=c++17", "-default-device", "-lineinfo"};
+  std::vector<std::string> expected = {"-arch=compute_90", "--std=c++17", "-default-device", "-lineinfo", "-minimal"};
   if (!n->include_dir().empty()) expected.push_back("-I" + n->include_dir());
   expected.push_back("-DEXTRA=1");
   EXPECT_EQ(out.options, expected);
@@ -111,7 +111,7 @@ TEST(Nvrtc, ConcurrentCompilesSucceed) {
 }
 
 TEST(Nvrtc, NvccEquivalent) {
-  std::vector<std::string> opts = {"-arch=sm_90", "--std=c++17", "-default-device", "-lineinfo", "-DNAME=a b"};
+  std::vector<std::string> opts = {"-arch=sm_90", "--std=c++17", "-default-device", "-lineinfo", "-minimal", "-DNAME=a b"};
   EXPECT_EQ(nvcc_equivalent("/tmp/k.cu", opts, 90),
             "nvcc -cubin -arch=sm_90 --std=c++17 -lineinfo '-DNAME=a b' -o /tmp/k.cubin /tmp/k.cu");
   std::vector<std::string> ptx = {"-arch=compute_80", "--std=c++17"};

@@ -24,6 +24,8 @@ struct CudaKernel {
 
 // Text of runtime/cuda/tilec_cuda.h, which every generated kernel includes as "tilec_cuda.h".
 const std::string& cuda_runtime_header();
+// Its SHA-256 (hex), computed by CMake: cache keys use it instead of hashing the text each time.
+const std::string& cuda_runtime_header_digest();
 
 // The oldest sm_XY that can run `fn`: 89 when it computes tl.float8e4nv values (their conversions
 // are cvt.*.e4m3x2, as in Triton, which supports fp8e4nv from sm_89), else 0; *where is the first

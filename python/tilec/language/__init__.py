@@ -140,7 +140,17 @@ for _name in _OPERATIONS:
     globals()[_name] = _make_operation(_name)
 del _name
 
-from . import core, extra, math, random, target_info  # noqa: E402  (submodules re-export the names above)
+_SUBMODULES = ("core", "extra", "math", "random", "target_info")
+
+
+def __getattr__(name):
+    # The submodules (Triton's module names for the same functions) are imported on first use:
+    # `import tilec` is part of every warm start.
+    if name in _SUBMODULES:
+        import importlib
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["constexpr", "dtype", "pointer_type", "tensor", "PropagateNan", "int1", "int8", "int16", "int32",
            "int64", "uint8", "uint16", "uint32", "uint64", "float16", "bfloat16", "float32", "float64",
