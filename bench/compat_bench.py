@@ -60,13 +60,13 @@ class _Recorder:
 
 def _is_kernel(obj):
     import tilec
-    from tilec import autotuner
-    return isinstance(obj, (tilec.jit.JITFunction, autotuner.Autotuner, autotuner.Heuristics))
+    return isinstance(obj, (tilec.JITFunction, tilec.Autotuner, tilec.Heuristics))
 
 
 class _CapturePlugin:
     def __init__(self, store):
         self.store = store
+        self.replaced = []  # (module, name, kernel): put back after the run, as modules may be shared
 
     def pytest_collection_modifyitems(self, session, config, items):
         seen = set()
@@ -77,20 +77,30 @@ class _CapturePlugin:
             seen.add(mod.__name__)
             for name, obj in list(vars(mod).items()):
                 if _is_kernel(obj):
+                    self.replaced.append((mod, name, obj))
                     setattr(mod, name, _Recorder(obj, os.path.basename(mod.__file__), name, self.store))
+
+    def restore(self):
+        for mod, name, obj in self.replaced:
+            setattr(mod, name, obj)
 
 
 def capture(compat_dir=COMPAT_DIR):
     """Runs the suite's tests with recording kernels; returns the first launch of each kernel."""
     import pytest
     store = {}
+    plugin = _CapturePlugin(store)
     with open(os.devnull, "w") as devnull:
         saved = sys.stdout
         sys.stdout = devnull  # the tests fail (nothing ran); their report is noise here
         try:
-            pytest.main([compat_dir, "-q", "--tb=no", "-p", "no:cacheprovider", "-W", "ignore"], plugins=[_CapturePlugin(store)])
+            code = pytest.main([compat_dir, "-q", "--tb=no", "-p", "no:cacheprovider", "-W", "ignore"], plugins=[plugin])
         finally:
             sys.stdout = saved
+            plugin.restore()
+    # Tests fail (nothing ran), which is expected; an internal or usage error means no capture.
+    if code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED):
+        raise RuntimeError(f"recording the compat suite's launches failed: pytest exited {code!r}")
     return list(store.values())
 
 
