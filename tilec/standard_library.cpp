@@ -381,6 +381,54 @@ def softmax(x, dim=None, keep_dims=False, ieee_rounding=False):
 
 
 @tilec.jit
+def add(x, y, sanitize_overflow=True):
+    # Overflow checks follow debug mode, as Triton's sanitize_overflow does.
+    return x + y
+
+
+@tilec.jit
+def sub(x, y, sanitize_overflow=True):
+    return x - y
+
+
+@tilec.jit
+def mul(x, y, sanitize_overflow=True):
+    return x * y
+
+
+@tilec.jit
+def fdiv(x, y, ieee_rounding=False):
+    if ieee_rounding:
+        return tl.math.div_rn(x, y)
+    return x / y
+
+
+@tilec.jit
+def assume(cond):
+    # A promise for the optimizer; tilec's passes do not use it, which keeps every correct program.
+    return None
+
+
+@tilec.jit
+def _dim_or_one(shape, i, rank):
+    # Dim i of a `rank`-dim result aligned on the right with `shape` (1 where shape has no dim).
+    if i < rank - len(shape):
+        return 1
+    return shape[i - (rank - len(shape))]
+
+
+@tilec.jit
+def broadcast(input, other):
+    rank = max(len(input.shape), len(other.shape))
+    if rank == 0:
+        return input, other
+    shape = (max(_dim_or_one(input.shape, 0, rank), _dim_or_one(other.shape, 0, rank)),)
+    for i in tl.static_range(1, rank):
+        shape = shape + (max(_dim_or_one(input.shape, i, rank), _dim_or_one(other.shape, i, rank)),)
+    return tl.broadcast_to(input, shape), tl.broadcast_to(other, shape)
+
+
+@tilec.jit
 def swizzle2d(i, j, size_i, size_j, size_g):
     # Row-major (i, j) of a size_i x size_j grid to column-major order within groups of size_g rows.
     linear = i * size_j + j

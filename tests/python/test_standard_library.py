@@ -272,6 +272,35 @@ def test_softmax_swizzle2d(backend, rng):
     np.testing.assert_array_equal(backend.get(oj), ref_j)
 
 
+@tilec.jit
+def arith_kernel(x_ptr, y_ptr, out_ptr, M: tl.constexpr, N: tl.constexpr):
+    x = tl.load(x_ptr + tl.arange(0, M))[:, None]
+    y = tl.load(y_ptr + tl.arange(0, N))[None, :]
+    tl.assume(M > 0)
+    bx, by = tl.broadcast(x, y)
+    offs = tl.arange(0, M)[:, None] * N + tl.arange(0, N)[None, :]
+    tl.store(out_ptr + offs, tl.add(bx, by))
+    tl.store(out_ptr + M * N + offs, tl.sub(x, y, sanitize_overflow=False))
+    tl.store(out_ptr + 2 * M * N + offs, tl.mul(bx, y))
+    tl.store(out_ptr + 3 * M * N + offs, tl.fdiv(x, y, ieee_rounding=True))
+    s1, s2 = tl.broadcast(tl.load(x_ptr), y)  # a scalar and a tile
+    tl.store(out_ptr + 4 * M * N + offs, s1 + s2 + bx * 0)
+
+
+def test_arith_and_broadcast(backend, rng):
+    m, n = 4, 8
+    x, y = rand(rng, m, "float32"), rand(rng, n, "float32")
+    out = backend.out(5 * m * n, "float32")
+    arith_kernel[(1,)](backend.put(x), backend.put(y), out, M=m, N=n)
+    got = backend.get(out).reshape(5, m, n)
+    X, Y = x[:, None], y[None, :]
+    np.testing.assert_array_equal(got[0], X + Y)
+    np.testing.assert_array_equal(got[1], X - Y)
+    np.testing.assert_array_equal(got[2], X * Y)
+    np.testing.assert_array_equal(got[3], (X / Y).astype(np.float32))
+    np.testing.assert_array_equal(got[4], np.broadcast_to(x[0] + Y, (m, n)))
+
+
 # ---- names of Triton's language that tilec lacks ----
 
 @pytest.mark.parametrize("name", ["dot_scaled", "map_elementwise", "bitonic_merge"])

@@ -113,7 +113,7 @@ flip cast atomic_add atomic_max atomic_min atomic_cas atomic_xchg atomic_and ato
 static_assert device_assert static_print debug_barrier range static_range rand randn make_block_ptr advance
 randint randint4x rand4x randn4x uint_to_uniform_float pair_uniform_to_normal philox device_print
 inline_asm_elementwise sort topk gather histogram reduce reduce_or associative_scan interleave cat ravel
-softmax swizzle2d
+softmax swizzle2d add sub mul fdiv broadcast assume
 """.split()
 
 
