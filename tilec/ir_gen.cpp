@@ -1573,6 +1573,7 @@ class IrGen {
       return s;
     }
     if (auto t = dtype_attr(attr)) return SVal::of(ConstValue::of_dtype(*t));
+    if (attr == "TRITON_MAX_TENSOR_NUMEL") return SVal::of(ConstValue::of_int(int64_t{1} << 20));  // tilec's limit too
     const BuiltinSpec* spec = find_spec(builtin_specs(), attr);
     if (!spec) spec = find_libdevice_spec(attr);
     if (spec) {

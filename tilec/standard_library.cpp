@@ -326,6 +326,20 @@ def sort(x, dim=None, descending=False):
 
 
 @tilec.jit
+def bitonic_merge(x, dim=None, descending=False):
+    # x's last dim is a bitonic sequence; the last stage of the sorting network sorts it.
+    rank = len(x.shape)
+    d = rank - 1 if dim is None else _norm_axis(dim, rank)
+    tl.static_assert(d == rank - 1, "tl.bitonic_merge only merges along the last dim (as in Triton)")
+    length = x.shape[rank - 1]
+    y = tl.reshape(x, (x.numel // length, length))
+    n = _log2(length)
+    for sub in tl.static_range(n):
+        y = _compare_swap(y, 1 << (n - 1 - sub), length, descending)
+    return tl.reshape(y, x.shape)
+
+
+@tilec.jit
 def topk(x, k, dim=None):
     rank = len(x.shape)
     length = x.shape[rank - 1]

@@ -301,9 +301,30 @@ def test_arith_and_broadcast(backend, rng):
     np.testing.assert_array_equal(got[4], np.broadcast_to(x[0] + Y, (m, n)))
 
 
+@tilec.jit
+def merge_sqrt_kernel(x_ptr, out_ptr, root_ptr, N: tl.constexpr, DESC: tl.constexpr):
+    offs = tl.arange(0, N)
+    x = tl.load(x_ptr + offs)
+    tl.store(out_ptr + offs, tl.bitonic_merge(x, descending=DESC))
+    tl.store(root_ptr + offs, tl.sqrt_rn(tl.abs(x)) + tl.TRITON_MAX_TENSOR_NUMEL * 0)
+
+
+@pytest.mark.parametrize("desc", [False, True])
+def test_bitonic_merge_sqrt_rn(backend, rng, desc):
+    n = 64
+    a = np.sort(rand(rng, n // 2, "float32"))
+    b = np.sort(rand(rng, n // 2, "float32"))[::-1]
+    x = np.concatenate([a, b])  # ascending then descending: bitonic
+    out, root = backend.out(n, "float32"), backend.out(n, "float32")
+    merge_sqrt_kernel[(1,)](backend.put(x), out, root, N=n, DESC=desc)
+    ref = np.sort(x)
+    np.testing.assert_array_equal(backend.get(out), ref[::-1] if desc else ref)
+    np.testing.assert_array_equal(backend.get(root), np.sqrt(np.abs(x)))
+
+
 # ---- names of Triton's language that tilec lacks ----
 
-@pytest.mark.parametrize("name", ["dot_scaled", "map_elementwise", "bitonic_merge"])
+@pytest.mark.parametrize("name", ["map_elementwise", "philox_impl", "pi32_t"])
 def test_missing_triton_name_is_a_compile_error(name):
     src = f"""
 import tilec
