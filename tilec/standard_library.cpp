@@ -312,13 +312,19 @@ def _compare_swap(y, stride, block, descending):
 
 
 @tilec.jit
-def sort(x, dim=None, descending=False):
+def _last_dim_rows(x, dim):
+    # x as (B, L) rows of its last dim, which must be `dim` (None: the last).
     rank = len(x.shape)
     d = rank - 1 if dim is None else _norm_axis(dim, rank)
-    tl.static_assert(d == rank - 1, "tl.sort only sorts along the last dim (as in Triton)")
+    tl.static_assert(d == rank - 1, "only the last dim can be sorted or merged (as in Triton)")
     length = x.shape[rank - 1]
-    y = tl.reshape(x, (x.numel // length, length))
-    n = _log2(length)
+    return tl.reshape(x, (x.numel // length, length))
+
+
+@tilec.jit
+def sort(x, dim=None, descending=False):
+    y = _last_dim_rows(x, dim)
+    n = _log2(y.shape[1])
     for stage in tl.static_range(1, n + 1):
         for sub in tl.static_range(stage):
             y = _compare_swap(y, 1 << (stage - 1 - sub), 1 << stage, descending)
@@ -328,14 +334,10 @@ def sort(x, dim=None, descending=False):
 @tilec.jit
 def bitonic_merge(x, dim=None, descending=False):
     # x's last dim is a bitonic sequence; the last stage of the sorting network sorts it.
-    rank = len(x.shape)
-    d = rank - 1 if dim is None else _norm_axis(dim, rank)
-    tl.static_assert(d == rank - 1, "tl.bitonic_merge only merges along the last dim (as in Triton)")
-    length = x.shape[rank - 1]
-    y = tl.reshape(x, (x.numel // length, length))
-    n = _log2(length)
+    y = _last_dim_rows(x, dim)
+    n = _log2(y.shape[1])
     for sub in tl.static_range(n):
-        y = _compare_swap(y, 1 << (n - 1 - sub), length, descending)
+        y = _compare_swap(y, 1 << (n - 1 - sub), y.shape[1], descending)
     return tl.reshape(y, x.shape)
 
 

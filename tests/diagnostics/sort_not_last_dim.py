@@ -1,5 +1,5 @@
 # args: --kernel k --signature x:*fp32
-# expect: tests/diagnostics/sort_not_last_dim.py:9:24: error: tl.sort: static assertion failed: tl.sort only sorts along the last dim (as in Triton)
+# expect: tests/diagnostics/sort_not_last_dim.py:9:24: error: tl.sort: static assertion failed: only the last dim can be sorted or merged (as in Triton)
 import tilec
 import tilec.language as tl
 
