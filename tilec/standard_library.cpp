@@ -1,5 +1,5 @@
 // Input: nothing. Output: tl functions written in the tile language from reshape, permute, split,
-// join, where and the built-in reductions; each is exact (data moves, never arithmetic on it).
+// join, where and the built-in reductions; sorting and selection only move data, so they are exact.
 #include "tilec/standard_library.h"
 
 #include <set>
