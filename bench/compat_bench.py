@@ -181,12 +181,16 @@ def bench_compat(b, torch):
             if kernel is None:
                 b.fail(bench, impl, "test launch", missing, "ms")
                 continue
-            dmap = _dtype_mapper(impl)
-            args = [_to_device(a, torch, dmap) for a in ln.args]
-            kwargs = {k: _to_device(v, torch, dmap) for k, v in ln.kwargs.items()}
+            try:
+                dmap = _dtype_mapper(impl)
+                args = [_to_device(a, torch, dmap) for a in ln.args]
+                kwargs = {k: _to_device(v, torch, dmap) for k, v in ln.kwargs.items()}
+            except Exception as e:  # noqa: BLE001 (one kernel's arguments never stop the group)
+                b.fail(bench, impl, "test launch", f"arguments to CUDA: {type(e).__name__}: {e}", "ms")
+                continue
 
-            def launch(kernel=kernel, args=args, kwargs=kwargs):
-                kernel[ln.grid](*args, **kwargs)
+            def launch(kernel=kernel, grid=ln.grid, args=args, kwargs=kwargs):
+                kernel[grid](*args, **kwargs)
             row = b.run(bench, impl, "test launch", launch, None, None, 0, None, "ms")
             if "ms" in row:
                 row["value"], row["value_lo"], row["value_hi"] = row["ms"], row["ms_p20"], row["ms_p80"]
@@ -194,7 +198,10 @@ def bench_compat(b, torch):
                 outs[impl] = (row, args)
         if len(outs) == 2:
             # Timing reran both launches; in-place kernels may drift, so this is a hint, not a FAIL.
-            i = _outputs_differ(outs["tilec"][1], outs["triton"][1])
+            try:
+                i = _outputs_differ(outs["tilec"][1], outs["triton"][1])
+            except Exception as e:  # noqa: BLE001
+                i = f"? ({type(e).__name__}: {e})"
             if i is not None:
                 outs["tilec"][0]["config"] += f" (argument {i} differs from Triton's after timing)"
 
