@@ -9,7 +9,8 @@ keywords; NumPy arrays copied) and does not run it. Each recorded launch is repl
 tensors (fresh copies per compiler), checked once against the other compiler's outputs, and timed.
 Sizes are the tests' own (small), so the ratios include launch overhead.
 
-    PYTHONPATH=build/python python3 bench/compat_bench.py --list    # the recorded launches (CPU only)
+    PYTHONPATH=build/python python3 bench/compat_bench.py --list      # the recorded launches (CPU only)
+    PYTHONPATH=build/python python3 bench/compat_bench.py --dry-run   # each launch once, both compilers, CPU
 """
 import argparse
 import importlib.util
@@ -136,11 +137,11 @@ def load_triton_modules(compat_dir=COMPAT_DIR):
     return modules, errors
 
 
-def _to_device(v, torch, tl_map):
+def _to_device(v, torch, tl_map, device):
     if isinstance(v, np.ndarray):
-        return torch.from_numpy(np.ascontiguousarray(v).copy()).to("cuda")
+        return torch.from_numpy(np.ascontiguousarray(v).copy()).to(device)
     if isinstance(v, (list, tuple)) and any(isinstance(x, np.ndarray) for x in v):
-        return type(v)(_to_device(x, torch, tl_map) for x in v)
+        return type(v)(_to_device(x, torch, tl_map, device) for x in v)
     return tl_map(v)
 
 
@@ -165,7 +166,7 @@ def _outputs_differ(a, b):
     return None
 
 
-def bench_compat(b, torch):
+def bench_compat(b, torch, device="cuda"):
     """gpu_bench's `compat` group: one row per compiler per kernel (time, lower is better)."""
     launches = capture()
     print(f"  recorded {len(launches)} kernel launches from {COMPAT_DIR}", flush=True)
@@ -183,8 +184,8 @@ def bench_compat(b, torch):
                 continue
             try:
                 dmap = _dtype_mapper(impl)
-                args = [_to_device(a, torch, dmap) for a in ln.args]
-                kwargs = {k: _to_device(v, torch, dmap) for k, v in ln.kwargs.items()}
+                args = [_to_device(a, torch, dmap, device) for a in ln.args]
+                kwargs = {k: _to_device(v, torch, dmap, device) for k, v in ln.kwargs.items()}
             except Exception as e:  # noqa: BLE001 (one kernel's arguments never stop the group)
                 b.fail(bench, impl, "test launch", f"arguments to CUDA: {type(e).__name__}: {e}", "ms")
                 continue
@@ -233,11 +234,51 @@ def compat_summary(rows):
     return lines
 
 
+class _DryBench:
+    """Bench's interface for --dry-run: each launch runs once, untimed."""
+
+    def __init__(self):
+        self.rows = []
+
+    def run(self, bench, impl, config, launch, result, ref, tol, work, unit):
+        row = {"bench": bench, "impl": impl, "config": config, "unit": unit}
+        self.rows.append(row)
+        try:
+            launch()
+            row["ms"] = row["ms_p20"] = row["ms_p80"] = 0.0
+        except Exception as e:  # noqa: BLE001
+            row["error"] = f"{type(e).__name__}: {e}".strip().splitlines()[0]
+        return row
+
+    def fail(self, bench, impl, config, msg, unit=""):
+        self.rows.append({"bench": bench, "impl": impl, "config": config, "unit": unit, "error": msg})
+
+
+def dry_run():
+    """The compat group without a GPU: every recorded launch once, tilec on the CPU backend and
+    Triton in its interpreter (TRITON_INTERPRET=1), on CPU tensors; prints FAIL rows."""
+    os.environ["TRITON_INTERPRET"] = "1"
+    import torch
+    b = _DryBench()
+    bench_compat(b, torch, device="cpu")
+    failed = [r for r in b.rows if "error" in r]
+    for r in failed:
+        print(f"FAIL {r['bench'][7:]} [{r['impl']}]: {r['error'][:200]}")
+    for r in b.rows:
+        if "differs" in r["config"]:
+            print(f"DIFFERS {r['bench'][7:]}: {r['config']}")
+    print(f"{len(b.rows) - len(failed)} of {len(b.rows)} launches ran")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--list", action="store_true", help="record the suite's launches on the CPU and list them (no GPU)")
+    ap.add_argument("--dry-run", action="store_true",
+                    help="run each recorded launch once with tilec (CPU backend) and Triton's interpreter, untimed (no GPU)")
     args = ap.parse_args()
-    if args.list:
+    if args.dry_run:
+        dry_run()
+    elif args.list:
         launches = capture()
         for ln in launches:
             shapes = ", ".join(f"{a.dtype}{list(a.shape)}" if isinstance(a, np.ndarray) else repr(a)[:24] for a in ln.args)
