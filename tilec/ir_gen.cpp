@@ -19,6 +19,7 @@
 #include <set>
 
 #include "tilec/lexer.h"
+#include "tilec/lower_loop_returns.h"
 #include "tilec/libdevice.h"
 #include "tilec/module_scan.h"
 #include "tilec/parser.h"
@@ -226,7 +227,6 @@ struct Frame {
   bool is_helper = false;
   bool returned = false;
   std::optional<SVal> ret;
-  int loop_nesting = 0;  // depth of runtime for/while loops around the current statement
 };
 
 // One Python file of the kernel's code: the kernel's own (index 0) or one whose @jit helpers it
@@ -402,6 +402,14 @@ class IrGen {
           return;
         }
       }
+      if ((s.kind == StmtKind::For || s.kind == StmtKind::While) && contains_return(s.body, {})) {
+        // Early exit from a runtime loop: a done flag (lower_loop_returns.cpp), whose final
+        // `if flag: return` takes the rest of the function as its else branch.
+        Continuation next = cont;
+        next.insert(next.begin(), ContItem{&body, i + 1});
+        exec_seq(lowered_loop(s), 0, next);
+        return;
+      }
       exec(s);
     }
     if (!cont.empty() && !frame_->returned) resume(cont);
@@ -442,8 +450,19 @@ class IrGen {
     return c;
   }
 
-  // Whether a return sits in these blocks: in an `if`, or in a loop (allowed in tl.static_range,
-  // rejected with a diagnostic in runtime loops).
+  // The statements that run `loop` (whose body returns) with a done flag, made once per loop.
+  const std::vector<StmtPtr>& lowered_loop(const Stmt& loop) {
+    auto it = lowered_loops_.find(&loop);
+    if (it != lowered_loops_.end()) return it->second;
+    std::vector<StmtPtr> out;
+    Loc error_loc;
+    std::string error;
+    if (!lower_loop_returns(loop, &next_flag_id_, &out, &error_loc, &error)) fail(error_loc, error);
+    return lowered_loops_[&loop] = std::move(out);
+  }
+
+  // Whether a return sits in these blocks: in an `if`, or in a loop (tl.static_range loops unroll
+  // around it; other loops are lowered to a done flag).
   static bool contains_return(const std::vector<StmtPtr>& a, const std::vector<StmtPtr>& b) {
     for (const auto* block : {&a, &b})
       for (const StmtPtr& s : *block) {
@@ -529,9 +548,6 @@ class IrGen {
       case StmtKind::For: exec_for(s); return;
       case StmtKind::While: exec_while(s); return;
       case StmtKind::Return: {
-        if (frame_->loop_nesting > 0)
-          fail(s.loc, "'return' inside a runtime for/while loop is not supported (Triton rejects it too); assign the result to a "
-                      "variable and return after the loop, or unroll the loop with tl.static_range");
         if (!frame_->is_helper && s.value)
           fail(s.loc, "a kernel cannot return a value; store results through a pointer with tl.store");
         frame_->ret = s.value ? eval(*s.value) : SVal::of(ConstValue{});
@@ -895,9 +911,7 @@ class IrGen {
     bind_carried(carried, carried_args);
     Region* saved = b().region();
     b().set_region(&body);
-    ++frame_->loop_nesting;
     exec_block(s.body);
-    --frame_->loop_nesting;
     std::vector<Value*> yields = carried_yields(carried, s.loc);
     std::vector<bool> kept = drop_invariant_offsets(carried, carried_args, yields, body);
     std::vector<Value*> kept_args, kept_yields;
@@ -959,7 +973,6 @@ class IrGen {
     op->regions.resize(2);
     std::map<std::string, SVal> before = frame_->env;
     Region* saved = b().region();
-    ++frame_->loop_nesting;
     Region& cond_region = op->regions[0];
     cond_region.args = carried_values(carried);
     bind_carried(carried, cond_region.args);
@@ -976,7 +989,6 @@ class IrGen {
     b().set_region(&body);
     exec_block(s.body);
     b().create(OpKind::Yield, s.loc, carried_yields(carried, s.loc), {});
-    --frame_->loop_nesting;
     b().set_region(saved);
     frame_->env = before;
     std::vector<Value*> results = carried_values(carried);
@@ -3058,6 +3070,8 @@ class IrGen {
   Diagnostics& diags_;
   std::vector<std::unique_ptr<Module>> modules_;
   size_t std_module_ = 0;  // modules_ index of the standard library
+  std::map<const Stmt*, std::vector<StmtPtr>> lowered_loops_;  // lowered_loop()'s, kept while they run
+  int next_flag_id_ = 0;
   std::optional<std::pair<Loc, std::string>> std_call_;  // the user's tl.* call into the standard library, and its name
   Module* mod_ = nullptr;  // the file whose code runs now
   std::unique_ptr<Function> fn_;
