@@ -11,6 +11,8 @@ Needs torch with CUDA; Triton is optional (its columns read "n/a" without it). I
   layernorm    16384x4096 fp32 (fwd)          GB/s of (2*M*N + 2*N + 2*M)*4 bytes (x,w,b in; y,mean,rstd out)
   matmul       8192^3 fp16, fp32 accumulate   TFLOP/s of 2*M*N*K (torch.matmul = cuBLAS)
   d2d copy     2^28 fp32                      GB/s of 2*n*4 bytes: the bandwidth ceiling
+  compat       every tests/compat kernel      ms per launch, tilec / Triton time (target <= 1.1x);
+               (bench/compat_bench.py; its group gets at least 30 minutes)
 
 tilec runs the kernels of samples/ (the Triton tutorials' kernels); the Triton kernels are the
 tutorials' own, copied below, with their fixed (autotune-free) launch configurations. tilec gets
@@ -92,6 +94,7 @@ except Exception as e:  # noqa: BLE001
     tilec = None
     TILEC_ERROR = f"{type(e).__name__}: {e}"
 
+import compat_bench  # noqa: E402
 import shared_kernels  # noqa: E402
 
 TC_SHARED = {n: tilec.jit(getattr(shared_kernels, n)) for n in ("attn_fwd", "rmsnorm_fwd")} if tilec else {}
@@ -927,6 +930,7 @@ def report(b, info):
         v = f"{r['value']:.2f} {r['unit']}" if "value" in r else "FAIL: " + r.get("error", "?").replace("\n", " ")[:300]
         e = f", rel err {r['rel_err']:.1e}" if "rel_err" in r else ""
         lines.append(f"- {r['bench']} / {r['impl']} [{r['config']}]: {v}{e}")
+    lines += compat_bench.compat_summary(b.rows)
     if FAILURES:
         lines += ["", "## Failures", ""]
         for name, msg in FAILURES:
@@ -952,6 +956,8 @@ GROUPS = {
     "matmul_bf16_8k": lambda b, gen: bench_matmul(b, gen, 8192, "bf16"),
     "launch": lambda b, gen: bench_launch_overhead(b, gen),
     "first": lambda b, gen: bench_first_calls(b, gen),
+    # tests/compat's kernels, tilec vs Triton on the tests' own launches (bench/compat_bench.py).
+    "compat": lambda b, gen: compat_bench.bench_compat(b, torch),
 }
 
 
@@ -965,15 +971,17 @@ def run_group_isolated(name, args, rows_out):
         cmd.append("--quick")
     if args.verbose:
         cmd.append("--verbose")
+    # compat compiles (and autotunes) about 50 kernels with each compiler: it gets 30 minutes at least.
+    timeout = max(args.group_timeout, 1800) if name == "compat" else args.group_timeout
     try:
         sys.stdout.flush()
-        p = subprocess.run(cmd, timeout=args.group_timeout, stdout=None, stderr=subprocess.PIPE, text=True)
+        p = subprocess.run(cmd, timeout=timeout, stdout=None, stderr=subprocess.PIPE, text=True)
         err_tail = (p.stderr or "").strip()
         if err_tail:
             sys.stdout.write(err_tail[-4000:] + "\n")
         rc = p.returncode
     except subprocess.TimeoutExpired:
-        err_tail, rc = f"timed out after {args.group_timeout} s", -1
+        err_tail, rc = f"timed out after {timeout} s", -1
     data = None
     if os.path.exists(rows_out):
         with open(rows_out) as f:

@@ -26,6 +26,7 @@
 #include "runtime/thread_pool.h"
 #include "tilec/codegen/cpp.h"
 #include "tilec/passes.h"
+#include "tilec/standard_library.h"
 
 namespace tilec {
 
@@ -529,8 +530,10 @@ std::shared_ptr<CompiledKernel> compile_full(const KernelSource& src, const Kern
 // specialization and tilec's version) plus the toolchain's identity, read without running it.
 
 std::string front_key(const KernelSource& src, const KernelOptions& options) {
+  // The standard library's text is inlined like the kernel's helpers, so it joins the key too.
   std::vector<std::string> parts = {TILEC_VERSION, "index-v1", backend_name(options.backend), src.kernel,
-                                    src.file->path(), src.file->text(), options.debug ? "debug" : "release"};
+                                    src.file->path(), src.file->text(), options.debug ? "debug" : "release",
+                                    standard_library_source().text()};
   for (const auto& f : src.imported) {
     parts.push_back(f->path());
     parts.push_back(f->text());

@@ -231,6 +231,7 @@ struct LaunchOptions {
   int num_stages = 3;
   PyObject* stream = nullptr;  // borrowed
   PyObject* grid = nullptr;    // borrowed; from grid= when the entry point takes it (run, warmup)
+  bool warmup = false;         // run(..., warmup=True), as Triton's JITFunction.run: compile only
 };
 
 // One runtime argument's kind, recorded while the key is built, so that a compile on a miss
@@ -241,6 +242,47 @@ struct ArgRec {
   int divisibility;
   bool const_one;   // an int equal to 1, specialized as a constexpr
 };
+
+// Triton's launch keywords (3.6's CUDAOptions fields and debug) that tilec has no setting for. One
+// at Triton's default value asks for what tilec does anyway and is accepted; any other value raises,
+// naming the option, so a launch never silently runs differently from what it asked. Returns
+// whether `key` is one of them.
+bool accept_triton_launch_option(const std::string& kernel, const std::string& key, PyObject* v) {
+  struct Option {
+    const char* name;
+    const char* default_repr;  // Python repr of Triton's default; "None" also covers an unset option
+    const char* why;
+  };
+  static const Option options[] = {
+      {"warp_size", "32", "a warp is 32 threads on every GPU tilec targets"},
+      {"ptx_version", "None", "NVRTC chooses the PTX version"},
+      {"ptx_options", "None", "tilec does not run ptxas itself"},
+      {"ir_override", "None", "tilec does not read IR files"},
+      {"enable_fp_fusion", "True", "NVRTC may always fuse a*b+c, as Triton does by default; turning that off is not plumbed"},
+      {"enable_reflect_ftz", "True", "libdevice's flush-to-zero setting is fixed"},
+      {"launch_cooperative_grid", "False", "cooperative launches are not supported"},
+      {"launch_pdl", "False", "programmatic dependent launch is not supported"},
+      {"supported_fp8_dtypes", "None", "fp8 support follows the GPU"},
+      {"deprecated_fp8_dot_operand_dtypes", "None", "fp8 support follows the GPU"},
+      {"default_dot_input_precision", "'tf32'", "pass input_precision= to tl.dot instead"},
+      {"allowed_dot_input_precisions", "None", "tl.dot accepts its own set"},
+      {"max_num_imprecise_acc_default", "None", "pass max_num_imprecise_acc= to tl.dot instead"},
+      {"extern_libs", "None", "libdevice is built in; other libraries cannot be linked"},
+      {"debug", "False", "use tilec.jit(debug=True) or TILEC_DEBUG=1"},
+      {"backend_name", "None", "the backend follows the tensors' device"},
+      {"sanitize_overflow", "True", "overflow checks follow debug mode"},
+      {"arch", "None", "the GPU's own architecture is used"},
+      {"instrumentation_mode", "''", "instrumentation is not supported"},
+  };
+  for (const Option& o : options) {
+    if (key != o.name) continue;
+    std::string r = py::repr(v).cast<std::string>();
+    if (r == o.default_repr || r == "None") return true;
+    throw_value_error(kernel + "(): the launch option " + key + "=" + r + " is not supported by tilec (" + o.why +
+                      "); only " + o.name + "=" + o.default_repr + ", Triton's default, is accepted");
+  }
+  return false;
+}
 
 // One per @tilec.jit function: its source, parameters and compiled specializations.
 class JitKernel {
@@ -322,7 +364,7 @@ class JitKernel {
       fresh = compile(key, values, recs, backend, arch, opt.num_warps, opt.num_stages, debug);
       k = fresh.get();
     }
-    if (mode == Mode::Warmup) return py::cast(PyCompiledKernel(fresh ? fresh : find_shared(key)));
+    if (mode == Mode::Warmup || opt.warmup) return py::cast(PyCompiledKernel(fresh ? fresh : find_shared(key)));
 
     std::array<int32_t, 3> g = resolve_grid(name_, opt.grid, [&] {
       py::dict meta;
@@ -373,7 +415,14 @@ class JitKernel {
         if (values[i]) throw_type_error(name_ + "() got multiple values for argument '" + params_[i].name + "'");
         values[i] = v;
       } else {
-        throw_type_error(name_ + "() got an unexpected keyword argument '" + py::str(key).cast<std::string>() + "'");
+        std::string k = py::str(key).cast<std::string>();
+        if (mode == Mode::Run && k == "warmup") {
+          int truth = PyObject_IsTrue(v);
+          if (truth < 0) throw py::error_already_set();
+          opt->warmup = truth == 1;
+        } else if (!accept_triton_launch_option(name_, k, v)) {
+          throw_type_error(name_ + "() got an unexpected keyword argument '" + k + "'");
+        }
       }
     }
   }

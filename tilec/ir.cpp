@@ -123,6 +123,28 @@ const char* atomic_name(AtomicKind k) {
     case AtomicKind::Max: return "max";
     case AtomicKind::Min: return "min";
     case AtomicKind::Xchg: return "xchg";
+    case AtomicKind::And: return "and";
+    case AtomicKind::Or: return "or";
+    case AtomicKind::Xor: return "xor";
+  }
+  return "?";
+}
+
+const char* sem_name(MemSem s) {
+  switch (s) {
+    case MemSem::Relaxed: return "relaxed";
+    case MemSem::Acquire: return "acquire";
+    case MemSem::Release: return "release";
+    case MemSem::AcqRel: return "acq_rel";
+  }
+  return "?";
+}
+
+const char* scope_name(MemScope s) {
+  switch (s) {
+    case MemScope::Gpu: return "gpu";
+    case MemScope::Cta: return "cta";
+    case MemScope::Sys: return "sys";
   }
   return "?";
 }
@@ -203,6 +225,11 @@ std::string ints_str(const std::vector<int64_t>& v) {
   return out + "]";
 }
 
+// An atomic's sem and scope, printed only where they differ from Triton's defaults.
+std::string memory_order(const Op& op) {
+  if (op.sem == MemSem::AcqRel && op.scope == MemScope::Gpu) return "";
+  return std::string(" {sem = ") + sem_name(op.sem) + ", scope = " + scope_name(op.scope) + "}";
+}
 
 class Printer {
  public:
@@ -301,7 +328,7 @@ class Printer {
       case OpKind::Select:
       case OpKind::AddPtr:
       case OpKind::Dot:
-      case OpKind::AtomicCAS: body = std::string(op_name(op.kind)) + " " + list(op.operands); break;
+      case OpKind::AtomicCAS: body = std::string(op_name(op.kind)) + " " + list(op.operands) + memory_order(op); break;
       case OpKind::ExpandDims: body = "expand_dims " + list(op.operands) + " {axis = " + std::to_string(op.axis) + "}"; break;
       case OpKind::Permute: body = "permute " + list(op.operands) + " {order = " + ints_str(op.ints) + "}"; break;
       case OpKind::Binary: body = std::string(binary_name(op.binary)) + " " + list(op.operands); break;
@@ -322,7 +349,7 @@ class Printer {
         break;
       case OpKind::Reduce: body = std::string("reduce ") + reduce_name(op.reduce) + " " + list(op.operands) + " {axis = " + std::to_string(op.axis) + "}"; break;
       case OpKind::Scan: body = std::string("scan ") + scan_name(op.scan) + " " + list(op.operands) + " {axis = " + std::to_string(op.axis) + "}"; break;
-      case OpKind::AtomicRMW: body = std::string("atomic_") + atomic_name(op.atomic) + " " + list(op.operands) + (op.has_mask ? " {mask}" : ""); break;
+      case OpKind::AtomicRMW: body = std::string("atomic_") + atomic_name(op.atomic) + " " + list(op.operands) + (op.has_mask ? " {mask}" : "") + memory_order(op); break;
       case OpKind::Assert: body = "assert " + list(op.operands) + ", " + quote_escaped(op.str, '"'); break;
       case OpKind::Libdevice: body = "libdevice." + op.str + " " + list(op.operands); break;
       case OpKind::Barrier: body = "barrier"; break;

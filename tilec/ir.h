@@ -36,8 +36,8 @@ enum class OpKind {
   Reduce,       // reduce, axis over a tile; result drops that dim (scalar from rank 1)
   Scan,         // scan (inclusive) along axis; same type
   Dot,          // a (MxK), b (KxN), acc (MxN) -> acc's type; precision
-  AtomicRMW,    // atomic; ptr, val [, mask] -> old values
-  AtomicCAS,    // ptr, cmp, val -> old values
+  AtomicRMW,    // atomic; ptr, val [, mask] -> old values; sem, scope: tl.atomic_*'s memory order
+  AtomicCAS,    // ptr, cmp, val -> old values; sem, scope
   Assert,       // cond [, ptr, base, extent]; str = message; traps where cond is false (a bounds
                 // check also reports ptr - base and extent, in elements)
   Barrier,      // no operands or results: every thread of the program reaches it before any passes (tl.debug_barrier)
@@ -57,7 +57,10 @@ enum class CmpKind { Eq, Ne, Lt, Le, Gt, Ge };
 enum class UnaryKind { Neg, Not, Exp, Exp2, Log, Log2, Sqrt, Rsqrt, Abs, Sin, Cos, Erf, Floor, Ceil };
 enum class ReduceKind { Sum, Max, Min, ArgMax, ArgMin };
 enum class ScanKind { CumSum, CumProd };
-enum class AtomicKind { Add, Max, Min, Xchg };
+enum class AtomicKind { Add, Max, Min, Xchg, And, Or, Xor };
+// Triton's sem= and scope= of an atomic; the defaults are Triton's (acq_rel, gpu).
+enum class MemSem { Relaxed, Acquire, Release, AcqRel };
+enum class MemScope { Gpu, Cta, Sys };
 enum class HintKind { MultipleOf, MaxContiguous, MaxConstancy };
 enum class DotPrecision { IEEE, TF32 };
 // Triton's cache modifiers: loads take .ca .cg .cv, stores .wb .cg .cs .wt; eviction is L1's.
@@ -71,6 +74,8 @@ const char* unary_name(UnaryKind k);
 const char* reduce_name(ReduceKind k);
 const char* scan_name(ScanKind k);
 const char* atomic_name(AtomicKind k);
+const char* sem_name(MemSem s);      // "acq_rel"
+const char* scope_name(MemScope s);  // "gpu"
 const char* hint_name(HintKind k);
 const char* cache_modifier_name(CacheModifier c);   // ".cg", "" for None
 const char* eviction_policy_name(EvictionPolicy e);  // "evict_first", "" for Normal
@@ -107,6 +112,8 @@ struct Op {
   ReduceKind reduce = ReduceKind::Sum;
   ScanKind scan = ScanKind::CumSum;
   AtomicKind atomic = AtomicKind::Add;
+  MemSem sem = MemSem::AcqRel;        // AtomicRMW, AtomicCAS
+  MemScope scope = MemScope::Gpu;     // AtomicRMW, AtomicCAS
   HintKind hint = HintKind::MultipleOf;
   DotPrecision precision = DotPrecision::IEEE;
   bool has_mask = false;

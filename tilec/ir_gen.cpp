@@ -20,9 +20,11 @@
 #include <set>
 
 #include "tilec/lexer.h"
+#include "tilec/lower_loop_returns.h"
 #include "tilec/libdevice.h"
 #include "tilec/module_scan.h"
 #include "tilec/parser.h"
+#include "tilec/standard_library.h"
 
 namespace tilec {
 namespace {
@@ -31,10 +33,10 @@ enum class Builtin {
   ProgramId, NumPrograms, Arange, Zeros, ZerosLike, Full, Load, Store, Where, Cdiv, Dot, Sum, Max, Min,
   ArgMax, ArgMin, CumSum, Exp, Exp2, Log, Log2, Sqrt, Rsqrt, Abs, Sin, Cos, Sigmoid, Erf, Floor, Ceil,
   Maximum, Minimum, Fma, Clamp, BroadcastTo, ExpandDims, Reshape, Trans, Permute, Cast, AtomicAdd,
-  AtomicMax, AtomicMin, AtomicCas, AtomicXchg, MultipleOf, MaxContiguous, StaticAssert, DeviceAssert,
+  AtomicMax, AtomicMin, AtomicCas, AtomicXchg, AtomicAnd, AtomicOr, AtomicXor, MultipleOf, MaxContiguous, StaticAssert, DeviceAssert,
   TlRange, StaticRange, PyRange, PyMin, PyMax, PyAbs, PyLen, PyInt, PyFloat, NextPow2, Umulhi, DebugBarrier,
   StaticPrint, DevicePrint, InlineAsm, Libdevice, Rand, Randn, Randint, Randint4x, Rand4x, Randn4x, UintToUniformFloat, PairUniformToNormal, Philox,
-  CumProd, Split, Join, Flip, XorSum, MaxConstancy, MakeBlockPtr, Advance, MakeTensorDescriptor,
+  CumProd, Split, Join, Flip, XorSum, MaxConstancy, MakeBlockPtr, Advance, IsTuple, MakeTensorDescriptor,
   LoadTensorDescriptor, StoreTensorDescriptor, IsCuda, IsHip, CudaCapabilityGeq, NumWarps, NumThreads, GlobalTimer, SmId, ConvertCustomFloat8,
 };
 
@@ -96,6 +98,9 @@ const std::vector<BuiltinSpec>& builtin_specs() {
       {"atomic_max", Builtin::AtomicMax, {"pointer", "val", "mask", "sem", "scope"}, 2, false},
       {"atomic_min", Builtin::AtomicMin, {"pointer", "val", "mask", "sem", "scope"}, 2, false},
       {"atomic_xchg", Builtin::AtomicXchg, {"pointer", "val", "mask", "sem", "scope"}, 2, false},
+      {"atomic_and", Builtin::AtomicAnd, {"pointer", "val", "mask", "sem", "scope"}, 2, false},
+      {"atomic_or", Builtin::AtomicOr, {"pointer", "val", "mask", "sem", "scope"}, 2, false},
+      {"atomic_xor", Builtin::AtomicXor, {"pointer", "val", "mask", "sem", "scope"}, 2, false},
       {"atomic_cas", Builtin::AtomicCas, {"pointer", "cmp", "val", "sem", "scope"}, 3, false},
       {"multiple_of", Builtin::MultipleOf, {"input", "values"}, 2, false},
       {"max_contiguous", Builtin::MaxContiguous, {"input", "values"}, 2, false},
@@ -174,12 +179,22 @@ const std::vector<BuiltinSpec>& python_builtin_specs() {
   return specs;
 }
 
+// Names only the standard library's own code sees (it needs to tell a tuple from a tile).
+const std::vector<BuiltinSpec>& standard_library_specs() {
+  static const std::vector<BuiltinSpec> specs = {
+      {"_is_tuple", Builtin::IsTuple, {"x"}, 1, false},
+  };
+  return specs;
+}
+
 // Tile methods that behave as the tl function of the same name with the tile first.
 bool is_tile_method(const std::string& name) {
   static const std::set<std::string> methods = {
       "to", "sum", "max", "min", "argmax", "argmin", "cumsum", "exp", "exp2", "log", "log2", "sqrt", "rsqrt",
       "abs", "sin", "cos", "sigmoid", "erf", "floor", "ceil", "broadcast_to", "expand_dims", "reshape", "view",
-      "trans", "permute", "cast", "cumprod", "split", "flip", "xor_sum"};
+      "trans", "permute", "cast", "cumprod", "split", "flip", "xor_sum",
+      // Triton's tensor methods that the standard library implements:
+      "sort", "topk", "gather", "histogram", "reduce", "reduce_or", "associative_scan", "ravel", "softmax"};
   return methods.count(name) > 0;
 }
 
@@ -235,7 +250,6 @@ struct Frame {
   bool is_helper = false;
   bool returned = false;
   std::optional<SVal> ret;
-  int loop_nesting = 0;  // depth of runtime for/while loops around the current statement
 };
 
 // One Python file of the kernel's code: the kernel's own (index 0) or one whose @jit helpers it
@@ -262,6 +276,8 @@ class IrGen {
       : sig_(sig), target_(target), diags_(diags) {
     add_module(file);
     for (const auto& f : imported) add_module(*f);
+    add_module(standard_library_source());
+    std_module_ = modules_.size() - 1;
     mod_ = modules_[0].get();
   }
 
@@ -285,7 +301,9 @@ class IrGen {
 
  private:
   [[noreturn]] void fail(const Loc& loc, const std::string& msg) {
-    diags_.error(loc, msg);
+    // An error inside the standard library's code is the caller's: it points at the tl.* call.
+    if (std_call_ && loc.file == &standard_library_source()) diags_.error(std_call_->first, "tl." + std_call_->second + ": " + msg);
+    else diags_.error(loc, msg);
     throw AbortStage{};
   }
 
@@ -407,6 +425,14 @@ class IrGen {
           return;
         }
       }
+      if ((s.kind == StmtKind::For || s.kind == StmtKind::While) && contains_return(s.body, {})) {
+        // Early exit from a runtime loop: a done flag (lower_loop_returns.cpp), whose final
+        // `if flag: return` takes the rest of the function as its else branch.
+        Continuation next = cont;
+        next.insert(next.begin(), ContItem{&body, i + 1});
+        exec_seq(lowered_loop(s), 0, next);
+        return;
+      }
       exec(s);
     }
     if (!cont.empty() && !frame_->returned) resume(cont);
@@ -447,8 +473,19 @@ class IrGen {
     return c;
   }
 
-  // Whether a return sits in these blocks: in an `if`, or in a loop (allowed in tl.static_range,
-  // rejected with a diagnostic in runtime loops).
+  // The statements that run `loop` (whose body returns) with a done flag, made once per loop.
+  const std::vector<StmtPtr>& lowered_loop(const Stmt& loop) {
+    auto it = lowered_loops_.find(&loop);
+    if (it != lowered_loops_.end()) return it->second;
+    std::vector<StmtPtr> out;
+    Loc error_loc;
+    std::string error;
+    if (!lower_loop_returns(loop, &next_flag_id_, &out, &error_loc, &error)) fail(error_loc, error);
+    return lowered_loops_[&loop] = std::move(out);
+  }
+
+  // Whether a return sits in these blocks: in an `if`, or in a loop (tl.static_range loops unroll
+  // around it; other loops are lowered to a done flag).
   static bool contains_return(const std::vector<StmtPtr>& a, const std::vector<StmtPtr>& b) {
     for (const auto* block : {&a, &b})
       for (const StmtPtr& s : *block) {
@@ -534,9 +571,6 @@ class IrGen {
       case StmtKind::For: exec_for(s); return;
       case StmtKind::While: exec_while(s); return;
       case StmtKind::Return: {
-        if (frame_->loop_nesting > 0)
-          fail(s.loc, "'return' inside a runtime for/while loop is not supported (Triton rejects it too); assign the result to a "
-                      "variable and return after the loop, or unroll the loop with tl.static_range");
         if (!frame_->is_helper && s.value)
           fail(s.loc, "a kernel cannot return a value; store results through a pointer with tl.store");
         frame_->ret = s.value ? eval(*s.value) : SVal::of(ConstValue{});
@@ -900,9 +934,7 @@ class IrGen {
     bind_carried(carried, carried_args);
     Region* saved = b().region();
     b().set_region(&body);
-    ++frame_->loop_nesting;
     exec_block(s.body);
-    --frame_->loop_nesting;
     std::vector<Value*> yields = carried_yields(carried, s.loc);
     std::vector<bool> kept = drop_invariant_offsets(carried, carried_args, yields, body);
     std::vector<Value*> kept_args, kept_yields;
@@ -964,7 +996,6 @@ class IrGen {
     op->regions.resize(2);
     std::map<std::string, SVal> before = frame_->env;
     Region* saved = b().region();
-    ++frame_->loop_nesting;
     Region& cond_region = op->regions[0];
     cond_region.args = carried_values(carried);
     bind_carried(carried, cond_region.args);
@@ -981,7 +1012,6 @@ class IrGen {
     b().set_region(&body);
     exec_block(s.body);
     b().create(OpKind::Yield, s.loc, carried_yields(carried, s.loc), {});
-    --frame_->loop_nesting;
     b().set_region(saved);
     frame_->env = before;
     std::vector<Value*> results = carried_values(carried);
@@ -1421,7 +1451,9 @@ class IrGen {
     if (name == "tl" || name == "language") return module("tl");
     if (name == "tilec" || name == "triton") return module("tilec");
     if (name == "math" || name == "libdevice") return module("tl");
-    if (const BuiltinSpec* spec = find_spec(python_builtin_specs(), name)) {
+    const BuiltinSpec* spec = find_spec(python_builtin_specs(), name);
+    if (!spec && mod_ == modules_[std_module_].get()) spec = find_spec(standard_library_specs(), name);
+    if (spec) {
       SVal s;
       s.kind = SVal::Kind::Builtin;
       s.spec = spec;
@@ -1435,7 +1467,8 @@ class IrGen {
       return s;
     }
     // Any tl name used bare (after `from tilec.language import load`) resolves like tl.<name>.
-    if (find_spec(builtin_specs(), name) || find_libdevice_spec(name) || dtype_attr(name) || name == "PropagateNan")
+    if (find_spec(builtin_specs(), name) || find_libdevice_spec(name) || dtype_attr(name) || name == "PropagateNan" ||
+        standard_function(name))
       return module_attr("tl", name, loc);
     fail(loc, "undefined name '" + name + "'");
   }
@@ -1506,7 +1539,8 @@ class IrGen {
     if (root != "triton" && root != "tilec") return imported_helper(t);
     if (t == root) return module("tilec");
     std::string last = t.substr(t.rfind('.') + 1);
-    if (find_spec(builtin_specs(), last) || find_libdevice_spec(last) || dtype_attr(last) || last == "PropagateNan" || last == "constexpr")
+    if (find_spec(builtin_specs(), last) || find_libdevice_spec(last) || dtype_attr(last) || last == "PropagateNan" || last == "constexpr" ||
+        standard_function(last))
       return module_attr("tl", last, loc);
     if (last == "next_power_of_2" || last == "cdiv") return module_attr("tilec", last, loc);
     return module("tl");
@@ -1523,7 +1557,7 @@ class IrGen {
     std::optional<SVal> best;
     bool best_matches = false;
     for (size_t i = 0; i < modules_.size(); ++i) {
-      if (modules_[i].get() == mod_) continue;
+      if (modules_[i].get() == mod_ || i == std_module_) continue;
       for (const TopLevelDef& d : modules_[i]->defs) {
         if (d.name != def) continue;
         const std::string& path = modules_[i]->file->path();
@@ -1577,6 +1611,7 @@ class IrGen {
       return s;
     }
     if (auto t = dtype_attr(attr)) return SVal::of(ConstValue::of_dtype(*t));
+    if (attr == "TRITON_MAX_TENSOR_NUMEL") return SVal::of(ConstValue::of_int(int64_t{1} << 20));  // tilec's limit too
     const BuiltinSpec* spec = find_spec(builtin_specs(), attr);
     if (!spec) spec = find_libdevice_spec(attr);
     if (spec) {
@@ -1585,10 +1620,26 @@ class IrGen {
       s.spec = spec;
       return s;
     }
+    if (std::optional<SVal> f = standard_function(attr)) return *f;
     if (attr.rfind("float8", 0) == 0)
       fail(loc, "'" + mod + "." + attr + "' is not supported: tilec's fp8 types are tl.float8e5 (e5m2) and tl.float8e4nv (e4m3fn)" +
                     (attr == "float8e4b15" ? "; Triton itself converts fp8e4b15 with sm_70/sm_80 inline PTX and deprecates it on sm_90" : ""));
+    if (is_triton_language_name(attr))
+      fail(loc, "tl." + attr + " (part of Triton's triton.language) is not implemented by tilec");
     fail(loc, "'" + mod + "' has no attribute '" + attr + "' usable in kernels");
+  }
+
+  // A @jit function of the standard library (tl.sort, tl.reduce, ...), inlined like a user helper.
+  std::optional<SVal> standard_function(const std::string& name) const {
+    for (const TopLevelDef& d : modules_[std_module_]->defs)
+      if (d.name == name && name[0] != '_') {
+        SVal s;
+        s.kind = SVal::Kind::Helper;
+        s.name = name;
+        s.module = std_module_;
+        return s;
+      }
+    return std::nullopt;
   }
 
   SVal eval_attribute(const Expr& e) {
@@ -1876,6 +1927,7 @@ class IrGen {
           return SVal::of(ConstValue::of_bool(*dtype_query(callee.name, callee.items[0])));
         }
         const BuiltinSpec* spec = find_spec(builtin_specs(), callee.name);
+        if (!spec) return call_helper(*standard_function(callee.name), e, {callee.items[0]});
         return call_builtin(*spec, bind_call(*spec, e, {callee.items[0]}), e.loc);
       }
       case SVal::Kind::Helper: return call_helper(callee, e);
@@ -1897,7 +1949,8 @@ class IrGen {
     fail(e.loc, "bad call");
   }
 
-  SVal call_helper(const SVal& callee, const Expr& call) {
+  // `self`: a method call's tile (x.sort()), bound before the call's own arguments.
+  SVal call_helper(const SVal& callee, const Expr& call, std::vector<SVal> self = {}) {
     const std::string& name = callee.name;
     Module* caller = mod_;
     mod_ = modules_.at(callee.module).get();
@@ -1908,7 +1961,7 @@ class IrGen {
     for (const std::string& n : call_stack_)
       if (n == name) fail(call.loc, "recursive call to '" + name + "': helpers are inlined into the kernel, so recursion is not supported");
     if (call_stack_.size() >= 64) fail(call.loc, "helper calls nested more than 64 deep");
-    std::vector<SVal> pos;
+    std::vector<SVal> pos = std::move(self);
     for (size_t i = 1; i < call.args.size(); ++i) pos.push_back(eval(*call.args[i]));
     Frame frame;
     frame.is_helper = true;
@@ -1940,7 +1993,10 @@ class IrGen {
     Frame* saved = frame_;
     frame_ = &frame;
     call_stack_.push_back(name);
+    std::optional<std::pair<Loc, std::string>> saved_std_call = std_call_;
+    if (callee.module == std_module_ && caller != modules_[std_module_].get()) std_call_.emplace(call.loc, name);
     exec_block(def->body);
+    std_call_ = saved_std_call;
     call_stack_.pop_back();
     frame_ = saved;
     mod_ = caller;
@@ -2097,12 +2153,37 @@ class IrGen {
     if (is_fp8(t) || (kind != AtomicKind::Xchg && (t == DType::I1 || t == DType::I8 || t == DType::U8 || t == DType::I16 || t == DType::U16 ||
                                                    t == DType::BF16 || (t == DType::F16 && kind != AtomicKind::Add))))
       fail(loc, std::string("atomic_") + atomic_name(kind) + " on " + dtype_name(t) + " is not supported");
+    bool bitwise = kind == AtomicKind::And || kind == AtomicKind::Or || kind == AtomicKind::Xor;
+    if (bitwise && !is_int(t))
+      fail(loc, std::string("atomic_") + atomic_name(kind) + " needs 32- or 64-bit integers, got " + dtype_name(t));
     std::vector<Value*> ops = {broadcast_to(ptr, shape, loc), convert(*a[1], Type::tile(t, shape), loc)};
     if (a[2]) ops.push_back(convert(SVal::of(to_bool(*a[2], loc)), Type::tile(DType::I1, shape), loc));
     Op* op = b().create(OpKind::AtomicRMW, loc, ops, {Type::tile(t, shape)});
     op->atomic = kind;
     op->has_mask = a[2].has_value();
+    set_memory_order(op, a[3], a[4], loc);
     return SVal::of(op->result());
+  }
+
+  // sem= and scope= of tl.atomic_* take Triton's values; None keeps Triton's defaults.
+  void set_memory_order(Op* op, const std::optional<SVal>& sem, const std::optional<SVal>& scope, const Loc& loc) {
+    static const std::pair<const char*, MemSem> sems[] = {
+        {"relaxed", MemSem::Relaxed}, {"acquire", MemSem::Acquire}, {"release", MemSem::Release}, {"acq_rel", MemSem::AcqRel}};
+    static const std::pair<const char*, MemScope> scopes[] = {{"gpu", MemScope::Gpu}, {"cta", MemScope::Cta}, {"sys", MemScope::Sys}};
+    auto pick = [&](const std::optional<SVal>& v, const char* what, const auto& table, auto& out) {
+      if (!v || v->is_none()) return;
+      if (!v->is_const(ConstValue::Kind::Str)) fail(loc, std::string("atomic ") + what + "= must be a string, got " + describe(*v));
+      for (const auto& [name, value] : table)
+        if (v->c.s == name) {
+          out = value;
+          return;
+        }
+      std::string allowed;
+      for (const auto& [name, value] : table) allowed += std::string(allowed.empty() ? "" : ", ") + "\"" + name + "\"";
+      fail(loc, std::string("atomic ") + what + "=\"" + v->c.s + "\" is not one of Triton's: " + allowed);
+    };
+    pick(sem, "sem", sems, op->sem);
+    pick(scope, "scope", scopes, op->scope);
   }
 
   // tl.load's cache_modifier=, eviction_policy=, volatile= (arguments 5-7) and tl.store's
@@ -2593,20 +2674,24 @@ class IrGen {
       }
       case Builtin::ArgMax:
       case Builtin::ArgMin:
-        if (a[2] && !flag(a[2], loc)) fail(loc, "tie_break_left=False is not supported");
+        // tie_break_left=False lets Triton return any index of a tie; the left-most is one of them.
+        if (a[2]) flag(a[2], loc);
         return reduce(spec.id == Builtin::ArgMax ? ReduceKind::ArgMax : ReduceKind::ArgMin, {a[0], a[1]}, flag(a[3], loc), loc);
       case Builtin::CumSum:
       case Builtin::CumProd: {
         Value* x = tile_arg(a[0], loc, "input");
         if (!x->type.is_tile() || x->type.is_ptr) fail(loc, std::string(spec.name) + " needs a tile of numbers");
-        if (flag(a[2], loc)) fail(loc, std::string(spec.name) + "(reverse=True) is not supported");
+        bool reverse = flag(a[2], loc);
         if (spec.id == Builtin::CumSum) {
           if (auto t = a[3] ? std::optional<DType>(const_dtype_arg(*a[3], loc)) : sum_dtype(x->type.dtype)) x = cast(x, *t, loc);
         }
+        int axis = norm_axis(a[1] ? const_int(*a[1], loc, "axis") : 0, x->type.shape.size(), loc);
+        // reverse=True scans from the end: flipped in, scanned, flipped back.
+        if (reverse) x = flip(x, axis, loc);
         Op* op = b().create(OpKind::Scan, loc, {x}, {x->type});
         op->scan = spec.id == Builtin::CumSum ? ScanKind::CumSum : ScanKind::CumProd;
-        op->axis = norm_axis(a[1] ? const_int(*a[1], loc, "axis") : 0, x->type.shape.size(), loc);
-        return SVal::of(op->result());
+        op->axis = axis;
+        return SVal::of(reverse ? flip(op->result(), axis, loc) : op->result());
       }
       case Builtin::Exp: return unary_math(UnaryKind::Exp);
       case Builtin::Exp2: return unary_math(UnaryKind::Exp2);
@@ -2799,6 +2884,9 @@ class IrGen {
       case Builtin::AtomicMax: return atomic(AtomicKind::Max, a, loc);
       case Builtin::AtomicMin: return atomic(AtomicKind::Min, a, loc);
       case Builtin::AtomicXchg: return atomic(AtomicKind::Xchg, a, loc);
+      case Builtin::AtomicAnd: return atomic(AtomicKind::And, a, loc);
+      case Builtin::AtomicOr: return atomic(AtomicKind::Or, a, loc);
+      case Builtin::AtomicXor: return atomic(AtomicKind::Xor, a, loc);
       case Builtin::AtomicCas: {
         Value* ptr = pointer_arg(a[0], loc);
         std::vector<int64_t> shape = memory_shape(ptr, {&*a[1], &*a[2]}, loc);
@@ -2806,6 +2894,7 @@ class IrGen {
         if (dtype_bits(t) < 32 && t != DType::F16) fail(loc, std::string("atomic_cas on ") + dtype_name(t) + " is not supported");
         Type ty = Type::tile(t, shape);
         Op* op = b().create(OpKind::AtomicCAS, loc, {broadcast_to(ptr, shape, loc), convert(*a[1], ty, loc), convert(*a[2], ty, loc)}, {ty});
+        set_memory_order(op, a[3], a[4], loc);
         return SVal::of(op->result());
       }
       case Builtin::MakeBlockPtr: return make_block_ptr(a, loc);
@@ -2847,6 +2936,7 @@ class IrGen {
       case Builtin::TlRange:
       case Builtin::StaticRange:
       case Builtin::PyRange: fail(loc, std::string(spec.name) + "() can only be used as the iterable of a for loop");
+      case Builtin::IsTuple: return SVal::of(ConstValue::of_bool(a[0]->kind == SVal::Kind::Tuple));
       case Builtin::PyLen:
         if (a[0]->kind == SVal::Kind::Tuple) return SVal::of(ConstValue::of_int(static_cast<int64_t>(a[0]->items.size())));
         fail(loc, "len() needs a tuple, got " + describe(*a[0]));
@@ -2960,9 +3050,12 @@ class IrGen {
     int steps = 0;
     Value* y = binary_dims(x, axis, &steps, loc);
     if (steps == 0) {
-      std::vector<int64_t> s = y->type.shape;
-      s.erase(s.begin() + axis);
-      return reshape(y, s, loc);
+      // A dim of 1: its one element is the xor, and a one-element sum yields it exactly in the
+      // reduced shape (a scalar from rank 1, which a reshape cannot make).
+      Op* op = b().create(OpKind::Reduce, loc, {x}, {Type::tile(x->type.dtype, drop_dim(x->type.shape, axis))});
+      op->reduce = ReduceKind::Sum;
+      op->axis = axis;
+      return op->result();
     }
     for (int i = 0; i < steps; ++i) {
       std::array<Value*, 2> halves = split_last(move_axis_last(y, axis, false, loc), loc);
@@ -3152,6 +3245,10 @@ class IrGen {
   const KernelTarget target_;
   Diagnostics& diags_;
   std::vector<std::unique_ptr<Module>> modules_;
+  size_t std_module_ = 0;  // modules_ index of the standard library
+  std::map<const Stmt*, std::vector<StmtPtr>> lowered_loops_;  // lowered_loop()'s, kept while they run
+  int next_flag_id_ = 0;
+  std::optional<std::pair<Loc, std::string>> std_call_;  // the user's tl.* call into the standard library, and its name
   Module* mod_ = nullptr;  // the file whose code runs now
   std::unique_ptr<Function> fn_;
   std::optional<Builder> builder_;

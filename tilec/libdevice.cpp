@@ -43,6 +43,7 @@ const std::vector<LibdeviceFn>& libdevice_table() {
       {"round", 1, R::Float, "roundf", "round", "std::round"},
       {"signbit", 1, R::I32, "signbit", "signbit", "std::signbit"},
       {"sinh", 1, R::Float, "sinhf", "sinh", "std::sinh"},
+      {"sqrt_rn", 1, R::Float, "__fsqrt_rn", "__dsqrt_rn", "std::sqrt"},
       {"tan", 1, R::Float, "tanf", "tan", "std::tan"},
       {"tanh", 1, R::Float, "tanhf", "tanh", "std::tanh"},
       {"tgamma", 1, R::Float, "tgammaf", "tgamma", "std::tgamma"},

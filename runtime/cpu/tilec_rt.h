@@ -140,6 +140,11 @@ template <class T, bool IsMax> inline T atomic_minmax(T* p, T v) {
   }
 }
 template <class T> inline T atomic_max(T* p, T v) { return atomic_minmax<T, true>(p, v); }
+// Integers only (ir_gen checks). Every CPU atomic is sequentially consistent, which is at least
+// as strong as any sem= and scope= a kernel asks for.
+template <class T> inline T atomic_and(T* p, T v) { return __atomic_fetch_and(p, v, __ATOMIC_SEQ_CST); }
+template <class T> inline T atomic_or(T* p, T v) { return __atomic_fetch_or(p, v, __ATOMIC_SEQ_CST); }
+template <class T> inline T atomic_xor(T* p, T v) { return __atomic_fetch_xor(p, v, __ATOMIC_SEQ_CST); }
 template <class T> inline T atomic_min(T* p, T v) { return atomic_minmax<T, false>(p, v); }
 
 template <class T> inline T atomic_xchg(T* p, T v) {

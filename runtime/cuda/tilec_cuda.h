@@ -90,6 +90,20 @@ __device__ __forceinline__ double tc_atomic_min(double* p, double v) {
                                                                           static_cast<unsigned long long>(__double_as_longlong(v)))));
 }
 
+#define TC_ATOMIC_BITWISE(NAME, CUDA_FN)                                                                 \
+  __device__ __forceinline__ int NAME(int* p, int v) { return CUDA_FN(p, v); }                          \
+  __device__ __forceinline__ unsigned NAME(unsigned* p, unsigned v) { return CUDA_FN(p, v); }           \
+  __device__ __forceinline__ unsigned long long NAME(unsigned long long* p, unsigned long long v) {     \
+    return CUDA_FN(p, v);                                                                               \
+  }                                                                                                     \
+  __device__ __forceinline__ long long NAME(long long* p, long long v) {                                \
+    return static_cast<long long>(CUDA_FN(reinterpret_cast<unsigned long long*>(p), static_cast<unsigned long long>(v))); \
+  }
+TC_ATOMIC_BITWISE(tc_atomic_and, atomicAnd)
+TC_ATOMIC_BITWISE(tc_atomic_or, atomicOr)
+TC_ATOMIC_BITWISE(tc_atomic_xor, atomicXor)
+#undef TC_ATOMIC_BITWISE
+
 __device__ __forceinline__ int tc_atomic_xchg(int* p, int v) { return atomicExch(p, v); }
 __device__ __forceinline__ unsigned tc_atomic_xchg(unsigned* p, unsigned v) { return atomicExch(p, v); }
 __device__ __forceinline__ unsigned long long tc_atomic_xchg(unsigned long long* p, unsigned long long v) { return atomicExch(p, v); }

@@ -660,12 +660,16 @@ class CppGen {
       }
       case OpKind::Select: {
         Value* r = op->result();
-        if (!r->type.is_tile()) return scalar_def(r, subst("(%0 ? %1 : %2)", op, "0"));
+        DType t = r->type.dtype;
+        // A half arm may be a fused float expression (half arithmetic rounds once, at the store):
+        // both arms take the result type, so that ?: has one type.
+        std::string half = t == DType::F16 || t == DType::BF16 ? ctype(t) : "";
+        std::string pat = "(%0 ? " + half + "(%1) : " + half + "(%2))";
+        if (!r->type.is_tile()) return scalar_def(r, subst(pat, op, "0"));
         Affine a = affine_of(op->operands[1]) == Affine::Uniform && affine_of(op->operands[2]) == Affine::Uniform &&
                            affine_of(op->operands[0]) == Affine::Uniform ? Affine::Uniform : Affine::None;
-        if (all_uniform(op)) return unary_like(op, "(%0 ? %1 : %2)", a);
-        DType t = r->type.dtype;
-        define_lazy(op, a, [=, this](const std::string& i) { return subst("(%0 ? %1 : %2)", op, i); },
+        if (all_uniform(op)) return unary_like(op, pat, a);
+        define_lazy(op, a, [=, this](const std::string& i) { return subst(pat, op, i); },
                     [=, this](const std::string& i, DType) -> std::optional<std::string> {
                       auto c = vexpr(op->operands[0], i, t), x = vexpr(op->operands[1], i, t), y = vexpr(op->operands[2], i, t);
                       if (!c || !x || !y) return std::nullopt;
@@ -1086,6 +1090,9 @@ class CppGen {
         case AtomicKind::Max: call = "tilec_rt::atomic_max(%0, %1)"; break;
         case AtomicKind::Min: call = "tilec_rt::atomic_min(%0, %1)"; break;
         case AtomicKind::Xchg: call = "tilec_rt::atomic_xchg(%0, %1)"; break;
+        case AtomicKind::And: call = "tilec_rt::atomic_and(%0, %1)"; break;
+        case AtomicKind::Or: call = "tilec_rt::atomic_or(%0, %1)"; break;
+        case AtomicKind::Xor: call = "tilec_rt::atomic_xor(%0, %1)"; break;
       }
     }
     if (r->type.dtype == DType::I1 || (dtype_bits(r->type.dtype) < 32 && r->type.dtype != DType::F16 && !(op->atomic == AtomicKind::Xchg && !cas))) {

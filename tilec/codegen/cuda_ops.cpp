@@ -216,6 +216,9 @@ void CudaGen::emit_atomic(const Op& op) {
     case AtomicKind::Max: fn = "tc_atomic_max"; break;
     case AtomicKind::Min: fn = "tc_atomic_min"; break;
     case AtomicKind::Xchg: fn = "tc_atomic_xchg"; break;
+    case AtomicKind::And: fn = "tc_atomic_and"; break;
+    case AtomicKind::Or: fn = "tc_atomic_or"; break;
+    case AtomicKind::Xor: fn = "tc_atomic_xor"; break;
   }
   if (!wide) {
     fail(op, std::string(cas ? "atomic_cas" : std::string("atomic_") + atomic_name(op.atomic)) + " on " + dtype_name(t) + " is not supported");
@@ -228,13 +231,21 @@ void CudaGen::emit_atomic(const Op& op) {
     return fn + "(" + args + ")";
   };
   std::string zero = int_literal(t, 0);
+  // Triton's sem= as fences around the (relaxed) atomic: a release fence orders the accesses
+  // before it, an acquire fence those after it. __threadfence* is fence.sc at its scope, at least
+  // as strong as the atom.acq_rel Triton emits.
+  std::string fence = op.scope == MemScope::Cta ? "__threadfence_block();" : op.scope == MemScope::Sys ? "__threadfence_system();" : "__threadfence();";
+  bool fence_before = op.sem == MemSem::Release || op.sem == MemSem::AcqRel;
+  bool fence_after = op.sem == MemSem::Acquire || op.sem == MemSem::AcqRel;
   if (!res->type.is_tile()) {
     // One thread performs a scalar atomic; its old value is broadcast to the program.
     need_smem(8);
     line(ctype(t) + " " + name(res) + ";");
     open("");
     line(ctype(t) + "* xs = reinterpret_cast<" + ctype(t) + "*>(smem);");
+    if (fence_before) line(fence);
     line("if (tid == 0) xs[0] = " + (mask ? name(mask) + " ? " + call("") + " : " + zero : call("")) + ";");
+    if (fence_after) line(fence);
     line("__syncthreads();");
     line(name(res) + " = xs[0];");
     line("__syncthreads();");
@@ -243,10 +254,12 @@ void CudaGen::emit_atomic(const Op& op) {
   }
   Layout l = layout(res);
   declare(res);
+  if (fence_before) line(fence);
   unroll(l.regs);
   std::string cond = lane_condition(l, mask);
   line(name(res) + "[i] = " + (cond.empty() ? call("i") : "(" + cond + ") ? " + call("i") + " : " + zero) + ";");
   close();
+  if (fence_after) line(fence);
 }
 
 // A failed check (debug mode's bounds checks, with operands cond, ptr, base, extent, and

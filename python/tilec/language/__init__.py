@@ -117,10 +117,11 @@ _OPERATIONS = """
 program_id num_programs arange zeros zeros_like full load store where cdiv dot sum max min argmax
 argmin cumsum cumprod xor_sum exp exp2 log log2 sqrt rsqrt abs sin cos sigmoid erf floor ceil
 maximum minimum fma clamp umulhi broadcast_to expand_dims reshape view trans permute split join
-flip cast atomic_add atomic_max atomic_min atomic_cas atomic_xchg multiple_of max_contiguous max_constancy
+flip cast atomic_add atomic_max atomic_min atomic_cas atomic_xchg atomic_and atomic_or atomic_xor multiple_of max_contiguous max_constancy
 static_assert device_assert static_print debug_barrier range static_range rand randn make_block_ptr advance
 randint randint4x rand4x randn4x uint_to_uniform_float pair_uniform_to_normal philox device_print
-inline_asm_elementwise make_tensor_descriptor load_tensor_descriptor store_tensor_descriptor
+inline_asm_elementwise make_tensor_descriptor load_tensor_descriptor store_tensor_descriptor sort topk gather histogram reduce reduce_or associative_scan interleave cat ravel
+softmax swizzle2d add sub mul fdiv broadcast assume
 """.split()
 
 
