@@ -95,8 +95,9 @@ TEST(InsertBoundsChecks, GuardsEveryAccessAndStaysVerifiable) {
   EXPECT_EQ(fn.args[5]->type, Type::scalar(DType::I64));
   EXPECT_EQ(count_ops(fn, OpKind::Assert), accesses);
   walk_ops(fn.body, [&](const Op* op) {
-    if (op->kind == OpKind::Load || op->kind == OpKind::Store || op->kind == OpKind::AtomicRMW)
+    if (op->kind == OpKind::Load || op->kind == OpKind::Store || op->kind == OpKind::AtomicRMW) {
       EXPECT_TRUE(op->has_mask) << print_ir(fn);
+    }
   });
   std::string ir = print_ir(fn);
   EXPECT_NE(ir.find("out-of-bounds load from 'x_ptr' or 'y_ptr' in kernel 'k' at k.py:8:"), std::string::npos) << ir;
