@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # On the GPU machine, within one call: build, every CUDA test (tests/python and tests/compat on
-# the cuda backend), compute-sanitizer memcheck and racecheck on the pipelined matmuls, then the
-# benchmark groups in $BENCH_GROUPS against Triton and PyTorch. Logs and the report go to $OUT.
+# the cuda backend, then the files in $EXTRA_PYTEST whole, e.g. the Philox comparison with Triton),
+# compute-sanitizer memcheck and racecheck on the pipelined matmuls, the benchmark groups in
+# $BENCH_GROUPS against Triton and PyTorch, and with CPU_BENCH=1 bench/cpu_bench.py on the host's
+# cores (issue #14; CUDA hidden). Logs and the reports go to $OUT.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT="${OUT:-/tmp/out}"; mkdir -p "$OUT"
@@ -14,6 +16,10 @@ PYTEST_PATHS="${PYTEST_PATHS:-tests/python tests/compat}"
 timeout 200 python3 -m pytest -q -rf -p no:cacheprovider -n 8 -k cuda $PYTEST_PATHS > "$OUT/pytest_cuda.log" 2>&1 \
   || timeout 200 python3 -m pytest -q -rf -p no:cacheprovider -k cuda $PYTEST_PATHS > "$OUT/pytest_cuda.log" 2>&1
 echo "pytest (cuda) exit $?"; tail -12 "$OUT/pytest_cuda.log"
+if [ -n "${EXTRA_PYTEST:-}" ]; then
+  timeout 120 python3 -m pytest -q -rs -p no:cacheprovider $EXTRA_PYTEST > "$OUT/pytest_extra.log" 2>&1
+  echo "pytest ($EXTRA_PYTEST) exit $?"; tail -4 "$OUT/pytest_extra.log"
+fi
 if [ "${SANITIZE:-1}" = 1 ]; then
   for tool in memcheck racecheck; do
     for t in "tests/python/test_matmul.py::cuda and masked and float16 and shape1" "tests/python/test_attention.py::cuda and masked_lengths and 77"; do
@@ -28,4 +34,9 @@ if [ -n "${BENCH_GROUPS:-}" ]; then
   timeout "${BENCH_SECONDS:-320}" python3 bench/gpu_bench.py --only "$BENCH_GROUPS" --first-call-reps 2 --out "$OUT/gpu_bench.md" \
     > "$OUT/gpu_bench.log" 2>&1
   echo "bench exit $?"; sed -n '/^| benchmark/,/^$/p' "$OUT/gpu_bench.md"
+fi
+if [ "${CPU_BENCH:-0}" = 1 ]; then
+  CUDA_VISIBLE_DEVICES= timeout "${CPU_BENCH_SECONDS:-150}" python3 bench/cpu_bench.py --markdown "$OUT/cpu_bench.md" \
+    > "$OUT/cpu_bench.log" 2>&1
+  echo "cpu bench exit $?"; grep -E "^\| |^#" "$OUT/cpu_bench.md" | head -40
 fi
