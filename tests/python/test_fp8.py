@@ -279,8 +279,13 @@ def test_cpu_conversions_match_cuda_fp8_h(tmp_path):
     except Exception as e:  # noqa: BLE001 (no NVRTC: nothing to compare against)
         pytest.skip(f"NVRTC unavailable: {e}")
     cxx = shutil.which(os.environ.get("CXX", "c++"))
-    if not cxx or not os.path.exists(os.path.join(include, "cuda_fp8.h")):
-        pytest.skip("needs a host C++ compiler and cuda_fp8.h")
+    # cuda_fp8.h includes the toolkit's crt/ headers for host code; NVRTC from a pip wheel may ship
+    # without them, and then a full toolkit (CUDA_HOME) provides the headers.
+    complete = [d for d in (include, os.path.join(os.environ.get("CUDA_HOME", "/usr/local/cuda"), "include"))
+                if os.path.exists(os.path.join(d, "cuda_fp8.h")) and os.path.exists(os.path.join(d, "crt", "host_defines.h"))]
+    if not cxx or not complete:
+        pytest.skip("needs a host C++ compiler and a CUDA toolkit's cuda_fp8.h with its crt/ headers")
+    include = complete[0]
     src = tmp_path / "agree.cpp"
     src.write_text(CUDA_FP8_AGREEMENT)
     exe = tmp_path / "agree"
