@@ -280,8 +280,9 @@ class CudaGen {
              const std::function<std::string(const std::string&)>& src_index_expr);
   void exchange_begin(const Value* src, const Layout& ls);
   static std::vector<int64_t> strides(const std::vector<int64_t>& shape);
-  static std::string broadcast_index_expr(const Type& src, const Type& dst, const std::string& e);
-  std::string remat(const Value* v, const std::string& idx);
+  static std::vector<std::string> elem_coords(const Layout& l, const std::vector<int64_t>& shape, const std::string& i);
+  static std::vector<std::string> broadcast_coords(const Type& src, const std::vector<std::string>& dst_coords);
+  std::string remat(const Value* v, const std::vector<std::string>& coords);
   void emit_broadcast(const Op& op);
   void emit_permute(const Op& op);
   void emit_same_order(const Op& op);

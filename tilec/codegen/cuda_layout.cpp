@@ -76,28 +76,47 @@ std::vector<int64_t> CudaGen::strides(const std::vector<int64_t>& shape) {
   return s;
 }
 
-// Row-major index into a broadcast's source of the result element at flat index `e`.
-std::string CudaGen::broadcast_index_expr(const Type& src, const Type& dst, const std::string& e) {
-  std::vector<int64_t> ds = dst.shape, ss = src.shape, dst_st = strides(ds), src_st = strides(ss);
-  std::string s;
-  for (size_t d = 0; d < ds.size(); ++d)
-    if (ss[d] != 1) s += (s.empty() ? "" : " + ") + ("((" + e + ") / " + std::to_string(dst_st[d]) + ") % " + std::to_string(ds[d]) + " * " + std::to_string(src_st[d]));
-  return s.empty() ? std::string("0") : s;
+// Coordinates (one expression per dimension) of the element register `i` holds. An mma fragment's
+// row and column come straight from its map: decomposing a flat index instead would leave ptxas
+// integer divisions it cannot fold (it does not know the column is below the width), and the
+// attention mask's compare would carry them per element. Other layouts decompose `e`, the
+// element index the caller defines.
+std::vector<std::string> CudaGen::elem_coords(const Layout& l, const std::vector<int64_t>& shape, const std::string& i) {
+  if (l.kind == gpu::LayoutKind::Mma && shape.size() == 2)
+    return {gpu::mma_row_expr(l.mma, "tid >> 5", "tid & 31", l.frag_i(i), l.frag_j(i)),
+            gpu::mma_col_expr(l.mma, "tid >> 5", "tid & 31", l.frag_i(i), l.frag_j(i))};
+  if (l.kind == gpu::LayoutKind::Slice && shape.size() == 1) return {gpu::slice_row_expr(l.mma, "tid >> 5", "tid & 31", i)};
+  std::vector<int64_t> st = strides(shape);
+  std::vector<std::string> c;
+  for (size_t d = 0; d < shape.size(); ++d) c.push_back("((e) / " + std::to_string(st[d]) + " % " + std::to_string(shape[d]) + ")");
+  return c;
 }
 
-// Element `idx` (row-major) of an index chain (gpu::is_index_chain), recomputed from scratch.
-std::string CudaGen::remat(const Value* v, const std::string& idx) {
+// A broadcast's source coordinates: its size-1 dimensions read index 0.
+std::vector<std::string> CudaGen::broadcast_coords(const Type& src, const std::vector<std::string>& dst_coords) {
+  std::vector<std::string> c = dst_coords;
+  for (size_t d = 0; d < c.size() && d < src.shape.size(); ++d)
+    if (src.shape[d] == 1) c[d] = "0";
+  return c;
+}
+
+// The element at `coords` of an index chain (gpu::is_index_chain), recomputed from scratch.
+std::string CudaGen::remat(const Value* v, const std::vector<std::string>& coords) {
   if (!v->type.is_tile()) return name(v);
   const Op& op = *v->def;
   // Parenthesized: the expression printers combine operands as if they were names.
-  auto arg = [&](size_t i) { return "(" + remat(op.operands[i], idx) + ")"; };
+  auto arg = [&](size_t i) { return "(" + remat(op.operands[i], coords) + ")"; };
   switch (op.kind) {
     case OpKind::Constant: return const_literal(v->type.dtype, op);
-    case OpKind::Arange: return "static_cast<int>(" + std::to_string(op.ints.at(0)) + " + (" + idx + "))";
+    case OpKind::Arange: return "static_cast<int>(" + std::to_string(op.ints.at(0)) + " + " + coords.at(0) + ")";
     case OpKind::Splat: return name(op.operands[0]);
-    case OpKind::ExpandDims:
+    case OpKind::ExpandDims: {
+      std::vector<std::string> src = coords;
+      src.erase(src.begin() + op.axis);
+      return "(" + remat(op.operands[0], src) + ")";
+    }
     case OpKind::Hint: return arg(0);
-    case OpKind::Broadcast: return remat(op.operands[0], "(" + broadcast_index_expr(op.operands[0]->type, v->type, idx) + ")");
+    case OpKind::Broadcast: return remat(op.operands[0], broadcast_coords(op.operands[0]->type, coords));
     case OpKind::Cast: return cast_expr(op.operands[0]->type.dtype, v->type.dtype, arg(0));
     case OpKind::Binary: return binary_expr(op, arg(0), arg(1));
     case OpKind::Compare: return cmp_expr(op, arg(0), arg(1));
@@ -144,7 +163,7 @@ void CudaGen::emit_broadcast(const Op& op) {
     return;
   }
   if (m_.remat.count(&op)) {
-    define(dst, [&] { return remat(src, broadcast_index_expr(src->type, dst->type, "e")); }, true);
+    define(dst, [&] { return remat(src, broadcast_coords(src->type, elem_coords(ld, dst->type.shape, "i"))); }, true);
     return;
   }
   std::vector<int64_t> ds = dst->type.shape, ss = src->type.shape, dst_st = strides(ds), src_st = strides(ss);
@@ -248,6 +267,11 @@ void CudaGen::read_padded_rows(const std::string& dst, const Layout& lw, const s
     line(dst + "[g * " + std::to_string(pack) + " + j] = p.v[j];");
     close();
     close();
+  } else if (lw.kind == gpu::LayoutKind::Mma) {
+    unroll(lw.regs);
+    std::vector<std::string> c = elem_coords(lw, {lw.n / cols, cols}, "i");
+    line(dst + "[i] = " + buf + "[" + c[0] + " * " + LD + " + " + c[1] + "];");
+    close();
   } else {
     unroll(lw.regs);
     line("const int e = " + lw.elem("i") + ";");
@@ -267,7 +291,7 @@ std::string CudaGen::convert(const Value* v, const gpu::Layout& want) {
   if (kind == gpu::ConvertKind::Remat) {
     unroll(lw.regs);
     line("const int e = " + lw.elem("i") + ";");
-    line(std::string(lw.guard ? "if (e < " + std::to_string(lw.n) + ") " : "") + n + "[i] = " + remat(v, "e") + ";");
+    line(std::string(lw.guard ? "if (e < " + std::to_string(lw.n) + ") " : "") + n + "[i] = " + remat(v, elem_coords(lw, v->type.shape, "i")) + ";");
     close();
     return n;
   }
@@ -293,9 +317,18 @@ std::string CudaGen::convert(const Value* v, const gpu::Layout& want) {
   need_smem(shape[0] * (shape[1] + 16 / es) * es);
   open("");
   line(t + "* xs = reinterpret_cast<" + t + "*>(smem);");
-  unroll(ls.regs);
-  line("const int e = " + ls.elem("i") + ";");
-  line(std::string(ls.guard ? "if (e < " + std::to_string(ls.n) + ") " : "") + "xs[" + at("e") + "] = " + name(v) + "[i];");
+  if (ls.kind == gpu::LayoutKind::Mma) {
+    // Registers 2g and 2g + 1 of a fragment hold columns 2c and 2c + 1 of one row: one paired store.
+    std::string pt = "tc_pack<" + t + ", 2>";
+    unroll(ls.regs / 2, "g");
+    std::vector<std::string> c = elem_coords(ls, shape, "g * 2");
+    line("*reinterpret_cast<" + pt + "*>(&xs[" + c[0] + " * " + LD + " + " + c[1] + "]) = " + pt + "{{" + name(v) + "[g * 2], " + name(v) +
+         "[g * 2 + 1]}};");
+  } else {
+    unroll(ls.regs);
+    line("const int e = " + ls.elem("i") + ";");
+    line(std::string(ls.guard ? "if (e < " + std::to_string(ls.n) + ") " : "") + "xs[" + at("e") + "] = " + name(v) + "[i];");
+  }
   close();
   line("__syncthreads();");
   read_padded_rows(n, lw, t, es, "xs", shape[1]);

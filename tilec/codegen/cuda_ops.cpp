@@ -43,7 +43,7 @@ std::string CudaGen::unary_expr(const Op& op, const std::string& x0) {
     case UnaryKind::Neg: r = "-" + x; break;
     case UnaryKind::Not: r = t == DType::I1 ? "!" + x0 : "~" + x; break;
     case UnaryKind::Exp: r = dbl ? "exp(" + x + ")" : "__expf(" + x + ")"; break;
-    case UnaryKind::Exp2: r = fn("exp2"); break;
+    case UnaryKind::Exp2: r = dbl ? "exp2(" + x + ")" : "tc_exp2(" + x + ")"; break;
     case UnaryKind::Log: r = fn("log"); break;
     case UnaryKind::Log2: r = fn("log2"); break;
     case UnaryKind::Sqrt: r = fn("sqrt"); break;
