@@ -94,6 +94,61 @@ DOT_PAIRS = [("float16", "float32", "ieee", "float16"), ("bfloat16", "float32", 
              ("int8", "int32", "ieee", "exact")]
 
 
+@tilec.jit
+def dot_k_major_b(a_ptr, w_ptr, c_ptr, M, N, K, BM: tl.constexpr, BN: tl.constexpr, BK: tl.constexpr, OUT: tl.constexpr,
+                  PRECISION: tl.constexpr):
+    # A linear layer, x @ w.T with w stored [N, K]: B is K-major, which wgmma needs for tf32, int8
+    # and fp8 operands (sm_90); one 128-byte row of k per tile.
+    offs_m = tl.program_id(0) * BM + tl.arange(0, BM)
+    offs_n = tl.program_id(1) * BN + tl.arange(0, BN)
+    offs_k = tl.arange(0, BK)
+    acc = tl.zeros((BM, BN), dtype=OUT)
+    for k in range(0, K, BK):
+        a = tl.load(a_ptr + offs_m[:, None] * K + (k + offs_k)[None, :],
+                    mask=(offs_m[:, None] < M) & ((k + offs_k)[None, :] < K), other=0)
+        w = tl.load(w_ptr + offs_n[:, None] * K + (k + offs_k)[None, :],
+                    mask=(offs_n[:, None] < N) & ((k + offs_k)[None, :] < K), other=0)
+        acc = tl.dot(a, tl.trans(w), acc, out_dtype=OUT, input_precision=PRECISION)
+    tl.store(c_ptr + offs_m[:, None] * N + offs_n[None, :], acc, mask=(offs_m[:, None] < M) & (offs_n[None, :] < N))
+
+
+# (input dtype, out_dtype, input_precision, tolerance key, BK): k rows of 128 bytes.
+K_MAJOR_PAIRS = [("float16", "float32", "ieee", "float16", 64), ("float32", "float32", "tf32", "tf32", 32),
+                 ("int8", "int32", "ieee", "exact", 128)]
+
+
+@pytest.mark.parametrize("pair", K_MAJOR_PAIRS, ids=lambda p: f"{p[0]}-{p[1]}-{p[2]}")
+def test_dot_k_major_b(backend, rng, pair):
+    dtype, out_dtype, precision, tol, bk = pair
+    if not backend.supports(dtype) or not backend.supports(out_dtype):
+        pytest.skip(f"{backend.name} has no {dtype} tensors here")
+    m, n, k = 144, 80, 4 * bk + 16  # masked edges in m, n and the last k block
+    a_np, w_np = rand(rng, (m, k), dtype), rand(rng, (n, k), dtype)
+    a, w = backend.put(a_np, dtype), backend.put(w_np, dtype)
+    c = backend.put(poison((m, n), out_dtype), out_dtype)
+    dot_k_major_b[(tilec.cdiv(m, 64), tilec.cdiv(n, 64))](a, w, c, m, n, k, BM=64, BN=64, BK=bk, OUT=getattr(tl, out_dtype),
+                                                         PRECISION=precision, num_warps=4, num_stages=3)
+    ref = a_np.astype(np.float64) @ w_np.astype(np.float64).T
+    assert_close(backend.get(c), ref, out_dtype if tol == "exact" else tol, f"k-major dot {pair}")
+
+
+@pytest.mark.parametrize("fp8", ["float8e4nv", "float8e5"])
+def test_dot_k_major_b_fp8_on_cuda(rng, fp8):
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available() or torch.cuda.get_device_capability() < (8, 9):
+        pytest.skip("fp8 tensor-core dots need an sm_89+ GPU")
+    tt = {"float8e4nv": torch.float8_e4m3fn, "float8e5": torch.float8_e5m2}[fp8]
+    m, n, k = 144, 80, 4 * 128 + 16
+    # Small integers are exact in both fp8 formats, so the fp32 sums are exact too.
+    a = torch.from_numpy(rng.integers(-3, 4, (m, k)).astype(np.float32)).cuda().to(tt)
+    w = torch.from_numpy(rng.integers(-3, 4, (n, k)).astype(np.float32)).cuda().to(tt)
+    c = torch.full((m, n), float("nan"), device="cuda")
+    dot_k_major_b[(tilec.cdiv(m, 64), tilec.cdiv(n, 64))](a, w, c, m, n, k, BM=64, BN=64, BK=128, OUT=tl.float32,
+                                                         PRECISION="ieee", num_warps=4, num_stages=3)
+    ref = a.double() @ w.double().T
+    assert torch.equal(c.double(), ref), f"fp8 {fp8} k-major dot"
+
+
 @pytest.mark.parametrize("pair", DOT_PAIRS, ids=lambda p: f"{p[0]}-{p[1]}-{p[2]}")
 def test_dot_every_dtype_pair(backend, rng, pair):
     dtype, out_dtype, precision, tol = pair

@@ -50,6 +50,11 @@ std::optional<CudaKernel> CudaGen::run() {
   if (fp8) src << "#include <cuda_fp8.h>\n";
   if (half) src << "#define TILEC_HALF\n#include <cuda_fp16.h>\n#include <cuda_bf16.h>\n";
   if (!failure_texts_.empty()) src << "#define TILEC_FAILURE_RECORD\n";
+  for (const auto& [dot, plan] : m_.dots)
+    if (plan.kind == gpu::DotLowering::Wgmma) {
+      src << "#define TILEC_WGMMA\n";
+      break;
+    }
   src << "#include \"tilec_cuda.h\"\n\n";
   if (!failure_texts_.empty()) {
     // Read by the launcher (cuModuleGetGlobal) to word a failure: one NUL-ended text per check.

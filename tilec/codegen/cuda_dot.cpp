@@ -403,8 +403,8 @@ void CudaGen::emit_dot_mma(const Op& op, const MmaLayout& p, const DotRegs& regs
 
 // wgmma over the pipeline's buffers: A [m][k] K-major (or packed from mma registers, plan.a_regs)
 // and B [k][n] N-major or, for tl.trans of a loaded [n][k] tile, K-major, in 128-byte swizzled
-// atoms; each warpgroup issues m64nNk16 per 64 of its rows and 16 of k, then waits (unless the
-// loop waits after issuing its next copies).
+// atoms; each warpgroup issues m64nNkK per 64 of its rows and K of k (32 bytes: k16 for fp16, k8 for
+// tf32, k32 for int8 and fp8), then waits (unless the loop waits after issuing its next copies).
 void CudaGen::emit_dot_wgmma(const Op& op, const MmaLayout& p, const DotRegs& regs) {
   const Value *a = op.operands[0], *b = op.operands[1];
   const gpu::DotPlan& plan = m_.dots.at(&op);
@@ -445,7 +445,8 @@ void CudaGen::emit_dot_wgmma(const Op& op, const MmaLayout& p, const DotRegs& re
   auto desc = [](const std::string& base, const gpu::WgmmaDesc& d) {
     return "tc_wgmma_desc(" + base + std::to_string(d.offset) + "u, " + std::to_string(d.lbo) + "u, " + std::to_string(d.sbo) + "u)";
   };
-  for (int64_t k0 = 0; k0 < kd; k0 += 16) {
+  int64_t kstep = 32 / dtype_bytes(a->type.dtype);  // one instruction's k: 32 bytes of each operand row
+  for (int64_t k0 = 0; k0 < kd; k0 += kstep) {
     gpu::WgmmaDesc db = kmajor ? gpu::wgmma_desc_a(lb, 0, k0) : gpu::wgmma_desc_b(lb, k0);
     for (int64_t mi = 0; mi < p.outer(); ++mi) {
       std::string note = "  // k " + std::to_string(k0) + ", rows " + std::to_string(mi * 64) + "+";

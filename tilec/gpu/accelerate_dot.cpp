@@ -1,7 +1,8 @@
 // Input: gpu-ir with blocked layouts. Output: a DotPlan per dot; a For-carried fp32 accumulator
 // whose only use is one tensor-core dot in the loop body (as its acc, or `acc + dot(a, b)`) and
-// whose yield is that result lives in registers (wgmma on sm_90, else mma.sync fragments), and
-// every other fp16/bf16 dot with an fp32 result leaves its result in such registers too.
+// whose yield is that result lives in registers (wgmma on sm_90 for fp16/bf16, and for tf32/int8/fp8
+// with a K-major B; else mma.sync fragments), and every other fp16/bf16 dot with an fp32 result
+// leaves its result in such registers too.
 #include <algorithm>
 #include <functional>
 
@@ -45,12 +46,12 @@ std::optional<MmaLayout> mma_v2_rows(int64_t m, int64_t n, const GpuModule& g) {
   return mma_v2(m, n, g);
 }
 
-// One warpgroup per m/groups rows, each issuing m64nNk16 over the whole n; operands must fill
-// 128-byte swizzle rows (A: k, B: n, 64 half elements at least).
-std::optional<MmaLayout> mma_v3(int64_t m, int64_t n, int64_t k, const GpuModule& g) {
+// One warpgroup per m/groups rows, each issuing m64nN over the whole n; operands must fill
+// 128-byte swizzle rows (A: k; B: n, or k when K-major: 64 half elements at least).
+std::optional<MmaLayout> mma_v3(int64_t m, int64_t n, int64_t k, int64_t elem_bytes, const GpuModule& g) {
   if (!g.target.wgmma || g.num_warps % 4) return std::nullopt;
   int64_t groups = g.num_warps / 4;
-  if (m % (64 * groups) || n < 64 || n > 256 || (n & (n - 1)) || k % 64) return std::nullopt;
+  if (m % (64 * groups) || n < 64 || n > 256 || (n & (n - 1)) || (k * elem_bytes) % 128) return std::nullopt;
   MmaLayout l{3, m, n, g.num_warps, 1};
   if (l.outer() * l.inner() > g.target.acc_regs) return std::nullopt;
   return l;
@@ -92,8 +93,10 @@ void accelerate_carried(GpuModule& m, std::unordered_map<const Value*, int>& use
       }
       const Value *a = dot->operands[0], *b = dot->operands[1], *r = dot->result();
       DType ta = a->type.dtype;
-      // tf32, int8 and fp8 accumulate in mma.sync registers; wgmma would need both operands K-major.
+      // wgmma reads tf32, int8 and fp8 operands only K-major: B must be tl.trans of a loaded
+      // [n][k] tile (a linear layer's weight); N-major B keeps them on mma.sync.
       bool half = is_half(ta) && r->type.dtype == DType::F32;
+      bool b_k_major = b->def && b->def->kind == OpKind::Permute && b->def->ints == std::vector<int64_t>{1, 0};
       bool tf32 = ta == DType::F32 && dot->precision == DotPrecision::TF32 && r->type.dtype == DType::F32 && !add;
       bool i8 = ta == DType::I8 && r->type.dtype == DType::I32 && !add;
       bool f8 = is_fp8(ta) && m.target.mma_fp8 && r->type.dtype == DType::F32 && !add;
@@ -102,7 +105,7 @@ void accelerate_carried(GpuModule& m, std::unordered_map<const Value*, int>& use
       int64_t mm = a->type.shape[0], kd = a->type.shape[1], n = b->type.shape[1];
       if (kd % (32 / dtype_bytes(ta))) continue;  // whole mma k steps: 32 bytes of k
       DotPlan& plan = m.dots[dot];
-      std::optional<MmaLayout> l = half ? mma_v3(mm, n, kd, m) : std::nullopt;
+      std::optional<MmaLayout> l = half || b_k_major ? mma_v3(mm, n, kd, dtype_bytes(ta), m) : std::nullopt;
       plan.kind = DotLowering::Wgmma;
       if (!l) {
         l = mma_v2(mm, n, m);
@@ -157,7 +160,7 @@ void accelerate_dot(GpuModule& m) {
     int64_t mm = a->type.shape[0], kd = a->type.shape[1], n = b->type.shape[1];
     if (kd % 16) return;
     DotPlan& plan = m.dots[o];
-    std::optional<MmaLayout> l = mma_v3(mm, n, kd, m);
+    std::optional<MmaLayout> l = mma_v3(mm, n, kd, dtype_bytes(a->type.dtype), m);
     plan.kind = DotLowering::Wgmma;
     if (!l) {
       l = mma_v2_rows(mm, n, m);

@@ -63,7 +63,7 @@ void assign_layouts(GpuModule& m) {
       accesses.push_back(op);
     }
   });
-  m.vec_elems = std::clamp<int64_t>(m.target.vec_bytes / std::max<int64_t>(narrowest, 1), 4, 8);
+  m.vec_elems = std::clamp<int64_t>(m.target.vec_bytes / std::max<int64_t>(narrowest, 1), 4, 16);
   // When no large access can move V elements at once (alignment or mask unknown, e.g. a row
   // length that is not a multiple of 16), consecutive threads take consecutive elements instead:
   // V-element groups of scalar accesses would spread each warp's loads over V times the sectors.
