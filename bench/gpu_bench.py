@@ -97,8 +97,9 @@ except Exception as e:  # noqa: BLE001
 import compat_bench  # noqa: E402
 import shared_kernels  # noqa: E402
 
-TC_SHARED = {n: tilec.jit(getattr(shared_kernels, n)) for n in ("attn_fwd", "rmsnorm_fwd")} if tilec else {}
-TR_SHARED = {n: triton.jit(getattr(shared_kernels, n)) for n in ("attn_fwd", "rmsnorm_fwd")} if triton else {}
+SHARED_NAMES = ("attn_fwd", "rmsnorm_fwd", "linear_fwd")
+TC_SHARED = {n: tilec.jit(getattr(shared_kernels, n)) for n in SHARED_NAMES} if tilec else {}
+TR_SHARED = {n: triton.jit(getattr(shared_kernels, n)) for n in SHARED_NAMES} if triton else {}
 
 DEV = "cuda"
 FAILURES = []
@@ -533,6 +534,42 @@ def bench_matmul(b, gen, size, dtype):
 
 
 @guarded
+def bench_linear(b, gen, dtype):
+    """x @ w.T (w stored [N, K]) per input dtype: the K-major B that wgmma needs for tf32/int8/fp8."""
+    M = N = K = 4096 if not b.args.quick else 1024
+    dt, out, prec, bk = {"fp16": (torch.float16, torch.float32, "ieee", 64), "tf32": (torch.float32, torch.float32, "tf32", 32),
+                         "int8": (torch.int8, torch.int32, "ieee", 128), "fp8e4nv": (torch.float8_e4m3fn, torch.float32, "ieee", 128)}[dtype]
+    name = f"linear x @ w.T {M}^3 {dtype}"
+    if dt == torch.int8:
+        x, w = (torch.randint(-8, 8, s, device=DEV, dtype=dt, generator=gen) for s in ((M, K), (N, K)))
+    else:
+        x, w = (randn(*s, gen=gen).to(dt) for s in ((M, K), (N, K)))
+    ref = x.double() @ w.double().T
+    y = torch.empty(M, N, device=DEV, dtype=out)
+    tl_out = "int32" if out == torch.int32 else "float32"
+    flops = 2.0 * M * N * K
+
+    def launcher(kernel, bm, bn, w_, s, lang):
+        grid = (cdiv(M, bm), cdiv(N, bn))
+        return lambda: kernel[grid](x, w, y, M, N, K, BLOCK_M=bm, BLOCK_N=bn, BLOCK_K=bk, OUT=getattr(lang, tl_out),
+                                    PRECISION=prec, num_warps=w_, num_stages=s)
+    configs = [(128, 128, 8, 3), (128, 256, 8, 3), (128, 128, 4, 4), (64, 128, 4, 4)]
+    tol = 1e-2 if dt != torch.int8 else 1e-12  # int8 sums are exact
+    for impl, table, err, lang in (("tilec", TC_SHARED, TILEC_ERROR, tilec and tilec.language),
+                                   ("triton", TR_SHARED, TRITON_ERROR, triton and triton.language)):
+        if not table:
+            b.fail(name, impl, "-", err, "TFLOP/s")
+            continue
+        for cfg in configs:
+            y.fill_(0)
+            b.run(name, impl, "BLOCK_M={} BLOCK_N={} num_warps={} num_stages={}".format(*cfg) + f" BLOCK_K={bk}",
+                  launcher(table["linear_fwd"], *cfg, lang), lambda: y, ref, tol, flops, "TFLOP/s")
+    if dt in (torch.float16, torch.float32):
+        b.run(name, "torch", "x @ w.T (cuBLAS" + (", tf32)" if dt == torch.float32 else ")"),
+              lambda: torch.matmul(x.to(out), w.to(out).T, out=y), lambda: y, ref, 1e-2, flops, "TFLOP/s")
+
+
+@guarded
 def bench_attention(b, gen, head_dim, causal):
     Z, H, N_CTX = (4, 32, 4096) if not b.args.quick else (1, 8, 1024)
     name = f"flash attention fwd fp16 {Z}x{H}x{N_CTX} d{head_dim}" + (" causal" if causal else "")
@@ -954,6 +991,10 @@ GROUPS = {
     "matmul2k": lambda b, gen: bench_matmul(b, gen, 2048, "fp16"),
     "matmul_bf16": lambda b, gen: bench_matmul(b, gen, 4096, "bf16"),
     "matmul_bf16_8k": lambda b, gen: bench_matmul(b, gen, 8192, "bf16"),
+    "linear_fp16": lambda b, gen: bench_linear(b, gen, "fp16"),
+    "linear_tf32": lambda b, gen: bench_linear(b, gen, "tf32"),
+    "linear_int8": lambda b, gen: bench_linear(b, gen, "int8"),
+    "linear_fp8": lambda b, gen: bench_linear(b, gen, "fp8e4nv"),
     "launch": lambda b, gen: bench_launch_overhead(b, gen),
     "first": lambda b, gen: bench_first_calls(b, gen),
     # tests/compat's kernels, tilec vs Triton on the tests' own launches (bench/compat_bench.py).

@@ -1,6 +1,6 @@
 """Kernels written once in the Triton language and compiled by both compilers in gpu_bench.py
 (tilec.jit(fn) and triton.jit(fn) on the same undecorated function): flash-attention forward in
-the style of the Triton tutorial with pointer loads, and RMSNorm."""
+the style of the Triton tutorial with pointer loads, RMSNorm, and a linear layer x @ w.T."""
 try:
     import triton.language as tl
 except ImportError:  # tilec parses the text itself; `tl` only has to exist for the module to import
@@ -41,6 +41,20 @@ def attn_fwd(Q, K, V, Out, sm_scale, stride_qz, stride_qh, stride_qm, stride_kz,
     acc = acc / l_i[:, None]
     o_ptrs = Out + off_z * stride_oz + off_h * stride_oh + offs_m[:, None] * stride_om + offs_d[None, :]
     tl.store(o_ptrs, acc.to(Out.dtype.element_ty))
+
+
+def linear_fwd(X, W, Y, M, N, K, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr,
+               OUT: tl.constexpr, PRECISION: tl.constexpr):
+    # y = x @ w.T with w stored [N, K] (a weight as torch.nn.Linear keeps it): both operands K-major.
+    offs_m = tl.program_id(0) * BLOCK_M + tl.arange(0, BLOCK_M)
+    offs_n = tl.program_id(1) * BLOCK_N + tl.arange(0, BLOCK_N)
+    offs_k = tl.arange(0, BLOCK_K)
+    acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=OUT)
+    for k in range(0, K, BLOCK_K):
+        x = tl.load(X + offs_m[:, None] * K + (k + offs_k)[None, :])
+        w = tl.load(W + offs_n[:, None] * K + (k + offs_k)[None, :])
+        acc = tl.dot(x, tl.trans(w), acc, out_dtype=OUT, input_precision=PRECISION)
+    tl.store(Y + offs_m[:, None] * N + offs_n[None, :], acc)
 
 
 def rmsnorm_fwd(X, W, Y, stride, N, eps, BLOCK_SIZE: tl.constexpr):
