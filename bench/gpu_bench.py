@@ -497,6 +497,8 @@ def bench_layernorm(b, gen):
 
 # (BLOCK_M, BLOCK_N, BLOCK_K, GROUP_M, num_warps, num_stages): both compilers run every one and
 # the table shows each one's best.
+# 128 bytes of k per row, as for 16-bit inputs with BLOCK_K=64.
+TF32_CONFIGS = [(128, 128, 32, 8, 4, 3), (128, 256, 32, 8, 8, 3), (128, 128, 32, 8, 8, 3), (64, 128, 32, 8, 4, 4)]
 MATMUL_CONFIGS = [(128, 128, 64, 8, 4, 3), (128, 128, 64, 8, 4, 4), (128, 256, 64, 8, 8, 3), (128, 128, 64, 8, 8, 3),
                   (64, 128, 64, 8, 4, 4), (128, 64, 64, 8, 4, 4)]
 
@@ -504,7 +506,8 @@ MATMUL_CONFIGS = [(128, 128, 64, 8, 4, 3), (128, 128, 64, 8, 4, 4), (128, 256, 6
 @guarded
 def bench_matmul(b, gen, size, dtype):
     M = N = K = size if not b.args.quick else min(size, 2048)
-    dt = {"fp16": torch.float16, "bf16": torch.bfloat16}[dtype]
+    # tf32: fp32 tensors, the tutorial kernel's default input_precision (B N-major: mma.sync on sm_90).
+    dt = {"fp16": torch.float16, "bf16": torch.bfloat16, "tf32": torch.float32}[dtype]
     name = f"matmul {M}^3 {dtype} (fp32 acc)"
     a = randn(M, K, dtype=dt, gen=gen)
     bm = randn(K, N, dtype=dt, gen=gen)
@@ -524,13 +527,17 @@ def bench_matmul(b, gen, size, dtype):
         if kernel is None:
             b.fail(name, impl, "-", err, "TFLOP/s")
             continue
-        for cfg in MATMUL_CONFIGS:
+        for cfg in MATMUL_CONFIGS if dt != torch.float32 else TF32_CONFIGS:
             c.fill_(float("nan"))
             b.run(name, impl, "BLOCK {}/{}/{} GROUP {} num_warps={} num_stages={}".format(*cfg),
                   launcher(kernel, *cfg), res, ref, 1e-2, flops, "TFLOP/s")
     c.fill_(float("nan"))
-    b.run(name, "torch", "torch.matmul(out=) (cuBLAS)", lambda: torch.matmul(a, bm, out=c), res, ref, 1e-2, flops,
-          "TFLOP/s")
+    torch.backends.cuda.matmul.allow_tf32 = dt == torch.float32
+    try:
+        b.run(name, "torch", "torch.matmul(out=) (cuBLAS" + (", tf32)" if dt == torch.float32 else ")"),
+              lambda: torch.matmul(a, bm, out=c), res, ref, 1e-2, flops, "TFLOP/s")
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = False
 
 
 @guarded
@@ -996,6 +1003,7 @@ GROUPS = {
     "matmul2k": lambda b, gen: bench_matmul(b, gen, 2048, "fp16"),
     "matmul_bf16": lambda b, gen: bench_matmul(b, gen, 4096, "bf16"),
     "matmul_bf16_8k": lambda b, gen: bench_matmul(b, gen, 8192, "bf16"),
+    "matmul_tf32": lambda b, gen: bench_matmul(b, gen, 4096, "tf32"),
     "linear_fp16": lambda b, gen: bench_linear(b, gen, "fp16"),
     "linear_tf32": lambda b, gen: bench_linear(b, gen, "tf32"),
     "linear_int8": lambda b, gen: bench_linear(b, gen, "int8"),
