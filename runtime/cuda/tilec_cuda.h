@@ -260,6 +260,10 @@ template <class T> __device__ __forceinline__ unsigned long long tc_print_bits(c
 __device__ __forceinline__ void tc_cp_async16(unsigned dst, const void* src, bool pred) {
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" :: "r"(dst), "l"(src), "r"(pred ? 16 : 0) : "memory");
 }
+// One 4-byte element: a tf32 operand copied into the transposed (K-major) rows wgmma reads.
+__device__ __forceinline__ void tc_cp_async4(unsigned dst, const void* src, bool pred) {
+  asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;" :: "r"(dst), "l"(src), "r"(pred ? 4 : 0) : "memory");
+}
 __device__ __forceinline__ void tc_cp_async_commit() { asm volatile("cp.async.commit_group;" ::: "memory"); }
 template <int N> __device__ __forceinline__ void tc_cp_async_wait() { asm volatile("cp.async.wait_group %0;" :: "n"(N) : "memory"); }
 #endif

@@ -416,7 +416,7 @@ void CudaGen::emit_dot_wgmma(const Op& op, const MmaLayout& p, const DotRegs& re
   bool pipelined = false;  // then the loop waits after issuing the next copies
   for (const auto& [loop, pl] : m_.pipelines) pipelined = pipelined || (pl.async_mma && pl.dots.at(0) == &op);
   const gpu::SharedLayout& lb = pb->smem.shared;
-  bool kmajor = pb->permute != nullptr;
+  bool kmajor = pb->permute != nullptr || pb->transpose;
   int64_t kd = a->type.shape.at(1), rows_per_group = p.m / (p.warps_m / 4);
   open("");
   if (pa) {
@@ -517,6 +517,17 @@ void CudaGen::emit_async_copy(const gpu::AsyncLoad& a, const std::string& stage)
   open("");
   line("// cp.async " + name(a.load->result()) + " -> " + a.smem.str());
   line("const unsigned dst = " + stage_addr(a, stage) + ";");
+  if (a.transpose) {
+    // Element (r, c) of the loaded [k][n] tile lands in row c, column r of the K-major buffer.
+    std::string n = std::to_string(s.rows);
+    unroll(l.regs);
+    line("const int e = " + l.elem("i") + ";");
+    line("tc_cp_async4(dst + " + gpu::shared_offset_expr(s, "e % " + n, "e / " + n) + ", " + el(ptr, "i") + ", " +
+         (mask ? (mask->type.is_tile() ? el(mask, "i") : name(mask)) : std::string("true")) + ");");
+    close();
+    close();
+    return;
+  }
   int64_t per_k = l.threads * l.v, rows_per_k = per_k / s.cols;
   // When each k step covers whole rows (and whole swizzle periods), a thread's chunks sit at one
   // offset plus a constant per k, which ptxas folds into the instructions' immediates.

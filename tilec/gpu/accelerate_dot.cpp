@@ -94,9 +94,11 @@ void accelerate_carried(GpuModule& m, std::unordered_map<const Value*, int>& use
       const Value *a = dot->operands[0], *b = dot->operands[1], *r = dot->result();
       DType ta = a->type.dtype;
       // wgmma reads tf32, int8 and fp8 operands only K-major: B must be tl.trans of a loaded
-      // [n][k] tile (a linear layer's weight); N-major B keeps them on mma.sync.
+      // [n][k] tile (a linear layer's weight), or a tf32 [k][n] tile the pipeline copies in
+      // transposed (4-byte copies); an N-major int8/fp8 B keeps them on mma.sync.
       bool half = is_half(ta) && r->type.dtype == DType::F32;
-      bool b_k_major = b->def && b->def->kind == OpKind::Permute && b->def->ints == std::vector<int64_t>{1, 0};
+      bool b_k_major = (b->def && b->def->kind == OpKind::Permute && b->def->ints == std::vector<int64_t>{1, 0}) ||
+                       dtype_bytes(ta) == 4;
       bool tf32 = ta == DType::F32 && dot->precision == DotPrecision::TF32 && r->type.dtype == DType::F32 && !add;
       bool i8 = ta == DType::I8 && r->type.dtype == DType::I32 && !add;
       bool f8 = is_fp8(ta) && m.target.mma_fp8 && r->type.dtype == DType::F32 && !add;

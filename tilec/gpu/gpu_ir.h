@@ -46,6 +46,7 @@ struct AsyncLoad {
   const Op* dot = nullptr;
   int operand = 0;               // 0: the dot's A, 1: its B
   const Op* permute = nullptr;   // B = tl.trans(load): kept as loaded, read K-major
+  bool transpose = false;        // a [k][n] tf32 B copied element by element into K-major rows
   bool invariant = false;        // loaded before the loop: copied once, one stage
   Layout smem;                   // Shared layout, all stages
   int64_t offset = 0;            // byte offset of stage 0 in the pipeline's shared memory

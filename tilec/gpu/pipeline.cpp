@@ -99,8 +99,11 @@ std::optional<AsyncLoad> plan_operand(const GpuModule& m, const Op& dot, int idx
   a.load = &load;
   a.smem.kind = LayoutKind::Shared;
   SharedLayout& s = a.smem.shared;
-  s.rows = v->type.shape[0];
-  s.cols = v->type.shape[1];
+  // wgmma reads a 4-byte (tf32) operand only K-major: an N-major B goes in transposed, one 4-byte
+  // cp.async per element, as Triton does; 16-bit B stays N-major (wgmma transposes it itself).
+  a.transpose = plan.kind == DotLowering::Wgmma && idx == 1 && !a.permute && es == 4;
+  s.rows = v->type.shape[a.transpose ? 1 : 0];
+  s.cols = v->type.shape[a.transpose ? 0 : 1];
   s.elem_bytes = es;
   s.stages = a.invariant ? 1 : stages;
   if (plan.kind == DotLowering::Wgmma) {
