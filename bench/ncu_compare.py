@@ -7,7 +7,8 @@ profiler sees both side by side, e.g. on the GPU machine:
 
 Cases: softmax (4096x1000 fp32, BLOCK_SIZE=1024, num_warps=4: a row that is not a power of two);
 matmul and matmul_bf16 (4096^3, BLOCK 128/256/64 GROUP 8, num_warps=8, num_stages=3: the configuration
-both compilers do best with)."""
+both compilers do best with); linear_int8 (x @ w.T, 4096^3 int8, BLOCK 128/128/128, num_warps=8,
+num_stages=3)."""
 import os
 import sys
 
@@ -46,7 +47,21 @@ def matmul_case(dtype):
     return run
 
 
-CASES = {"softmax": softmax_case, "matmul": matmul_case(torch.float16), "matmul_bf16": matmul_case(torch.bfloat16)}
+def linear_int8_case():
+    size = 4096
+    x = torch.randint(-8, 8, (size, size), device="cuda", dtype=torch.int8)
+    w = torch.randint(-8, 8, (size, size), device="cuda", dtype=torch.int8)
+    y = torch.empty(size, size, device="cuda", dtype=torch.int32)
+    for name, table, lang in [("tilec", gpu_bench.TC_SHARED, gpu_bench.tilec.language), ("triton", gpu_bench.TR_SHARED, gpu_bench.tl)]:
+        for _ in range(3):
+            table["linear_fwd"][(size // 128, size // 128)](x, w, y, size, size, size, BLOCK_M=128, BLOCK_N=128, BLOCK_K=128,
+                                                           OUT=lang.int32, PRECISION="ieee", num_warps=8, num_stages=3)
+        torch.cuda.synchronize()
+        print(f"{name}: exact {torch.equal(y.double(), x.double() @ w.double().T)}")
+
+
+CASES = {"softmax": softmax_case, "matmul": matmul_case(torch.float16), "matmul_bf16": matmul_case(torch.bfloat16),
+         "linear_int8": linear_int8_case}
 
 if __name__ == "__main__":
     if len(sys.argv) != 2 or sys.argv[1] not in CASES:

@@ -11,7 +11,7 @@ cmake -S . -B build-dev -G Ninja -DCMAKE_BUILD_TYPE=Release -DTILEC_BUILD_PYTHON
 cmake --build build-dev -j16 --target _C > "$OUT/build.log" 2>&1 || { grep error "$OUT/build.log" | head; exit 1; }
 export PYTHONPATH="$PWD/build-dev/python" TILEC_CACHE_DIR=/tmp/tilec-profile-cache TRITON_CACHE_DIR=/tmp/triton-profile-cache
 for case in ${NCU_CASES:-softmax matmul matmul_bf16}; do
-  kernels="regex:softmax"; [ "$case" = softmax ] || kernels="regex:matmul"
+  case "$case" in softmax) kernels="regex:softmax" ;; linear*) kernels="regex:linear" ;; *) kernels="regex:matmul" ;; esac
   timeout 240 ncu -k "$kernels" -c 6 --set full -o "$OUT/ncu_$case" python3 bench/ncu_compare.py "$case" > "$OUT/ncu_$case.log" 2>&1
   echo "ncu $case exit $?"
   ncu --import "$OUT/ncu_$case.ncu-rep" --page details > "$OUT/ncu_$case.txt" 2>&1
