@@ -419,12 +419,21 @@ void CudaGen::emit_dot_wgmma(const Op& op, const MmaLayout& p, const DotRegs& re
   bool kmajor = pb->permute != nullptr || pb->transpose;
   int64_t kd = a->type.shape.at(1), rows_per_group = p.m / (p.warps_m / 4);
   open("");
+  // Descriptors are built once per dot and advanced by adding 16-byte units to their address
+  // field (as CUTLASS's descriptor iterators do); the warpgroup index goes through a shuffle so
+  // that ptxas sees it warp-uniform and keeps the descriptors in uniform registers: rebuilt per
+  // instruction from a per-thread value, they cost the int8 linear layer a third more instructions.
+  gpu::WgmmaDesc db0 = kmajor ? gpu::wgmma_desc_a(lb, 0, 0) : gpu::wgmma_desc_b(lb, 0);
+  auto desc0 = [](const std::string& addr, const gpu::WgmmaDesc& d) {
+    return "tc_wgmma_desc(" + addr + ", " + std::to_string(d.lbo) + "u, " + std::to_string(d.sbo) + "u)";
+  };
   if (pa) {
-    line("const unsigned sa = " + stage_addr(*pa, operand_stage(*pa)) + ";");
-    line("const unsigned wg_rows = (tid >> 7) * " + std::to_string(gpu::shared_offset(pa->smem.shared, rows_per_group, 0)) +
-         "u;  // this warpgroup's rows");
+    gpu::WgmmaDesc da0 = gpu::wgmma_desc_a(pa->smem.shared, 0, 0);
+    line("const unsigned wg_rows = __shfl_sync(0xffffffffu, tid >> 7, 0) * " +
+         std::to_string(gpu::shared_offset(pa->smem.shared, rows_per_group, 0)) + "u;  // this warpgroup's rows");
+    line("const unsigned long long da = " + desc0(stage_addr(*pa, operand_stage(*pa)) + " + wg_rows", da0) + ";");
   }
-  line("const unsigned sb = " + stage_addr(*pb, operand_stage(*pb)) + ";");
+  line("const unsigned long long db = " + desc0(stage_addr(*pb, operand_stage(*pb)), db0) + ";");
   if (plan.a_regs) {
     // Packed before the fence: registers written between it and the wgmma would make ptxas
     // insert another warpgroup arrive per instruction.
@@ -442,9 +451,7 @@ void CudaGen::emit_dot_wgmma(const Op& op, const MmaLayout& p, const DotRegs& re
   line("tc_fence_operand(" + regs.array + ");");
   line("tc_wgmma_fence();");
   std::string n = std::to_string(p.n), t = ctype(a->type.dtype), trans = kmajor ? "0" : "1";
-  auto desc = [](const std::string& base, const gpu::WgmmaDesc& d) {
-    return "tc_wgmma_desc(" + base + std::to_string(d.offset) + "u, " + std::to_string(d.lbo) + "u, " + std::to_string(d.sbo) + "u)";
-  };
+  auto desc = [](const std::string& base, const gpu::WgmmaDesc& d) { return base + " + " + std::to_string(d.offset / 16) + "u"; };
   int64_t kstep = 32 / dtype_bytes(a->type.dtype);  // one instruction's k: 32 bytes of each operand row
   for (int64_t k0 = 0; k0 < kd; k0 += kstep) {
     gpu::WgmmaDesc db = kmajor ? gpu::wgmma_desc_a(lb, 0, k0) : gpu::wgmma_desc_b(lb, k0);
@@ -454,11 +461,11 @@ void CudaGen::emit_dot_wgmma(const Op& op, const MmaLayout& p, const DotRegs& re
         // The accumulator registers of columns k0..k0+15 are this k16 step's A fragment.
         auto pack = [&](int64_t q) { return "af[" + std::to_string(mi) + "][" + std::to_string(k0 / 16) + "][" + std::to_string(q) + "]"; };
         line("tc_wgmma_rs<" + n + ", " + t + ", " + trans + ">(" + regs.block(mi) + ", " + pack(0) + ", " + pack(1) + ", " + pack(2) +
-             ", " + pack(3) + ", " + desc("sb + ", db) + ");" + note);
+             ", " + pack(3) + ", " + desc("db", db) + ");" + note);
       } else {
         gpu::WgmmaDesc da = gpu::wgmma_desc_a(pa->smem.shared, mi * 64, k0);
-        line("tc_wgmma<" + n + ", " + t + ", " + trans + ">(" + regs.block(mi) + ", " + desc("sa + wg_rows + ", da) + ", " +
-             desc("sb + ", db) + ");" + note);
+        line("tc_wgmma<" + n + ", " + t + ", " + trans + ">(" + regs.block(mi) + ", " + desc("da", da) + ", " + desc("db", db) + ");" +
+             note);
       }
     }
   }
