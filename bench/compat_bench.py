@@ -138,9 +138,19 @@ def load_triton_modules(compat_dir=COMPAT_DIR):
 
 
 def _to_device(v, torch, tl_map, device):
+    from tilec.tensor_wrapper import TensorWrapper
     if isinstance(v, np.ndarray):
         return torch.from_numpy(np.ascontiguousarray(v).copy()).to(device)
-    if isinstance(v, (list, tuple)) and any(isinstance(x, np.ndarray) for x in v):
+    if isinstance(v, TensorWrapper):
+        # tilec.reinterpret(array, tl.float8e4nv): the bytes go to the device, re-wrapped by the
+        # compiler's own reinterpret (triton.reinterpret for Triton).
+        base = _to_device(v.base, torch, tl_map, device)
+        if tl_map(v.dtype) is v.dtype:
+            import tilec
+            return tilec.reinterpret(base, v.dtype)
+        import triton
+        return triton.reinterpret(base, tl_map(v.dtype))
+    if isinstance(v, (list, tuple)) and any(isinstance(x, (np.ndarray, TensorWrapper)) for x in v):
         return type(v)(_to_device(x, torch, tl_map, device) for x in v)
     return tl_map(v)
 
@@ -171,6 +181,12 @@ def bench_compat(b, torch, device="cuda"):
     launches = capture()
     print(f"  recorded {len(launches)} kernel launches from {COMPAT_DIR}", flush=True)
     tr_modules, tr_errors = load_triton_modules()
+    try:
+        import triton
+        # In-kernel tensor descriptors need scratch memory, which Triton asks the caller for.
+        triton.set_allocator(lambda size, alignment, stream: torch.empty(size, device=device, dtype=torch.int8))
+    except ImportError:
+        pass
     for ln in launches:
         tc_kernel = ln.kernel
         tr_mod = tr_modules.get(ln.module)
