@@ -30,6 +30,8 @@
 
 namespace tilec {
 
+const char* tilec_build_digest();  // generated/build_digest.cpp (tools/build_digest.cmake)
+
 const char* backend_name(Backend b) {
   switch (b) {
     case Backend::Cpu: return "cpu";
@@ -527,11 +529,12 @@ std::shared_ptr<CompiledKernel> compile_full(const KernelSource& src, const Kern
 // root/index/<front key>/kernel.json maps a key computed before parsing to the artifact's entry
 // and to everything a launch needs of the CompiledKernel. The front key covers what the artifact
 // key would (the generated source is a function of the kernel's and its helpers' text, the
-// specialization and tilec's version) plus the toolchain's identity, read without running it.
+// specialization and the compiler build: its version and its sources' digest) plus the
+// toolchain's identity, read without running it.
 
 std::string front_key(const KernelSource& src, const KernelOptions& options) {
   // The standard library's text is inlined like the kernel's helpers, so it joins the key too.
-  std::vector<std::string> parts = {TILEC_VERSION, "index-v1", backend_name(options.backend), src.kernel,
+  std::vector<std::string> parts = {TILEC_VERSION, tilec_build_digest(), "index-v1", backend_name(options.backend), src.kernel,
                                     src.file->path(), src.file->text(), options.debug ? "debug" : "release",
                                     standard_library_source().text()};
   for (const auto& f : src.imported) {
