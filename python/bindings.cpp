@@ -537,7 +537,7 @@ class JitKernel {
       DescriptorArg d;
       read_descriptor(name_, p.name, o, &d);
       put_descriptor_key(key, d);
-      *rec = arg_rec(ArgKind::Descriptor, d.base.dtype, 16, false);  // read_descriptor checked the alignment
+      *rec = arg_rec(ArgKind::Descriptor, d.base.dtype, d.shape_div16 ? 16 : 1, false);
       rec->rank = d.rank;
       std::copy(d.block, d.block + d.rank, rec->block);
       rec->nan_padding = d.nan_padding;

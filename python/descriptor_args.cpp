@@ -59,6 +59,8 @@ void read_descriptor(const std::string& kernel, const std::string& param, PyObje
   std::string padding = py::hasattr(h, "padding") ? py::str(h.attr("padding")).cast<std::string>() : "zero";
   if (padding != "zero" && padding != "nan") throw_value_error(where + " has padding '" + padding + "'; use \"zero\" or \"nan\"");
   d->nan_padding = padding == "nan";
+  d->shape_div16 = true;
+  for (int i = 0; i < d->rank; ++i) d->shape_div16 = d->shape_div16 && d->shape[i] % 16 == 0;
 }
 
 void put_descriptor_key(KeyBuilder& key, const DescriptorArg& d) {
@@ -67,6 +69,7 @@ void put_descriptor_key(KeyBuilder& key, const DescriptorArg& d) {
   key.put_u8(static_cast<uint8_t>(d.rank));
   for (int i = 0; i < d.rank; ++i) key.put_i64(d.block[i]);
   key.put_u8(d.nan_padding);
+  key.put_u8(d.shape_div16);
 }
 
 void bind_descriptor(const std::string& kernel, const std::string& param, const DescriptorArg& d, BoundArgs& b) {

@@ -14,6 +14,7 @@ struct DescriptorArg {
   int rank;
   int64_t shape[kMaxDescriptorRank], strides[kMaxDescriptorRank], block[kMaxDescriptorRank];
   bool nan_padding;
+  bool shape_div16;  // every shape entry divisible by 16: the kernel is specialized on it
 };
 
 // Whether `o` is a TensorDescriptor: an object of a class of that name with the fields Triton's has.
@@ -22,7 +23,7 @@ bool is_tensor_descriptor(PyObject* o);
 // Reads `o`; a TypeError or ValueError names the kernel, the parameter and the field at fault.
 void read_descriptor(const std::string& kernel, const std::string& param, PyObject* o, DescriptorArg* d);
 
-// The key bytes that specialize a kernel on a descriptor: dtype, block shape, padding.
+// The key bytes that specialize a kernel on a descriptor: dtype, block shape, padding, shape_div16.
 void put_descriptor_key(KeyBuilder& key, const DescriptorArg& d);
 
 // Binds the runtime arguments a descriptor parameter compiles to (tilec/ir_gen.cpp's

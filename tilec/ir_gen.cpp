@@ -392,7 +392,7 @@ class IrGen {
   }
 
   // A host-side TensorDescriptor parameter: its base pointer, shape and strides arrive as runtime
-  // arguments (the last stride is 1, checked at launch), then it is the descriptor that
+  // arguments (the last stride is 1, checked at launch); then it is the descriptor that
   // tl.make_tensor_descriptor builds, with the same checks.
   SVal descriptor_param(const ArgSpec& spec, const Loc& loc) {
     auto arg = [&](Type t, const std::string& name, int divisibility) {
@@ -405,15 +405,20 @@ class IrGen {
     p.descriptor = true;
     p.nan_padding = spec.nan_padding;
     p.block = spec.block;
-    p.base = arg(Type::pointer(spec.dtype), spec.name, spec.divisibility);
+    // Triton's rules, checked at launch: a 16-byte aligned base and strides. `:16` adds shape
+    // entries divisible by 16, which make the bounds masks uniform over vectors.
+    p.base = arg(Type::pointer(spec.dtype), spec.name, 16);
     size_t rank = p.block.size();
     check_tile_size(p.block, loc);
     if (p.block.back() * dtype_bytes(spec.dtype) < 16)
       fail(loc, "descriptor '" + spec.name + "' has a block_shape " + shape_str(p.block) + " of " +
                     std::to_string(p.block.back() * dtype_bytes(spec.dtype)) + " bytes in the last dim; Triton requires at least 16");
     if (p.nan_padding && !is_float(spec.dtype)) fail(loc, "descriptor '" + spec.name + "' pads with NaN but holds " + dtype_name(spec.dtype));
-    for (size_t d = 0; d < rank; ++d) p.shape.push_back(arg(Type::scalar(DType::I64), spec.name + "_shape" + std::to_string(d), 1));
-    for (size_t d = 0; d + 1 < rank; ++d) p.strides.push_back(arg(Type::scalar(DType::I64), spec.name + "_stride" + std::to_string(d), 1));
+    int stride_div = static_cast<int>(std::max<int64_t>(1, 16 / dtype_bytes(spec.dtype)));
+    for (size_t d = 0; d < rank; ++d)
+      p.shape.push_back(arg(Type::scalar(DType::I64), spec.name + "_shape" + std::to_string(d), spec.divisibility));
+    for (size_t d = 0; d + 1 < rank; ++d)
+      p.strides.push_back(arg(Type::scalar(DType::I64), spec.name + "_stride" + std::to_string(d), stride_div));
     p.strides.push_back(constant(Type::scalar(DType::I64), ConstValue::of_int(1), loc));
     for (size_t d = 0; d < rank; ++d) {
       p.offsets.push_back(constant(Type::scalar(DType::I32), ConstValue::of_int(0), loc));

@@ -144,6 +144,39 @@ def test_descriptor_arg_compiles_for_cuda(arch):
     ptxas_check(ck.asm["ptx"], arch)
 
 
+@tilec.jit
+def add_one_2d(x_desc, y_desc):
+    bm = x_desc.block_shape[0]
+    bn = x_desc.block_shape[1]
+    offs = [tl.program_id(0) * bm, tl.program_id(1) * bn]
+    y_desc.store(offs, x_desc.load(offs) + 1)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+@pytest.mark.parametrize("m, n", [(64, 128), (48, 80), (45, 77)])
+def test_descriptor_arg_shape_specialization(backend, rng, dtype, m, n):
+    # Shapes divisible by 16 compile to vector accesses, the others to per-element masks; a tensor
+    # wider than the descriptor checks that neither path touches what lies past its shape.
+    xs = rng.uniform(-1, 1, (m, 96 * 2)).astype(dtype)
+    x, y = backend.put(xs), backend.out((m, 96 * 2), dtype)
+    add_one_2d[(tilec.cdiv(m, 16), tilec.cdiv(n, 32))](TensorDescriptor(x, [m, n], [192, 1], [16, 32]),
+                                                        TensorDescriptor(y, [m, n], [192, 1], [16, 32]))
+    out = backend.get(y)
+    np.testing.assert_array_equal(out[:, :n], xs[:, :n] + np.array(1, dtype))
+    assert np.isnan(out[:, n:]).all()
+
+
+@pytest.mark.parametrize("div16", [True, False])
+def test_descriptor_arg_shape_div16_vectorizes(div16):
+    # `:16` on a descriptor (every shape entry divisible by 16) makes each bounds mask uniform over a
+    # vector, so rows load and store 16 bytes at a time; without it, element by element.
+    a = ":16" if div16 else ""
+    ck = cuda_kernel(open(__file__).read(), "add_one_2d", f"x_desc:tensordesc<fp32[16,32]>{a},y_desc:tensordesc<fp32[16,32]>{a}",
+                     {}, 90, __file__)
+    cuda = ck.asm["cuda"]
+    assert ("16-byte vector loads" in cuda and "16-byte vector stores" in cuda) == div16
+
+
 @pytest.mark.parametrize("sig, message", [
     ("d:tensordesc<fp32[16,12]>", "has a block dim '12' that is not a power of two"),
     ("d:tensordesc<fp99[16]>", "has an unknown dtype"),
