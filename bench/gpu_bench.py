@@ -11,6 +11,7 @@ Needs torch with CUDA; Triton is optional (its columns read "n/a" without it). I
   layernorm    16384x4096 fp32 (fwd)          GB/s of (2*M*N + 2*N + 2*M)*4 bytes (x,w,b in; y,mean,rstd out)
   matmul       8192^3 fp16, fp32 accumulate   TFLOP/s of 2*M*N*K (torch.matmul = cuBLAS)
   d2d copy     2^28 fp32                      GB/s of 2*n*4 bytes: the bandwidth ceiling
+  descriptor   8192x8192 fp16 y = x * 0.5     GB/s of 2*M*N*2 bytes, through host TensorDescriptors
   compat       every tests/compat kernel      ms per launch, tilec / Triton time (target <= 1.1x);
                (bench/compat_bench.py; its group gets at least 30 minutes)
 
@@ -97,7 +98,7 @@ except Exception as e:  # noqa: BLE001
 import compat_bench  # noqa: E402
 import shared_kernels  # noqa: E402
 
-SHARED_NAMES = ("attn_fwd", "rmsnorm_fwd", "linear_fwd")
+SHARED_NAMES = ("attn_fwd", "rmsnorm_fwd", "linear_fwd", "desc_scale")
 TC_SHARED = {n: tilec.jit(getattr(shared_kernels, n)) for n in SHARED_NAMES} if tilec else {}
 TR_SHARED = {n: triton.jit(getattr(shared_kernels, n)) for n in SHARED_NAMES} if triton else {}
 
@@ -640,6 +641,30 @@ def bench_rmsnorm(b, gen):
           lambda: holder["y"], ref, 1e-2, nbytes, "GB/s")
 
 
+@guarded
+def bench_descriptor(b, gen):
+    m, n = (8192, 8192) if not b.args.quick else (4096, 4096)
+    name = f"descriptor scale {m}x{n} fp16"
+    x = randn(m, n, dtype=torch.float16, gen=gen)
+    y = torch.empty_like(x)
+    ref = x.double() * 0.5
+    nbytes = 2 * m * n * 2
+    modules = (("tilec", TC_SHARED, TILEC_ERROR, "tilec.tools.tensor_descriptor"),
+               ("triton", TR_SHARED, TRITON_ERROR, "triton.tools.tensor_descriptor"))
+    for impl, table, err, module in modules:
+        if not table:
+            b.fail(name, impl, "-", err, "GB/s")
+            continue
+        TensorDescriptor = __import__(module, fromlist=["TensorDescriptor"]).TensorDescriptor
+        for bm, bn, warps in ((64, 128, 4), (128, 128, 8), (32, 256, 4)):
+            xd, yd = TensorDescriptor.from_tensor(x, [bm, bn]), TensorDescriptor.from_tensor(y, [bm, bn])
+            y.fill_(float("nan"))
+            b.run(name, impl, f"block {bm}x{bn} num_warps={warps}",
+                  lambda xd=xd, yd=yd, bm=bm, bn=bn, warps=warps: table["desc_scale"][(m // bm, n // bn)](
+                      xd, yd, 0.5, BM=bm, BN=bn, num_warps=warps),
+                  lambda: y, ref, 1e-2, nbytes, "GB/s")
+
+
 # ----------------------------------------------------------------------------------------------
 # launch overhead and first calls
 
@@ -994,6 +1019,7 @@ GROUPS = {
     "softmax3": lambda b, gen: bench_softmax(b, gen, 4096, 1000),
     "layernorm": lambda b, gen: bench_layernorm(b, gen),
     "rmsnorm": lambda b, gen: bench_rmsnorm(b, gen),
+    "desc": lambda b, gen: bench_descriptor(b, gen),
     "attn64": lambda b, gen: bench_attention(b, gen, 64, False),
     "attn64c": lambda b, gen: bench_attention(b, gen, 64, True),
     "attn128": lambda b, gen: bench_attention(b, gen, 128, False),

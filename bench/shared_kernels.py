@@ -65,3 +65,10 @@ def rmsnorm_fwd(X, W, Y, stride, N, eps, BLOCK_SIZE: tl.constexpr):
     rstd = 1.0 / tl.sqrt(tl.sum(x * x, axis=0) / N + eps)
     w = tl.load(W + cols, mask=mask, other=0.0).to(tl.float32)
     tl.store(Y + row * stride + cols, (x * rstd * w).to(Y.dtype.element_ty), mask=mask)
+
+
+def desc_scale(x_desc, y_desc, alpha, BM: tl.constexpr, BN: tl.constexpr):
+    # Host-side TensorDescriptor arguments: TMA in Triton on sm_90, plain loads in tilec.
+    om = tl.program_id(0) * BM
+    on = tl.program_id(1) * BN
+    y_desc.store([om, on], x_desc.load([om, on]) * alpha)

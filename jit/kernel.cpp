@@ -545,6 +545,7 @@ std::string front_key(const KernelSource& src, const KernelOptions& options) {
     parts.push_back(a.name);
     parts.push_back(std::to_string(static_cast<int>(a.kind)) + ":" + dtype_name(a.dtype) + ":" + std::to_string(a.divisibility));
     parts.push_back(a.kind == ArgKind::Constexpr ? std::to_string(static_cast<int>(a.value.kind)) + a.value.str() : "");
+    if (a.kind == ArgKind::Descriptor) parts.push_back(signature_str(Signature{{a}}));  // its block shape and padding
   }
   if (options.backend == Backend::Cpu) {
     const char* cxx = std::getenv("CXX");

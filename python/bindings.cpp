@@ -18,6 +18,7 @@
 #include "jit/nvrtc.h"
 #include "jit/kernel.h"
 #include "python/arguments.h"
+#include "python/descriptor_args.h"
 
 namespace py = pybind11;
 using namespace tilec;
@@ -190,6 +191,9 @@ class PyCompiledKernel {
         continue;
       }
       const Type& t = k.arg_types[rt];
+      if (is_tensor_descriptor(v.ptr()))
+        throw_type_error(k.name + "(): argument '" + param + "' is a TensorDescriptor, which a compiled kernel's own launch "
+                         "does not take; launch through the @tilec.jit function instead");
       if (t.is_ptr) {
         ArgClass cls = classify_type(Py_TYPE(v.ptr()), v.ptr());
         if (!is_tensor_class(cls))
@@ -241,7 +245,21 @@ struct ArgRec {
   DType dtype;
   int divisibility;
   bool const_one;   // an int equal to 1, specialized as a constexpr
+  int rank;         // a Descriptor's block shape and padding, set only for one
+  int64_t block[kMaxDescriptorRank];
+  bool nan_padding;
 };
+
+ArgRec arg_rec(ArgKind kind, DType dtype, int divisibility, bool const_one) {
+  ArgRec r;
+  r.kind = kind;
+  r.dtype = dtype;
+  r.divisibility = divisibility;
+  r.const_one = const_one;
+  r.rank = 0;
+  r.nan_padding = false;
+  return r;
+}
 
 // Triton's launch keywords (3.6's CUDAOptions fields and debug) that tilec has no setting for. One
 // at Triton's default value asks for what tilec does anyway and is accepted; any other value raises,
@@ -457,7 +475,7 @@ class JitKernel {
         key.put_u8('p');
         key.put_u8(static_cast<uint8_t>(t.dtype));
         key.put_u8(aligned);
-        *rec = ArgRec{ArgKind::Pointer, t.dtype, aligned ? 16 : 1, false};
+        *rec = arg_rec(ArgKind::Pointer, t.dtype, aligned ? 16 : 1, false);
         b.add_tensor(name_, p.name, o, t);
         return;
       }
@@ -469,7 +487,7 @@ class JitKernel {
         if (x == 1 && !p.no_specialize) {
           // Triton specializes 1 as a constant: strides of 1 make contiguous, vectorizable access.
           key.put_u8('1');
-          *rec = ArgRec{ArgKind::Constexpr, DType::I32, 1, true};
+          *rec = arg_rec(ArgKind::Constexpr, DType::I32, 1, true);
           return;
         }
         bool wide = x < INT32_MIN || x > INT32_MAX;
@@ -477,7 +495,7 @@ class JitKernel {
         key.put_u8('i');
         key.put_u8(wide);
         key.put_u8(div16);
-        *rec = ArgRec{ArgKind::Scalar, wide ? DType::I64 : DType::I32, div16 ? 16 : 1, false};
+        *rec = arg_rec(ArgKind::Scalar, wide ? DType::I64 : DType::I32, div16 ? 16 : 1, false);
         if (wide) {
           std::memcpy(s.bytes, &x, 8);
         } else {
@@ -492,7 +510,7 @@ class JitKernel {
         if (d == -1.0 && PyErr_Occurred()) throw py::error_already_set();
         float f = static_cast<float>(d);
         key.put_u8('f');
-        *rec = ArgRec{ArgKind::Scalar, DType::F32, 1, false};
+        *rec = arg_rec(ArgKind::Scalar, DType::F32, 1, false);
         std::memcpy(s.bytes, &f, 4);
         b.add_scalar(s);
         return;
@@ -502,7 +520,7 @@ class JitKernel {
         if (truth < 0) throw py::error_already_set();
         bool x = truth == 1;
         key.put_u8('b');
-        *rec = ArgRec{ArgKind::Scalar, DType::I1, 1, false};
+        *rec = arg_rec(ArgKind::Scalar, DType::I1, 1, false);
         std::memcpy(s.bytes, &x, 1);
         b.add_scalar(s);
         return;
@@ -510,15 +528,22 @@ class JitKernel {
       case ArgClass::None:
         // As in Triton, None specializes the argument to a constexpr None (`if bias_ptr is not None:`).
         key.put_u8('n');
-        *rec = ArgRec{ArgKind::Constexpr, DType::I32, 1, false};
+        *rec = arg_rec(ArgKind::Constexpr, DType::I32, 1, false);
         return;
       case ArgClass::Other:
         break;
     }
-    if (std::strcmp(Py_TYPE(o)->tp_name, "TensorDescriptor") == 0)
-      throw_type_error(name_ + "(): argument '" + p.name + "' is a host-side TensorDescriptor, which tilec does not take as a "
-                       "kernel argument yet; pass the tensor and build the descriptor in the kernel with "
-                       "tl.make_tensor_descriptor(base, shape, strides, block_shape)");
+    if (is_tensor_descriptor(o)) {
+      DescriptorArg d;
+      read_descriptor(name_, p.name, o, &d);
+      put_descriptor_key(key, d);
+      *rec = arg_rec(ArgKind::Descriptor, d.base.dtype, d.shape_div16 ? 16 : 1, false);
+      rec->rank = d.rank;
+      std::copy(d.block, d.block + d.rank, rec->block);
+      rec->nan_padding = d.nan_padding;
+      bind_descriptor(name_, p.name, d, b);
+      return;
+    }
     throw_type_error(name_ + "(): argument '" + p.name + "' has unsupported type " + std::string(Py_TYPE(o)->tp_name) +
                      "; pass a tensor (anything with __dlpack__), an int, a float or a bool");
   }
@@ -566,12 +591,13 @@ class JitKernel {
     for (size_t i = 0; i < params_.size(); ++i) {
       const Param& p = params_[i];
       if (p.is_constexpr) {
-        sig.args.push_back(ArgSpec{p.name, ArgKind::Constexpr, DType::I32, 1, const_value_of(values[i], p.name, name_)});
+        sig.args.push_back(ArgSpec{p.name, ArgKind::Constexpr, DType::I32, 1, const_value_of(values[i], p.name, name_), {}, false});
         continue;
       }
       const ArgRec& r = recs[i];
       ConstValue c = r.const_one ? ConstValue::of_int(1) : ConstValue{};
-      sig.args.push_back(ArgSpec{p.name, r.kind, r.dtype, r.divisibility, r.kind == ArgKind::Constexpr ? c : ConstValue{}});
+      sig.args.push_back(ArgSpec{p.name, r.kind, r.dtype, r.divisibility, r.kind == ArgKind::Constexpr ? c : ConstValue{},
+                                 std::vector<int64_t>(r.block, r.block + r.rank), r.nan_padding});
     }
     KernelOptions options;
     options.backend = backend;

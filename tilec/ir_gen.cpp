@@ -376,6 +376,10 @@ class IrGen {
         continue;
       }
       if (!spec) fail(p.loc, "no type given for argument '" + p.name + "'; add it to the signature (e.g. " + p.name + ":*fp32 or " + p.name + ":i32)");
+      if (spec->kind == ArgKind::Descriptor) {
+        frame_->env[p.name] = descriptor_param(*spec, p.loc);
+        continue;
+      }
       Type t = spec->kind == ArgKind::Pointer ? Type::pointer(spec->dtype) : Type::scalar(spec->dtype);
       Value* v = fn_->new_value(t, p.name);
       fn_->args.push_back(v);
@@ -385,6 +389,42 @@ class IrGen {
     for (const ArgSpec& a : sig_.args)
       if (!params.count(a.name))
         fail(def.loc, "the signature names '" + a.name + "', which is not a parameter of '" + def.name + "'");
+  }
+
+  // A host-side TensorDescriptor parameter: its base pointer, shape and strides arrive as runtime
+  // arguments (the last stride is 1, checked at launch); then it is the descriptor that
+  // tl.make_tensor_descriptor builds, with the same checks.
+  SVal descriptor_param(const ArgSpec& spec, const Loc& loc) {
+    auto arg = [&](Type t, const std::string& name, int divisibility) {
+      Value* v = fn_->new_value(t, name);
+      fn_->args.push_back(v);
+      fn_->arg_info.push_back(ArgInfo{name, divisibility});
+      return v;
+    };
+    BlockPtr p;
+    p.descriptor = true;
+    p.nan_padding = spec.nan_padding;
+    p.block = spec.block;
+    // Triton's rules, checked at launch: a 16-byte aligned base and strides. `:16` adds shape
+    // entries divisible by 16, which make the bounds masks uniform over vectors.
+    p.base = arg(Type::pointer(spec.dtype), spec.name, 16);
+    size_t rank = p.block.size();
+    check_tile_size(p.block, loc);
+    if (p.block.back() * dtype_bytes(spec.dtype) < 16)
+      fail(loc, "descriptor '" + spec.name + "' has a block_shape " + shape_str(p.block) + " of " +
+                    std::to_string(p.block.back() * dtype_bytes(spec.dtype)) + " bytes in the last dim; Triton requires at least 16");
+    if (p.nan_padding && !is_float(spec.dtype)) fail(loc, "descriptor '" + spec.name + "' pads with NaN but holds " + dtype_name(spec.dtype));
+    int stride_div = static_cast<int>(std::max<int64_t>(1, 16 / dtype_bytes(spec.dtype)));
+    for (size_t d = 0; d < rank; ++d)
+      p.shape.push_back(arg(Type::scalar(DType::I64), spec.name + "_shape" + std::to_string(d), spec.divisibility));
+    for (size_t d = 0; d + 1 < rank; ++d)
+      p.strides.push_back(arg(Type::scalar(DType::I64), spec.name + "_stride" + std::to_string(d), stride_div));
+    p.strides.push_back(constant(Type::scalar(DType::I64), ConstValue::of_int(1), loc));
+    for (size_t d = 0; d < rank; ++d) {
+      p.offsets.push_back(constant(Type::scalar(DType::I32), ConstValue::of_int(0), loc));
+      p.order.push_back(static_cast<int64_t>(rank - 1 - d));
+    }
+    return SVal::block_ptr(std::move(p));
   }
 
   // ---- Statements ----

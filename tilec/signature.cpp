@@ -94,6 +94,49 @@ std::optional<ConstValue> parse_const(const std::string& text) {
   return std::nullopt;
 }
 
+// Splits at `sep` outside <...> and [...], so a tensordesc<fp16[64,64]> item stays whole.
+std::vector<std::string> split_top(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  int depth = 0;
+  for (size_t i = 0; i <= s.size(); ++i) {
+    if (i < s.size() && (s[i] == '<' || s[i] == '[')) ++depth;
+    if (i < s.size() && (s[i] == '>' || s[i] == ']')) --depth;
+    if (i == s.size() || (s[i] == sep && depth == 0)) {
+      out.push_back(trim(s.substr(start, i - start)));
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
+// `tensordesc<DTYPE[B0,...]>` or `tensordesc<DTYPE[B0,...],nan>` into `a`; an error names the item.
+bool parse_descriptor_type(const std::string& ty, ArgSpec* a, std::string* error) {
+  const std::string head = "tensordesc<";
+  size_t open = ty.find('['), close = ty.find(']');
+  auto bad = [&](const std::string& why) {
+    *error = "descriptor type '" + ty + "' for argument '" + a->name + "' " + why +
+             " (write tensordesc<fp16[64,64]> or tensordesc<fp32[64,64],nan>)";
+    return false;
+  };
+  if (ty.back() != '>' || open == std::string::npos || close == std::string::npos || close < open) return bad("is malformed");
+  auto dt = dtype_from_name(trim(ty.substr(head.size(), open - head.size())));
+  if (!dt) return bad("has an unknown dtype");
+  for (const std::string& d : split(ty.substr(open + 1, close - open - 1), ',')) {
+    char* end = nullptr;
+    long long v = std::strtoll(d.c_str(), &end, 10);
+    if (d.empty() || *end != '\0' || v <= 0 || (v & (v - 1))) return bad("has a block dim '" + d + "' that is not a power of two");
+    a->block.push_back(v);
+  }
+  if (a->block.empty() || a->block.size() > 5) return bad("needs 1 to 5 block dims");
+  std::string rest = trim(ty.substr(close + 1, ty.size() - close - 2));
+  if (rest == ",nan" || rest == ", nan") a->nan_padding = true;
+  else if (!rest.empty()) return bad("has '" + rest + "' after the block shape");
+  a->kind = ArgKind::Descriptor;
+  a->dtype = *dt;
+  return true;
+}
+
 }  // namespace
 
 std::optional<Signature> parse_signature(const std::string& text, const std::vector<std::string>& constexprs,
@@ -105,7 +148,7 @@ std::optional<Signature> parse_signature(const std::string& text, const std::vec
     return true;
   };
   if (!trim(text).empty()) {
-    for (const std::string& item : split(text, ',')) {
+    for (const std::string& item : split_top(text, ',')) {
       std::vector<std::string> parts = split(item, ':');
       if (parts.size() < 2 || parts.size() > 3 || parts[0].empty()) {
         *error = "signature item '" + item + "' is not NAME:TYPE or NAME:TYPE:16";
@@ -114,17 +157,20 @@ std::optional<Signature> parse_signature(const std::string& text, const std::vec
       ArgSpec a;
       a.name = parts[0];
       std::string ty = parts[1];
-      if (!ty.empty() && ty[0] == '*') {
+      if (ty.rfind("tensordesc<", 0) == 0) {
+        if (!parse_descriptor_type(ty, &a, error)) return std::nullopt;
+      } else if (!ty.empty() && ty[0] == '*') {
         a.kind = ArgKind::Pointer;
         ty = ty.substr(1);
       }
       auto dt = dtype_from_name(ty);
-      if (!dt) {
+      if (a.kind != ArgKind::Descriptor && !dt) {
         *error = "unknown type '" + parts[1] + "' for argument '" + a.name +
-                 "' (use *fp32 for pointers; scalars: i1 i8 i16 i32 i64 u8 u16 u32 u64 fp16 bf16 fp32 fp64)";
+                 "' (use *fp32 for pointers, tensordesc<fp32[64,64]> for descriptors; scalars: i1 i8 i16 i32 i64 u8 u16 "
+                 "u32 u64 fp16 bf16 fp32 fp64)";
         return std::nullopt;
       }
-      a.dtype = *dt;
+      if (dt) a.dtype = *dt;
       if (parts.size() == 3) {
         if (parts[2] != "16" && parts[2] != "1") {
           *error = "specialization '" + parts[2] + "' for argument '" + a.name + "' must be 16 (divisible/aligned) or 1";
@@ -166,6 +212,12 @@ std::string signature_str(const Signature& sig) {
       case ArgKind::Pointer: out += a.name + ":*" + dtype_name(a.dtype); break;
       case ArgKind::Scalar: out += a.name + ":" + dtype_name(a.dtype); break;
       case ArgKind::Constexpr: out += a.name + "=" + a.value.str(); continue;
+      case ArgKind::Descriptor: {
+        std::string dims;
+        for (int64_t d : a.block) dims += (dims.empty() ? "" : ",") + std::to_string(d);
+        out += a.name + ":tensordesc<" + dtype_name(a.dtype) + "[" + dims + "]" + (a.nan_padding ? ",nan" : "") + ">";
+        break;
+      }
     }
     if (a.divisibility > 1) out += ":" + std::to_string(a.divisibility);
   }

@@ -27,14 +27,18 @@ struct ConstValue {
   std::string str() const;  // Python spelling: 1024, 0.5, True, None, 'abc', tl.float16
 };
 
-enum class ArgKind { Pointer, Scalar, Constexpr };
+// Descriptor: a host-side TensorDescriptor (triton.tools.tensor_descriptor), passed as its base
+// pointer, then its shape and its strides but the last (which is 1), all i64.
+enum class ArgKind { Pointer, Scalar, Constexpr, Descriptor };
 
 struct ArgSpec {
   std::string name;
   ArgKind kind = ArgKind::Scalar;
-  DType dtype = DType::I32;  // pointee for pointers
-  int divisibility = 1;      // 16: pointer 16-byte aligned / integer divisible by 16
+  DType dtype = DType::I32;  // pointee for pointers and descriptors
+  int divisibility = 1;      // 16: pointer 16-byte aligned / integer (every descriptor shape entry) divisible by 16
   ConstValue value;          // for Constexpr
+  std::vector<int64_t> block;  // a Descriptor's block_shape; its rank is the descriptor's
+  bool nan_padding = false;    // a Descriptor's padding="nan"
 };
 
 struct Signature {
@@ -51,7 +55,9 @@ struct KernelTarget {
   int num_warps = 4;  // the launch's num_warps, on both backends
 };
 
-// Signature text: comma-separated `name:TYPE[:16]` with TYPE `*DTYPE` (pointer) or `DTYPE`;
+// Signature text: comma-separated `name:TYPE[:16]` with TYPE `*DTYPE` (pointer), `DTYPE` or
+// `tensordesc<DTYPE[B0,B1,...]>` (Triton's spelling; `tensordesc<fp32[64,64],nan>` pads with NaN;
+// its base and strides are 16-byte aligned, and `:16` promises every shape entry divisible by 16);
 // constexprs: `NAME=VALUE` with VALUE an int, float, True/False/None, a dtype (fp16, tl.float16)
 // or a quoted string. Errors name the offending item.
 std::optional<Signature> parse_signature(const std::string& text, const std::vector<std::string>& constexprs,

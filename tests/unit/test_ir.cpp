@@ -46,6 +46,30 @@ TEST(Signature, ParsesTypesSpecializationsAndConstexprs) {
   EXPECT_FALSE(parse_signature("", {"BLOCK"}, &error));
 }
 
+TEST(Signature, ParsesTensorDescriptorsInTritonsSpelling) {
+  std::string error;
+  // The block shape's commas do not split the list; the printed form reads back the same.
+  auto sig = parse_signature("a:tensordesc<fp16[64, 128]>:16,b:tensordesc<fp32[8,16,32],nan>,n:i32", {}, &error);
+  ASSERT_TRUE(sig) << error;
+  ASSERT_EQ(sig->args.size(), 3u);
+  EXPECT_EQ(sig->args[0].kind, ArgKind::Descriptor);
+  EXPECT_EQ(sig->args[0].dtype, DType::F16);
+  EXPECT_EQ(sig->args[0].block, (std::vector<int64_t>{64, 128}));
+  EXPECT_EQ(sig->args[0].divisibility, 16);
+  EXPECT_FALSE(sig->args[0].nan_padding);
+  EXPECT_TRUE(sig->args[1].nan_padding);
+  EXPECT_EQ(sig->args[2].kind, ArgKind::Scalar);
+  std::string text = signature_str(*sig);
+  EXPECT_EQ(text, "a:tensordesc<fp16[64,128]>:16,b:tensordesc<fp32[8,16,32],nan>,n:i32");
+  auto again = parse_signature(text, {}, &error);
+  ASSERT_TRUE(again) << error;
+  EXPECT_EQ(signature_str(*again), text);
+  EXPECT_FALSE(parse_signature("a:tensordesc<fp16[64,48]>", {}, &error));
+  EXPECT_NE(error.find("block dim '48' that is not a power of two"), std::string::npos);
+  EXPECT_FALSE(parse_signature("a:tensordesc<fp16[64,64]", {}, &error));
+  EXPECT_NE(error.find("is malformed"), std::string::npos);
+}
+
 std::unique_ptr<Function> lower(const std::string& text, const std::string& sig_text,
                                 const std::vector<std::string>& constexprs, bool optimized, std::string* diags_out) {
   std::string error;
