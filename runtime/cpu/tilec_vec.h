@@ -562,6 +562,11 @@ template <class V> inline V scale_pow2(V y, V n) {
   V n2 = n - n1;
   return y * n1.pow2i() * n2.pow2i();
 }
+#if defined(__AVX512F__)
+// vscalefps does both halves in one instruction, rounding once like the second multiply above
+// (the first is exact), so the results are the same bits; it is a third of exp's instructions.
+template <> inline Vec<float, 16> scale_pow2(Vec<float, 16> y, Vec<float, 16> n) { return {_mm512_scalef_ps(y.v, n.v)}; }
+#endif
 
 // Cephes-style expf: n = round(x/ln2), r = x - n*ln2 (two-part ln2).
 template <class V>

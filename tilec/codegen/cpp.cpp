@@ -1191,8 +1191,8 @@ class CppGen {
     line("  for (int in = 0; in < " + num(s.inner) + "; ++in) {");
     ++indent_;
     ++indent_;
-    // Contiguous float/int rows (inner == 1) reduce with vectors; NaN is tracked on the side so
-    // max/min propagate it like numpy.
+    // Contiguous float/int rows (inner == 1) reduce with vectors (tilec_rt::row_sum, row_minmax);
+    // NaN is tracked on the side so max/min propagate it like numpy.
     vconds_.clear();
     std::optional<std::string> xv;
     if (s.inner == 1 && op->reduce != ReduceKind::ArgMax && op->reduce != ReduceKind::ArgMin) xv = vexpr(x, "o * " + num(s.len) + " + k", t);
@@ -1205,9 +1205,7 @@ class CppGen {
     switch (op->reduce) {
       case ReduceKind::Sum:
         if (vec) {
-          line("  " + V + " acc = " + V + "::broadcast(0);");
-          line("  for (int k = 0; k < " + num(s.len) + "; k += W) acc = acc + " + *xv + ";");
-          line("  " + dst + " = acc.hsum();");
+          line("  " + dst + " = tilec_rt::row_sum<" + V + ", " + num(s.len) + ">([&](int k) { return " + *xv + "; });");
           line("} else {");
           ++indent_;
         }
@@ -1218,19 +1216,12 @@ class CppGen {
       case ReduceKind::Max:
       case ReduceKind::Min: {
         bool mx = op->reduce == ReduceKind::Max;
-        std::string f = mx ? "max" : "min";
         if (vec) {
           // The identity of max/min; a NaN lane is caught by the flag, not by the accumulator.
           std::string id = fl ? std::string(mx ? "-" : "") + "std::numeric_limits<" + T + ">::infinity()"
                               : "std::numeric_limits<" + T + ">::" + (mx ? "lowest()" : "max()");
-          line("  " + V + " acc = " + V + "::broadcast(" + id + ");");
-          if (fl) line("  bool nan = false;");
-          line("  for (int k = 0; k < " + num(s.len) + "; k += W) {");
-          line("    " + V + " xv = " + *xv + ";");
-          if (fl) line("    nan |= is_nan(xv).any();");
-          line("    acc = " + f + "(acc, xv);");
-          line("  }");
-          line("  " + dst + " = " + (fl ? "nan ? std::numeric_limits<" + T + ">::quiet_NaN() : " : std::string()) + "acc.h" + f + "();");
+          line("  " + dst + " = tilec_rt::row_minmax<" + V + ", " + num(s.len) + ", " + (mx ? "true" : "false") + ", " + (fl ? "true" : "false") +
+               ">([&](int k) { return " + *xv + "; }, " + T + "(" + id + "));");
           line("} else {");
           ++indent_;
         }
