@@ -1,5 +1,6 @@
-// Input: launches of (n, fn, ctx). Output: fn run over chunks of [0, n) handed out by an atomic
-// counter; a job stays alive until the caller has unpublished it and every joined worker has left.
+// Input: launches of (n, fn, ctx). Output: fn run over grains of [0, n), each thread first through
+// its own contiguous share, then through the others'; a job stays alive until the caller has
+// unpublished it and every joined worker has left.
 #include "runtime/thread_pool.h"
 
 #include <algorithm>
@@ -10,7 +11,7 @@ namespace tilec {
 
 namespace {
 
-// Set while a thread runs chunks, so a nested parallel_for runs inline instead of deadlocking
+// Set while a thread runs grains, so a nested parallel_for runs inline instead of deadlocking
 // on launch_mu_ or waiting for workers that are busy with the outer launch.
 thread_local bool t_in_launch = false;
 
@@ -50,8 +51,10 @@ ThreadPool& ThreadPool::instance() {
 
 ThreadPool::ThreadPool(int num_threads) {
   int workers = std::max(num_threads, 1) - 1;
+  shares_ = std::make_unique<Share[]>(workers + 1);
   workers_.reserve(workers);
-  for (int i = 0; i < workers; ++i) workers_.emplace_back([this] { worker_loop(); });
+  // The caller owns share 0, worker i share i + 1.
+  for (int i = 0; i < workers; ++i) workers_.emplace_back([this, i] { worker_loop(i + 1); });
 }
 
 ThreadPool::~ThreadPool() {
@@ -63,13 +66,16 @@ ThreadPool::~ThreadPool() {
   for (std::thread& t : workers_) t.join();
 }
 
-void ThreadPool::run_chunks(Job& job) {
+void ThreadPool::run_shares(Job& job, int self) {
   bool outer = t_in_launch;
   t_in_launch = true;
-  for (;;) {
-    int64_t begin = job.next.fetch_add(job.chunk, std::memory_order_relaxed);
-    if (begin >= job.n) break;
-    job.fn(job.ctx, begin, std::min(begin + job.chunk, job.n));
+  for (int s = 0; s < job.num_shares; ++s) {
+    Share& share = job.shares[(self + s) % job.num_shares];
+    for (;;) {
+      int64_t begin = share.next.fetch_add(share.grain, std::memory_order_relaxed);
+      if (begin >= share.end) break;
+      job.fn(job.ctx, begin, std::min(begin + share.grain, share.end));
+    }
   }
   t_in_launch = outer;
 }
@@ -84,19 +90,26 @@ void ThreadPool::parallel_for(int64_t n, RangeFn fn, void* ctx) {
   Job job;
   job.fn = fn;
   job.ctx = ctx;
-  job.n = n;
-  // About 4 chunks per thread: grid programs cost about the same, so this balances well while
-  // keeping counter traffic low.
-  int64_t chunks = int64_t{size()} * 4;
-  job.chunk = std::max<int64_t>(1, (n + chunks - 1) / chunks);
+  job.shares = shares_.get();
+  job.num_shares = size();
+  // Equal contiguous shares, each claimed in about 4 grains: grid programs cost about the same, so
+  // an owner usually runs its whole share with 4 counter updates, and a thief's grain is small
+  // enough to balance a late or descheduled owner.
+  for (int t = 0; t < job.num_shares; ++t) {
+    Share& share = shares_[t];
+    int64_t begin = n * t / job.num_shares, end = n * (t + 1) / job.num_shares;
+    share.next.store(begin, std::memory_order_relaxed);
+    share.end = end;
+    share.grain = std::max<int64_t>(1, (end - begin + 3) / 4);
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     job_ = &job;
     generation_.fetch_add(1, std::memory_order_release);
     if (sleepers_ > 0) work_cv_.notify_all();
   }
-  run_chunks(job);
-  // Every chunk is claimed; stop new joiners, then wait for joined workers to finish theirs.
+  run_shares(job, 0);
+  // Every grain is claimed; stop new joiners, then wait for joined workers to finish theirs.
   {
     std::lock_guard<std::mutex> lock(mu_);
     job_ = nullptr;
@@ -107,7 +120,7 @@ void ThreadPool::parallel_for(int64_t n, RangeFn fn, void* ctx) {
   done_cv_.wait(lock, [&] { return job.inside.load(std::memory_order_relaxed) == 0; });
 }
 
-void ThreadPool::worker_loop() {
+void ThreadPool::worker_loop(int self) {
   uint64_t seen = 0;
   for (;;) {
     for (int i = 0; i < kSpinIterations && generation_.load(std::memory_order_acquire) == seen; ++i)
@@ -126,7 +139,7 @@ void ThreadPool::worker_loop() {
     if (!job) continue;  // woke after the caller finished that launch
     job->inside.fetch_add(1, std::memory_order_relaxed);
     lock.unlock();
-    run_chunks(*job);
+    run_shares(*job, self);
     lock.lock();
     if (job->inside.fetch_sub(1, std::memory_order_release) == 1) done_cv_.notify_all();
   }

@@ -1,9 +1,11 @@
 // Input: a grid size n and a C callback over [begin, end) ranges. Output: every index in [0, n)
-// run exactly once across the caller and the pool's workers before parallel_for returns.
+// run exactly once across the caller and the pool's workers before parallel_for returns; thread t
+// starts on the t-th contiguous share of [0, n), the same share on every launch of that size.
 #pragma once
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -16,7 +18,10 @@ namespace tilec {
 int default_thread_count();
 
 // Persistent pool for kernel grids. Workers sleep on a condition variable between launches after
-// a short spin; the caller takes part in every launch.
+// a short spin; the caller takes part in every launch. Each thread owns one contiguous share of
+// the grid, so back-to-back launches over the same buffers find their data in that core's cache
+// (the way OpenMP's static schedule keeps torch's elementwise kernels in L2); a thread that
+// finishes its share takes grains from the others', so a descheduled thread delays no one.
 class ThreadPool {
  public:
   using RangeFn = void (*)(void* ctx, int64_t begin, int64_t end);
@@ -39,21 +44,28 @@ class ThreadPool {
   void parallel_for(int64_t n, RangeFn fn, void* ctx);
 
  private:
-  // The counters every chunk claim writes have cache lines of their own: sharing one with the
-  // fields that every thread reads before each call would bounce that line between the cores.
+  // One thread's share [next, end) of a launch, claimed grain by grain by its owner first and
+  // then by thieves. Every claim writes `next`, so each share has a cache line of its own: sharing
+  // one with fields that other threads read would bounce that line between the cores.
+  struct alignas(64) Share {
+    std::atomic<int64_t> next{0};
+    int64_t end = 0;
+    int64_t grain = 1;
+  };
   struct Job {
     RangeFn fn;
     void* ctx;
-    int64_t n;
-    int64_t chunk;
-    alignas(64) std::atomic<int64_t> next{0};
+    Share* shares;
+    int num_shares;
     alignas(64) std::atomic<int> inside{0};  // workers that joined this job and have not left yet
   };
 
-  static void run_chunks(Job& job);
-  void worker_loop();
+  // Runs share `self` to the end, then helps with the others in order.
+  static void run_shares(Job& job, int self);
+  void worker_loop(int self);
 
   std::vector<std::thread> workers_;
+  std::unique_ptr<Share[]> shares_;  // size() of them, refilled by each launch under launch_mu_
   std::mutex launch_mu_;  // one launch at a time
   std::mutex mu_;         // guards job_, stop_, sleepers_ and Job::inside changes
   std::condition_variable work_cv_;

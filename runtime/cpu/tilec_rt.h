@@ -237,6 +237,42 @@ inline void dot(const T* a, const T* b, const T* c_in, T* c_out) {
   }
 }
 
+// ---- Row reductions (tl.sum / tl.max / tl.min over a contiguous last axis of N elements) ----
+// load(k) yields the W lanes at k (the consumer-fused element expression). U independent
+// accumulators, combined at the end, hide the add/max latency that one chain of N / W dependent
+// vector ops would expose (a 1024-float softmax row: 64 chained adds at 3-4 cycles each).
+
+template <int N, int W> constexpr int reduce_chains() { return (N / W) % 4 == 0 ? 4 : (N / W) % 2 == 0 ? 2 : 1; }
+
+template <class V, int N, class Load> inline auto row_sum(Load load) {
+  constexpr int W = V::width, U = reduce_chains<N, W>();
+  V acc[U];
+  TILEC_UNROLL for (int u = 0; u < U; ++u) acc[u] = V::broadcast(0);
+  for (int k = 0; k < N; k += U * W)
+    TILEC_UNROLL for (int u = 0; u < U; ++u) acc[u] = acc[u] + load(k + u * W);
+  TILEC_UNROLL for (int u = 1; u < U; ++u) acc[0] = acc[0] + acc[u];
+  return acc[0].hsum();
+}
+
+// Max (IsMax) or min from `identity`; for floats a NaN lane anywhere makes the result NaN, like
+// NumPy, tracked in a mask beside the accumulators rather than tested per vector.
+template <class V, int N, bool IsMax, bool Float, class T, class Load> inline T row_minmax(Load load, T identity) {
+  constexpr int W = V::width, U = reduce_chains<N, W>();
+  V acc[U];
+  TILEC_UNROLL for (int u = 0; u < U; ++u) acc[u] = V::broadcast(identity);
+  typename V::Mask nan = mask_splat<V>(false);
+  for (int k = 0; k < N; k += U * W)
+    TILEC_UNROLL for (int u = 0; u < U; ++u) {
+      V x = load(k + u * W);
+      if constexpr (Float) nan = mask_or(nan, is_nan(x));
+      acc[u] = IsMax ? max(acc[u], x) : min(acc[u], x);
+    }
+  TILEC_UNROLL for (int u = 1; u < U; ++u) acc[0] = IsMax ? max(acc[0], acc[u]) : min(acc[0], acc[u]);
+  if constexpr (Float)
+    if (nan.any()) return std::numeric_limits<T>::quiet_NaN();
+  return IsMax ? acc[0].hmax() : acc[0].hmin();
+}
+
 // ---- tl.device_print(hex=True): an element's bits ----
 template <class T> inline unsigned long long print_bits(const T& x) {
   unsigned long long r = 0;

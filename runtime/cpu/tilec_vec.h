@@ -510,6 +510,22 @@ template <class VTo, class M> inline typename VTo::Mask mask_as(M m) {
   }
 }
 
+// Lane-wise &, |, ^ of two masks of one type (`&` of i1 tiles, as in a 2-D store's row & column
+// mask): bit operations on the representation, which is one bit a lane (AVX-512), all-ones or
+// all-zeros lanes (AVX2, through GCC's vector operators) or a bool a lane (scalar).
+template <class M, class F> inline M mask_combine(M a, M b, F f) {
+  if constexpr (std::is_array_v<decltype(a.m)>) {
+    M r;
+    for (size_t i = 0; i < sizeof(a.m) / sizeof(a.m[0]); ++i) r.m[i] = f(a.m[i], b.m[i]);
+    return r;
+  } else {
+    return {static_cast<decltype(a.m)>(f(a.m, b.m))};
+  }
+}
+template <class M> inline M mask_and(M a, M b) { return mask_combine(a, b, [](auto x, auto y) { return x & y; }); }
+template <class M> inline M mask_or(M a, M b) { return mask_combine(a, b, [](auto x, auto y) { return x | y; }); }
+template <class M> inline M mask_xor(M a, M b) { return mask_combine(a, b, [](auto x, auto y) { return x ^ y; }); }
+
 // Every lane set to `b` (a uniform i1 tile inside a vector expression).
 template <class V> inline typename V::Mask mask_splat(bool b) {
   uint8_t bytes[V::width];
@@ -546,6 +562,11 @@ template <class V> inline V scale_pow2(V y, V n) {
   V n2 = n - n1;
   return y * n1.pow2i() * n2.pow2i();
 }
+#if defined(__AVX512F__)
+// vscalefps does both halves in one instruction, rounding once like the second multiply above
+// (the first is exact), so the results are the same bits; it is a third of exp's instructions.
+template <> inline Vec<float, 16> scale_pow2(Vec<float, 16> y, Vec<float, 16> n) { return {_mm512_scalef_ps(y.v, n.v)}; }
+#endif
 
 // Cephes-style expf: n = round(x/ln2), r = x - n*ln2 (two-part ln2).
 template <class V>

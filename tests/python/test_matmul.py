@@ -163,3 +163,43 @@ def test_dot_every_dtype_pair(backend, rng, pair):
                                                           OUT=getattr(tl, out_dtype), PRECISION=precision)
     ref = a_np.astype(np.float64) @ b_np.astype(np.float64)
     assert_close(backend.get(c), ref, out_dtype if tol == "exact" else tol, f"dot {pair}")
+
+
+# The CPU backend updates a loop-carried accumulator in place when the dot is its only reader in
+# that loop body. Not allowed, and checked here: an accumulator carried by an outer loop and read by
+# a dot in an inner one (each inner iteration must see the same value), and two accumulators that
+# swap storages every iteration.
+@tilec.jit
+def _dot_accumulators_kernel(a_ptr, b_ptr, outer_ptr, swap_ptr, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    tile = offs[:, None] * BLOCK + offs[None, :]
+    a = tl.load(a_ptr + tile)
+    b = tl.load(b_ptr + tile)
+    acc = tl.zeros((BLOCK, BLOCK), dtype=tl.float32)
+    for _ in range(2):
+        total = tl.zeros((BLOCK, BLOCK), dtype=tl.float32)
+        for _ in range(3):
+            total += tl.dot(a, b, acc)
+        acc = total
+    tl.store(outer_ptr + tile, acc)
+    x = tl.zeros((BLOCK, BLOCK), dtype=tl.float32)
+    y = tl.zeros((BLOCK, BLOCK), dtype=tl.float32) + 1.0
+    for _ in range(3):
+        x, y = tl.dot(a, b, y), x
+    tl.store(swap_ptr + tile, x - y)
+
+
+def test_dot_accumulator_not_aliased_wrongly_on_cpu(rng):
+    block = 32
+    a, b = rand(rng, (block, block), "float32"), rand(rng, (block, block), "float32")
+    outer, swap = poison((block, block), "float32"), poison((block, block), "float32")
+    _dot_accumulators_kernel[(1,)](a, b, outer, swap, BLOCK=block)
+    ab = a.astype(np.float64) @ b.astype(np.float64)
+    acc = np.zeros_like(ab)
+    for _ in range(2):
+        acc = 3 * (ab + acc)
+    x, y = np.zeros_like(ab), np.ones_like(ab)
+    for _ in range(3):
+        x, y = ab + y, x
+    assert_close(outer, acc, "float32", "outer-loop accumulator")
+    assert_close(swap, x - y, "float32", "swapped accumulators")

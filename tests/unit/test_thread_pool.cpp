@@ -1,5 +1,6 @@
 // Input: grids of various sizes on pools of various sizes. Output: pass/fail that every index
-// runs exactly once, under concurrent and nested launches, and that 1-item launches are cheap.
+// runs exactly once, under concurrent and nested launches, inside one thread's share, and that
+// 1-item launches are cheap.
 #include "runtime/thread_pool.h"
 
 #include <gtest/gtest.h>
@@ -73,6 +74,32 @@ TEST(ThreadPool, ConcurrentCallers) {
     });
   for (auto& c : callers) c.join();
   EXPECT_EQ(failures.load(), 0);
+}
+
+struct ShareCtx {
+  int64_t n;
+  int threads;
+  std::atomic<int> crossings{0};
+};
+
+// A range may be any grain of a share, but never spans two threads' shares: each thread's part of
+// the grid is one contiguous block, the same on every launch, so its data stays in its cache.
+void check_within_share(void* ctx, int64_t begin, int64_t end) {
+  auto* c = static_cast<ShareCtx*>(ctx);
+  int64_t t = 0;
+  while (c->n * (t + 1) / c->threads <= begin) ++t;
+  if (end > c->n * (t + 1) / c->threads) c->crossings.fetch_add(1);
+}
+
+TEST(ThreadPool, RangesStayInsideOneShare) {
+  for (int threads : {2, 3, 16}) {
+    ThreadPool pool(threads);
+    for (int64_t n : {2, 5, 16, 100, 1024, 4099}) {
+      ShareCtx ctx{n, threads};
+      pool.parallel_for(n, check_within_share, &ctx);
+      EXPECT_EQ(ctx.crossings.load(), 0) << "threads " << threads << " n " << n;
+    }
+  }
 }
 
 struct NestedCtx {
