@@ -282,8 +282,12 @@ template <class T> inline unsigned long long print_bits(const T& x) {
 
 // ---- Device assertions: reported, counted, never fatal (the launcher reads the count and the
 // first failure's text, which becomes the launch's error) ----
+// Internal linkage: each kernel library keeps its own record. As inline functions their statics
+// were STB_GNU_UNIQUE, one instance for every kernel loaded, owned by the first library: after it
+// was unloaded the next kernel's failure text read freed memory.
+namespace {
 
-inline std::atomic<int>& assert_failures() {
+std::atomic<int>& assert_failures() {
   static std::atomic<int> n{0};
   return n;
 }
@@ -292,13 +296,13 @@ struct FirstFailure {
   std::mutex mu;
   std::string text;
 };
-inline FirstFailure& first_failure() {
+FirstFailure& first_failure() {
   static FirstFailure f;
   return f;
 }
 
 // Keeps `text` if it is the first failure since the launcher last took one; true when it is.
-inline bool record_failure(const char* text) {
+bool record_failure(const char* text) {
   assert_failures().fetch_add(1, std::memory_order_relaxed);
   FirstFailure& f = first_failure();
   std::lock_guard<std::mutex> lock(f.mu);
@@ -307,7 +311,7 @@ inline bool record_failure(const char* text) {
   return true;
 }
 
-inline void assert_fail(const char* msg, const char* where, int32_t pid0, int32_t pid1, int32_t pid2, int64_t index) {
+void assert_fail(const char* msg, const char* where, int32_t pid0, int32_t pid1, int32_t pid2, int64_t index) {
   char text[1024];
   std::snprintf(text, sizeof text, "%s: device assertion failed in program (%d, %d, %d) at index %lld: %s", where, pid0,
                 pid1, pid2, static_cast<long long>(index), msg);
@@ -316,7 +320,7 @@ inline void assert_fail(const char* msg, const char* where, int32_t pid0, int32_
 }
 
 // A debug-mode bounds check failed; only the first one is printed, since a bad tile fails in every lane.
-inline void bounds_fail(const char* msg, int32_t pid0, int32_t pid1, int32_t pid2, int64_t offset, int64_t extent) {
+void bounds_fail(const char* msg, int32_t pid0, int32_t pid1, int32_t pid2, int64_t offset, int64_t extent) {
   char text[1024];
   std::snprintf(text, sizeof text, "%s: element offset %lld is outside the buffer of %lld elements (program (%d, %d, %d))",
                 msg, static_cast<long long>(offset), static_cast<long long>(extent), pid0, pid1, pid2);
@@ -324,13 +328,15 @@ inline void bounds_fail(const char* msg, int32_t pid0, int32_t pid1, int32_t pid
 }
 
 // Copies the first failure since the last call into buf (NUL-terminated) and forgets it.
-inline int take_failure(char* buf, int size) {
+int take_failure(char* buf, int size) {
   FirstFailure& f = first_failure();
   std::lock_guard<std::mutex> lock(f.mu);
   int n = std::snprintf(buf, static_cast<size_t>(size), "%s", f.text.c_str());
   f.text.clear();
   return n;
 }
+
+}  // namespace
 
 // True when every byte of a mask tile is non-zero: selects the unmasked fast path.
 template <int N> inline bool all_true(const uint8_t* m) {
