@@ -734,6 +734,7 @@ std::shared_ptr<CompiledKernel> compile_kernel(const KernelSource& given, const 
     std::string error;
     // Failing to index only costs the next process a front-end run; the kernel itself is cached.
     index.store(key, {{"kernel.json", index_record(*k).dump()}}, {{"kernel", k->name}, {"tilec_version", TILEC_VERSION}}, &error);
+    timer.mark("index-store");
   }
   timer.finish(k->name, backend_name(options.backend), "cold");
   return k;
