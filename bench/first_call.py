@@ -179,7 +179,8 @@ def run_child(script_path, env_updates, log):
     env.update(env_updates)
     env.pop("TILEC_ALWAYS_COMPILE", None)
     env["TILEC_LOG"] = "compile"  # Triton ignores it
-    env["PYTHONPATH"] = os.pathsep.join([p for p in [os.path.join(REPO, "build", "python"), env.get("PYTHONPATH")] if p])
+    # The caller's PYTHONPATH first (the H200 scripts build into build-dev/), then the in-tree build.
+    env["PYTHONPATH"] = os.pathsep.join([p for p in [env.get("PYTHONPATH"), os.path.join(REPO, "build", "python")] if p])
     p = subprocess.run([sys.executable, script_path], env=env, capture_output=True, text=True, timeout=600)
     for line in p.stderr.splitlines():
         if line.startswith("tilec: compile "):
