@@ -3,7 +3,6 @@
 // Invariant: the cache key hashes everything that changes the artifact (see key_for).
 #include "jit/kernel.h"
 
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,6 +24,7 @@
 #include "jit/cache_admin.h"
 #include "jit/nvrtc.h"
 #include "jit/sha256.h"
+#include "jit/stage_timer.h"
 #include "runtime/cuda_driver.h"
 #include "runtime/thread_pool.h"
 #include "tilec/codegen/cpp.h"
@@ -149,75 +149,6 @@ std::string private_build_dir(std::string* error) {
   }
   return pattern;
 }
-
-// TILEC_LOG=compile (a comma-separated list, as for autotune): one line on stderr per kernel
-// compiled or loaded, with each stage's time. Read once per process.
-bool log_compile() {
-  static const bool on = [] {
-    const char* v = std::getenv("TILEC_LOG");
-    std::stringstream items(v ? v : "");
-    std::string item;
-    while (std::getline(items, item, ','))
-      if (item == "compile") return true;
-    return false;
-  }();
-  return on;
-}
-
-// Stage times of one compile_kernel call (or of a kernel's first launch on a device), printed by
-// finish() when TILEC_LOG=compile. A stage of 1 ms or more also shows this thread's CPU time and
-// the major page faults in it: a stage that waits on the disk (NVRTC's library and headers read for
-// the first time after boot) then shows wall time well above CPU time.
-class StageTimer {
- public:
-  using Clock = std::chrono::steady_clock;
-  explicit StageTimer(bool on) : on_(on) {
-    if (!on_) return;
-    start_ = last_ = Clock::now();
-    last_usage_ = thread_usage();
-  }
-  // Ends the stage that began at the previous mark (or at construction).
-  void mark(const char* stage) {
-    if (!on_) return;
-    Clock::time_point now = Clock::now();
-    Usage usage = thread_usage();
-    stages_ += std::string(stages_.empty() ? "" : ", ") + stage + " " + ms(last_, now);
-    if (now - last_ >= std::chrono::milliseconds(1)) {
-      // "; " rather than ", ": the stages are listed with ", ".
-      char buf[96];
-      std::snprintf(buf, sizeof buf, " (cpu %.2f ms; %ld major faults)", (usage.cpu_s - last_usage_.cpu_s) * 1e3,
-                    usage.major_faults - last_usage_.major_faults);
-      stages_ += buf;
-    }
-    last_ = now;
-    last_usage_ = usage;
-  }
-  void finish(const std::string& kernel, const char* backend, const char* how) {
-    if (!on_) return;
-    std::fprintf(stderr, "tilec: compile %s%s[%s, %s]: %s%stotal %s\n", kernel.c_str(), kernel.empty() ? "" : " ", backend, how,
-                 stages_.c_str(), stages_.empty() ? "" : ", ", ms(start_, Clock::now()).c_str());
-  }
-
- private:
-  struct Usage {
-    double cpu_s = 0;
-    long major_faults = 0;
-  };
-  static Usage thread_usage() {
-    struct rusage ru;
-    if (::getrusage(RUSAGE_THREAD, &ru) != 0) return {};
-    return {ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6, ru.ru_majflt};
-  }
-  static std::string ms(Clock::time_point a, Clock::time_point b) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.2f ms", std::chrono::duration<double, std::milli>(b - a).count());
-    return buf;
-  }
-  bool on_;
-  Clock::time_point start_, last_;
-  Usage last_usage_;
-  std::string stages_;
-};
 
 // The file a command runs ($PATH searched when it has no slash), with its size and mtime: the
 // host compiler's identity in the warm-start key, read without running it (`c++ --version` costs
