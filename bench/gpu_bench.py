@@ -25,8 +25,9 @@ Times: triton.testing.do_bench, median (20th/80th percentiles for the spread); C
 without Triton. Also: host overhead per launch of a 1-program kernel (N launches timed with the
 host clock and one synchronize at the end, divided by N) for tilec (kernel[grid] per call, and
 the launcher hoisted), Triton, torch.add and the floor (tilec's cubin launched by cuLaunchKernel
-in a C++ loop), and cold / warm first calls in a new process (import -> first result, torch import
-and CUDA context creation excluded; tilec's TILEC_LOG=compile stage times are printed).
+in a C++ loop), and cold / warm first calls in a new process (bench/first_call.py: import -> first
+result, torch import and CUDA context creation excluded; each child's steps and tilec's
+TILEC_LOG=compile stage times are printed).
 
 Any failing measurement prints its error and the script goes on with the rest.
 """
@@ -96,6 +97,7 @@ except Exception as e:  # noqa: BLE001
     TILEC_ERROR = f"{type(e).__name__}: {e}"
 
 import compat_bench  # noqa: E402
+import first_call  # noqa: E402
 import shared_kernels  # noqa: E402
 
 SHARED_NAMES = ("attn_fwd", "rmsnorm_fwd", "linear_fwd", "desc_scale")
@@ -743,200 +745,18 @@ def bench_launch_overhead(b, gen):
             FAILURES.append((f"{name} / floor", msg))
 
 
-CHILD_PRELUDE = """
-import os, sys, time
-sys.path.insert(0, {samples!r})
-import torch
-n = 4096
-x = torch.arange(n, device="cuda", dtype=torch.float32) + 1.0
-y = torch.arange(n, device="cuda", dtype=torch.float32) * 0.5 + 2.0
-out = torch.empty_like(x)
-torch.cuda.synchronize()
-t0 = time.perf_counter()
-"""
-
-CHILD_TILEC = CHILD_PRELUDE + """
-import tilec
-from vector_add import add_kernel
-add_kernel[(tilec.cdiv(n, 1024),)](x, y, out, n, BLOCK_SIZE=1024)
-torch.cuda.synchronize()
-t1 = time.perf_counter()
-assert torch.equal(out, x + y), "wrong result"
-print("SECONDS", t1 - t0)
-"""
-
-CHILD_TRITON = CHILD_PRELUDE + """
-import triton
-import triton.language as tl
-
-@triton.jit
-def add_kernel(x_ptr, y_ptr, output_ptr, n_elements, BLOCK_SIZE: tl.constexpr):
-    pid = tl.program_id(axis=0)
-    offsets = pid * BLOCK_SIZE + tl.arange(0, BLOCK_SIZE)
-    mask = offsets < n_elements
-    x = tl.load(x_ptr + offsets, mask=mask)
-    y = tl.load(y_ptr + offsets, mask=mask)
-    tl.store(output_ptr + offsets, x + y, mask=mask)
-
-add_kernel[(triton.cdiv(n, 1024),)](x, y, out, n, BLOCK_SIZE=1024)
-torch.cuda.synchronize()
-t1 = time.perf_counter()
-assert torch.equal(out, x + y), "wrong result"
-print("SECONDS", t1 - t0)
-"""
-
-
-CHILD_MM_PRELUDE = """
-import os, sys, time
-sys.path.insert(0, {samples!r})
-import torch
-a = torch.randn(1024, 1024, device="cuda", dtype=torch.float16)
-b = torch.randn(1024, 1024, device="cuda", dtype=torch.float16)
-c = torch.empty_like(a)
-torch.cuda.synchronize()
-t0 = time.perf_counter()
-"""
-
-CHILD_MM_LAUNCH = """
-kernel[(64,)](a, b, c, 1024, 1024, 1024, 1024, 1, 1024, 1, 1024, 1, BLOCK_SIZE_M=128, BLOCK_SIZE_N=128,
-              BLOCK_SIZE_K=64, GROUP_SIZE_M=8, num_warps=4, num_stages=3)
-torch.cuda.synchronize()
-t1 = time.perf_counter()
-assert (c.float() - a.float() @ b.float()).abs().max().item() < 1.0, "wrong result"
-print("SECONDS", t1 - t0)
-"""
-
-CHILD_TILEC_MM = CHILD_MM_PRELUDE + """
-from matmul import matmul_kernel as kernel
-""" + CHILD_MM_LAUNCH
-
-# Triton's tutorial kernel (the same source as samples/matmul.py), defined in the child itself.
-CHILD_TRITON_MM = CHILD_MM_PRELUDE + """
-import triton
-import triton.language as tl
-
-@triton.jit
-def kernel(a_ptr, b_ptr, c_ptr, M, N, K, stride_am, stride_ak, stride_bk, stride_bn, stride_cm, stride_cn,
-           BLOCK_SIZE_M: tl.constexpr, BLOCK_SIZE_N: tl.constexpr, BLOCK_SIZE_K: tl.constexpr, GROUP_SIZE_M: tl.constexpr):
-    pid = tl.program_id(axis=0)
-    num_pid_m = tl.cdiv(M, BLOCK_SIZE_M)
-    num_pid_n = tl.cdiv(N, BLOCK_SIZE_N)
-    num_pid_in_group = GROUP_SIZE_M * num_pid_n
-    group_id = pid // num_pid_in_group
-    first_pid_m = group_id * GROUP_SIZE_M
-    group_size_m = min(num_pid_m - first_pid_m, GROUP_SIZE_M)
-    pid_m = first_pid_m + ((pid % num_pid_in_group) % group_size_m)
-    pid_n = (pid % num_pid_in_group) // group_size_m
-    offs_am = (pid_m * BLOCK_SIZE_M + tl.arange(0, BLOCK_SIZE_M)) % M
-    offs_bn = (pid_n * BLOCK_SIZE_N + tl.arange(0, BLOCK_SIZE_N)) % N
-    offs_k = tl.arange(0, BLOCK_SIZE_K)
-    a_ptrs = a_ptr + (offs_am[:, None] * stride_am + offs_k[None, :] * stride_ak)
-    b_ptrs = b_ptr + (offs_k[:, None] * stride_bk + offs_bn[None, :] * stride_bn)
-    accumulator = tl.zeros((BLOCK_SIZE_M, BLOCK_SIZE_N), dtype=tl.float32)
-    for k in range(0, tl.cdiv(K, BLOCK_SIZE_K)):
-        a = tl.load(a_ptrs, mask=offs_k[None, :] < K - k * BLOCK_SIZE_K, other=0.0)
-        b = tl.load(b_ptrs, mask=offs_k[:, None] < K - k * BLOCK_SIZE_K, other=0.0)
-        accumulator = tl.dot(a, b, accumulator)
-        a_ptrs += BLOCK_SIZE_K * stride_ak
-        b_ptrs += BLOCK_SIZE_K * stride_bk
-    c = accumulator.to(c_ptr.dtype.element_ty)
-    offs_cm = pid_m * BLOCK_SIZE_M + tl.arange(0, BLOCK_SIZE_M)
-    offs_cn = pid_n * BLOCK_SIZE_N + tl.arange(0, BLOCK_SIZE_N)
-    c_ptrs = c_ptr + stride_cm * offs_cm[:, None] + stride_cn * offs_cn[None, :]
-    tl.store(c_ptrs, c, mask=(offs_cm[:, None] < M) & (offs_cn[None, :] < N))
-""" + CHILD_MM_LAUNCH
-
-
-# Flash attention (bench/shared_kernels.py's source, written into the child) at d64, BLOCK 128/64.
-CHILD_ATTN_PRELUDE = """
-import os, sys, time
-import torch
-q, k, v = (torch.randn(1, 4, 1024, 64, device="cuda", dtype=torch.float16) for _ in range(3))
-out = torch.empty_like(q)
-torch.cuda.synchronize()
-t0 = time.perf_counter()
-"""
-
-CHILD_ATTN_LAUNCH = """
-kernel[(8, 4)](q, k, v, out, 0.125, *q.stride()[:3], *k.stride()[:3], *v.stride()[:3], *out.stride()[:3], 4, 1024,
-               HEAD_DIM=64, BLOCK_M=128, BLOCK_N=64, CAUSAL=False, num_warps=4, num_stages=2)
-torch.cuda.synchronize()
-t1 = time.perf_counter()
-ref = torch.nn.functional.scaled_dot_product_attention(q.float(), k.float(), v.float(), scale=0.125)
-assert (out.float() - ref).abs().max().item() < 1e-2, "wrong result"
-print("SECONDS", t1 - t0)
-"""
-
-
-def attention_child(compiler):
-    """The cold/warm first-call script of flash attention for `compiler` ('tilec' or 'triton')."""
-    import inspect
-    src = inspect.getsource(shared_kernels.attn_fwd)
-    imports = f"import {compiler}\nimport {compiler}.language as tl\n"
-    # str.format runs on the whole script later: the kernel's own braces must survive it.
-    return (CHILD_ATTN_PRELUDE + imports + src.replace("{", "{{").replace("}", "}}") +
-            f"kernel = {compiler}.jit(attn_fwd)\n" + CHILD_ATTN_LAUNCH)
-
-
-def run_child(script_path, env_updates):
-    env = dict(os.environ)
-    env.update(env_updates)
-    env.pop("TILEC_ALWAYS_COMPILE", None)
-    env["TILEC_LOG"] = "compile"  # tilec's stage times (stderr), printed below; Triton ignores it
-    env["PYTHONPATH"] = os.pathsep.join([p for p in [os.path.join(REPO, "build", "python"), env.get("PYTHONPATH")] if p])
-    p = subprocess.run([sys.executable, script_path], env=env, capture_output=True, text=True, timeout=600)
-    for line in p.stderr.splitlines():
-        if line.startswith("tilec: compile "):
-            print(f"    {line}", flush=True)
-    for line in p.stdout.splitlines():
-        if line.startswith("SECONDS "):
-            return float(line.split()[1])
-    raise RuntimeError(f"child exited {p.returncode}: {(p.stderr or p.stdout).strip()[-1500:]}")
-
-
 @guarded
 def bench_first_calls(b, gen):
-    impls = []
-    if tilec is not None:
-        impls.append(("tilec", "vector add n=4096", CHILD_TILEC, "TILEC_CACHE_DIR"))
-        impls.append(("tilec", "matmul 1024^3 fp16 128/128/64", CHILD_TILEC_MM, "TILEC_CACHE_DIR"))
-        impls.append(("tilec", "flash attention d64 1x4x1024 128/64", attention_child("tilec"), "TILEC_CACHE_DIR"))
-    else:
+    """Cold and warm first calls in new processes (bench/first_call.py): each child's step times
+    and tilec's TILEC_LOG=compile lines are printed, the medians become rows."""
+    compilers = (["tilec"] if tilec is not None else []) + (["triton"] if triton is not None else [])
+    if tilec is None:
         b.fail("first call", "tilec", "-", TILEC_ERROR, "ms")
-    if triton is not None:
-        impls.append(("triton", "vector add n=4096", CHILD_TRITON, "TRITON_CACHE_DIR"))
-        impls.append(("triton", "matmul 1024^3 fp16 128/128/64", CHILD_TRITON_MM, "TRITON_CACHE_DIR"))
-        impls.append(("triton", "flash attention d64 1x4x1024 128/64", attention_child("triton"), "TRITON_CACHE_DIR"))
-    reps = b.args.first_call_reps
-    with tempfile.TemporaryDirectory(prefix="gpu-bench-") as tmp:
-        for impl, what, code, cache_var in impls:
-            script = os.path.join(tmp, f"first_call_{impl}_{len(what)}.py")
-            with open(script, "w") as f:
-                f.write(code.format(samples=SAMPLES))
-            cold, warm, err = [], [], None
-            try:
-                for i in range(reps):
-                    cache = os.path.join(tmp, f"cache-{impl}-{len(what)}-{i}")
-                    os.makedirs(cache)
-                    cold.append(run_child(script, {cache_var: cache}))
-                    for _ in range(2):
-                        warm.append(run_child(script, {cache_var: cache}))
-            except Exception as e:  # noqa: BLE001
-                err = f"{type(e).__name__}: {e}"
-            for label, ts in ((f"cold first call, {what} (empty cache, new process)", cold),
-                              (f"warm first call, {what} (disk cache, new process)", warm)):
-                row = {"bench": label, "impl": impl, "config": f"{what}, import -> result",
-                       "unit": "ms", "lower_is_better": True}
-                b.rows.append(row)
-                if ts:
-                    row.update(value=statistics.median(ts) * 1e3, value_lo=min(ts) * 1e3, value_hi=max(ts) * 1e3,
-                               reps=len(ts))
-                    print(f"  {label:44s} {impl:8s} {row['value']:10.1f} ms (min {row['value_lo']:.1f}, "
-                          f"max {row['value_hi']:.1f}, {len(ts)} processes)", flush=True)
-                else:
-                    row["error"] = err or "no measurement"
-                    print(f"  FAIL {label} {impl}: {row['error']}", flush=True)
-                    FAILURES.append((f"{label} / {impl}", row["error"]))
+
+    def fail(label, impl, msg):
+        print(f"  FAIL {label} {impl}: {msg}", flush=True)
+        FAILURES.append((f"{label} / {impl}", msg))
+    first_call.bench_first_calls(b, compilers, fail)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 // Input: a cache key (hex digest) plus the artifacts and metadata of one compiled kernel.
 // Output: an on-disk entry root/<key[0:2]>/<key>/ that appears whole, and lookups that verify it.
 #pragma once
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -22,6 +23,8 @@ struct CacheLookup {
   enum class Status { Hit, Miss, Damaged };
   Status status = Status::Miss;
   nlohmann::json meta;   // Hit: the entry's metadata
+  // Hit: each artifact's bytes, as read and verified, so that the caller does not read them again.
+  std::map<std::string, std::string> artifacts;
   std::string problem;   // Damaged: e.g. "kernel.so is 1200 bytes, meta.json records 5400"
 };
 

@@ -14,6 +14,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -22,6 +24,7 @@
 #include "jit/cache_admin.h"
 #include "jit/nvrtc.h"
 #include "jit/sha256.h"
+#include "jit/stage_timer.h"
 #include "runtime/cuda_driver.h"
 #include "runtime/thread_pool.h"
 #include "tilec/codegen/cpp.h"
@@ -104,13 +107,14 @@ bool cache_usable(const KernelCache& cache) {
   return false;
 }
 
-// The entry's metadata on a hit; a damaged entry is removed (with a warning) and reads as a miss.
-std::optional<nlohmann::json> lookup_healing(KernelCache& cache, const std::string& key) {
+// The entry on a hit (its metadata and verified artifact bytes); a damaged entry is removed (with
+// a warning) and reads as a miss.
+std::optional<CacheLookup> lookup_healing(KernelCache& cache, const std::string& key) {
   CacheLookup r = cache.find(key);
   switch (r.status) {
     case CacheLookup::Status::Hit:
       touch_cache_entry(cache.entry_dir(key));  // last use, for TILEC_CACHE_MAX_BYTES's LRU eviction
-      return std::move(r.meta);
+      return r;
     case CacheLookup::Status::Miss: return std::nullopt;
     case CacheLookup::Status::Damaged:
       warn("damaged kernel cache entry " + cache.entry_dir(key) + " (" + r.problem + "): removed, recompiling");
@@ -147,49 +151,6 @@ std::string private_build_dir(std::string* error) {
   }
   return pattern;
 }
-
-// TILEC_LOG=compile (a comma-separated list, as for autotune): one line on stderr per kernel
-// compiled or loaded, with each stage's time. Read once per process.
-bool log_compile() {
-  static const bool on = [] {
-    const char* v = std::getenv("TILEC_LOG");
-    std::stringstream items(v ? v : "");
-    std::string item;
-    while (std::getline(items, item, ','))
-      if (item == "compile") return true;
-    return false;
-  }();
-  return on;
-}
-
-// Stage times of one compile_kernel call, printed by finish() when TILEC_LOG=compile.
-class StageTimer {
- public:
-  using Clock = std::chrono::steady_clock;
-  explicit StageTimer(bool on) : on_(on), start_(Clock::now()), last_(start_) {}
-  // Ends the stage that began at the previous mark (or at construction).
-  void mark(const char* stage) {
-    if (!on_) return;
-    Clock::time_point now = Clock::now();
-    stages_ += std::string(stages_.empty() ? "" : ", ") + stage + " " + ms(last_, now);
-    last_ = now;
-  }
-  void finish(const std::string& kernel, const char* backend, const char* how) {
-    if (!on_) return;
-    std::fprintf(stderr, "tilec: compile %s [%s, %s]: %s%stotal %s\n", kernel.c_str(), backend, how, stages_.c_str(),
-                 stages_.empty() ? "" : ", ", ms(start_, Clock::now()).c_str());
-  }
-
- private:
-  static std::string ms(Clock::time_point a, Clock::time_point b) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.2f ms", std::chrono::duration<double, std::milli>(b - a).count());
-    return buf;
-  }
-  bool on_;
-  Clock::time_point start_, last_;
-  std::string stages_;
-};
 
 // The file a command runs ($PATH searched when it has no slash), with its size and mtime: the
 // host compiler's identity in the warm-start key, read without running it (`c++ --version` costs
@@ -373,8 +334,9 @@ bool compile_cuda(CompiledKernel& k, const CudaKernel& cu, const KernelOptions& 
   bool use_cache = cache_usable(cache);
   k.cache_dir = use_cache ? cache.entry_dir(k.cache_key) : "";
   std::string artifact = use_ptx ? "kernel.ptx" : "kernel.cubin";
-  if (use_cache && !always_compile() && lookup_healing(cache, k.cache_key) &&
-      read_file(cache.artifact_path(k.cache_key, artifact), &k.image)) {
+  std::optional<CacheLookup> hit = use_cache && !always_compile() ? lookup_healing(cache, k.cache_key) : std::nullopt;
+  if (hit && hit->artifacts.count(artifact)) {
+    k.image = std::move(hit->artifacts[artifact]);
     k.image_from_cache = true;
     timer.mark("cache-load");
     return true;
@@ -620,7 +582,8 @@ std::shared_ptr<CompiledKernel> load_indexed(const nlohmann::json& r, const Kern
       k->arg_offset32.size() != n)
     return nullptr;
   KernelCache cache(default_cache_root());
-  if (!lookup_healing(cache, k->cache_key)) return nullptr;
+  std::optional<CacheLookup> hit = lookup_healing(cache, k->cache_key);
+  if (!hit) return nullptr;
   k->cache_dir = cache.entry_dir(k->cache_key);
   timer.mark("cache-lookup");
   if (options.backend == Backend::Cpu) {
@@ -630,9 +593,10 @@ std::shared_ptr<CompiledKernel> load_indexed(const nlohmann::json& r, const Kern
       cache.remove(k->cache_key);
       return nullptr;
     }
-  } else if (!read_file(cache.artifact_path(k->cache_key, k->image_is_ptx ? "kernel.ptx" : "kernel.cubin"), &k->image)) {
-    return nullptr;
   } else {
+    auto image = hit->artifacts.find(k->image_is_ptx ? "kernel.ptx" : "kernel.cubin");
+    if (image == hit->artifacts.end()) return nullptr;
+    k->image = std::move(image->second);
     k->image_from_cache = true;
   }
   timer.mark("load");
@@ -686,10 +650,9 @@ std::shared_ptr<CompiledKernel> compile_kernel(const KernelSource& given, const 
   if (use_index) {
     key = front_key(src, options);
     CacheLookup hit = index.find(key);
-    std::string text;
     nlohmann::json record;
-    if (hit.status == CacheLookup::Status::Hit && read_file(index.artifact_path(key, "kernel.json"), &text)) {
-      record = nlohmann::json::parse(text, nullptr, false);
+    if (hit.status == CacheLookup::Status::Hit && hit.artifacts.count("kernel.json")) {
+      record = nlohmann::json::parse(hit.artifacts["kernel.json"], nullptr, false);
       if (!record.is_discarded()) {
         timer.mark("index");
         if (std::shared_ptr<CompiledKernel> k = load_indexed(record, src, options, timer)) {
@@ -706,6 +669,7 @@ std::shared_ptr<CompiledKernel> compile_kernel(const KernelSource& given, const 
     std::string error;
     // Failing to index only costs the next process a front-end run; the kernel itself is cached.
     index.store(key, {{"kernel.json", index_record(*k).dump()}}, {{"kernel", k->name}, {"tilec_version", TILEC_VERSION}}, &error);
+    timer.mark("index-store");
   }
   timer.finish(k->name, backend_name(options.backend), "cold");
   return k;
@@ -846,16 +810,23 @@ std::string launch_cuda(CompiledKernel& kernel, int device, const std::array<int
       return r.ok ? std::string() : r.error;
     }
   }
+  // A kernel's first launch on a device, with TILEC_LOG=compile: each driver step's time, so that
+  // one run shows where a warm start's GPU share goes (the front end's share is compile_kernel's line).
+  std::optional<StageTimer> timer;
+  if (!fn && log_compile()) timer.emplace(true);
   ScopedContext ctx(*driver, device);
   if (!ctx.ok()) return ctx.error();
+  if (timer) timer->mark("context");
   if (!fn) {
     static ModuleCache* modules = new ModuleCache(*driver);  // lives as long as the process, as CUDA contexts do
     // First launch on a device only: one thread at a time, since a rejected image is replaced.
     static std::mutex first_launch;
     std::lock_guard<std::mutex> lock(first_launch);
-    StageTimer timer(log_compile());
+    std::function<void(const char*)> step;
+    if (timer) step = [&timer](const char* name) { timer->mark(name); };
     bool rejected = false;
-    fn = modules->get_function(device, kernel.cache_key, kernel.image, kernel.entry, kernel.shared_bytes, &error, &rejected);
+    fn = modules->get_function(device, kernel.cache_key, kernel.image, kernel.entry, kernel.shared_bytes, &error, &rejected,
+                               step);
     if (!fn && rejected && kernel.image_from_cache) {
       std::string path = KernelCache(default_cache_root()).artifact_path(kernel.cache_key, kernel.image_is_ptx ? "kernel.ptx" : "kernel.cubin");
       warn("cannot load the cached kernel " + path + " (" + error + "): removed, recompiling");
@@ -864,16 +835,20 @@ std::string launch_cuda(CompiledKernel& kernel, int device, const std::array<int
         std::lock_guard<std::mutex> asm_lock(kernel.asm_mu);  // kernel_asm reads a PTX image
         if (!recompile_cuda_image(kernel, &rebuild_error)) return "cannot recompile kernel " + kernel.name + ": " + rebuild_error;
       }
-      fn = modules->get_function(device, kernel.cache_key, kernel.image, kernel.entry, kernel.shared_bytes, &error);
+      if (timer) timer->mark("recompile");
+      fn = modules->get_function(device, kernel.cache_key, kernel.image, kernel.entry, kernel.shared_bytes, &error, nullptr, step);
     }
     if (!fn) return error;
-    timer.mark("module-load");
-    timer.finish(kernel.name, ("cuda:" + std::to_string(device)).c_str(), "first launch on the device");
     kernel.functions[device].store(fn, std::memory_order_release);
   }
   primary[device].store(ctx.context(), std::memory_order_release);
   LaunchResult r = launch(*driver, fn, kernel.name, g, block, static_cast<unsigned>(kernel.shared_bytes),
                           static_cast<CUstream>(stream), args);
+  if (timer) {
+    // cuLaunchKernel returning, not the kernel finishing: the launch is asynchronous.
+    timer->mark("launch");
+    timer->finish(kernel.name, ("cuda:" + std::to_string(device)).c_str(), "first launch on the device");
+  }
   if (r.ok && kernel.debug) return take_cuda_failure(*driver, kernel, fn, static_cast<CUstream>(stream));
   return r.ok ? std::string() : r.error;
 }
@@ -907,9 +882,16 @@ double time_raw_cuda_launches(CompiledKernel& kernel, int device, const std::arr
 }
 
 int cuda_device_arch(int device, std::string* error) {
+  // Called once per device before its first compile or launch: with TILEC_LOG=compile its line
+  // shows the driver's start (libcuda.so.1 and cuInit, once per process; cheap when PyTorch did it).
+  StageTimer timer(log_compile());
   const CudaDriver* driver = CudaDriver::get(error);
   if (!driver) return -1;
-  return driver->compute_capability(device, error);
+  timer.mark("driver");
+  int arch = driver->compute_capability(device, error);
+  timer.mark("arch");
+  timer.finish("", ("cuda:" + std::to_string(device)).c_str(), "device query");
+  return arch;
 }
 
 }  // namespace tilec

@@ -4,6 +4,12 @@
 
 #include <algorithm>
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
+#include <immintrin.h>
+#define TILEC_SHA_X86 1
+#endif
+
 namespace tilec {
 
 namespace {
@@ -20,13 +26,7 @@ constexpr std::array<uint32_t, 64> kRound = {
 
 inline uint32_t rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
 
-}  // namespace
-
-Sha256::Sha256()
-    : state_{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-             0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19} {}
-
-void Sha256::compress(const uint8_t* block) {
+void compress_portable(std::array<uint32_t, 8>& state, const uint8_t* block) {
   uint32_t w[64];
   for (int i = 0; i < 16; ++i)
     w[i] = (uint32_t(block[4 * i]) << 24) | (uint32_t(block[4 * i + 1]) << 16) |
@@ -36,8 +36,8 @@ void Sha256::compress(const uint8_t* block) {
     uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
     w[i] = w[i - 16] + s0 + w[i - 7] + s1;
   }
-  uint32_t a = state_[0], b = state_[1], c = state_[2], d = state_[3];
-  uint32_t e = state_[4], f = state_[5], g = state_[6], h = state_[7];
+  uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
+  uint32_t e = state[4], f = state[5], g = state[6], h = state[7];
   for (int i = 0; i < 64; ++i) {
     uint32_t s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25);
     uint32_t ch = (e & f) ^ (~e & g);
@@ -54,14 +54,83 @@ void Sha256::compress(const uint8_t* block) {
     b = a;
     a = t1 + t2;
   }
-  state_[0] += a;
-  state_[1] += b;
-  state_[2] += c;
-  state_[3] += d;
-  state_[4] += e;
-  state_[5] += f;
-  state_[6] += g;
-  state_[7] += h;
+  state[0] += a;
+  state[1] += b;
+  state[2] += c;
+  state[3] += d;
+  state[4] += e;
+  state[5] += f;
+  state[6] += g;
+  state[7] += h;
+}
+
+#ifdef TILEC_SHA_X86
+// The SHA extensions (Intel since Goldmont/Ice Lake, AMD since Zen): sha256rnds2 runs two rounds
+// on the state split as ABEF/CDGH, sha256msg1/msg2 extend the message schedule four words at a time.
+__attribute__((target("sha,sse4.1"))) void compress_sha_x86(std::array<uint32_t, 8>& state, const uint8_t* p, size_t count) {
+  const __m128i byte_swap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+  __m128i dcba = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&state[0]));
+  __m128i hgfe = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&state[4]));
+  __m128i cdab = _mm_shuffle_epi32(dcba, 0xB1);
+  hgfe = _mm_shuffle_epi32(hgfe, 0x1B);
+  __m128i abef = _mm_alignr_epi8(cdab, hgfe, 8);
+  __m128i cdgh = _mm_blend_epi16(hgfe, cdab, 0xF0);
+  for (; count > 0; --count, p += 64) {
+    const __m128i abef_in = abef, cdgh_in = cdgh;
+    __m128i w[4];  // w[g % 4]: schedule words 4g .. 4g+3
+    for (int g = 0; g < 16; ++g) {
+      if (g < 4) {
+        w[g] = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * g)), byte_swap);
+      } else {
+        // W[t] = s1(W[t-2]) + W[t-7] + s0(W[t-15]) + W[t-16], for t = 4g .. 4g+3.
+        __m128i& x0 = w[g % 4];
+        const __m128i x1 = w[(g + 1) % 4], x2 = w[(g + 2) % 4], x3 = w[(g + 3) % 4];
+        x0 = _mm_sha256msg2_epu32(_mm_add_epi32(_mm_sha256msg1_epu32(x0, x1), _mm_alignr_epi8(x3, x2, 4)), x3);
+      }
+      __m128i msg = _mm_add_epi32(w[g % 4], _mm_loadu_si128(reinterpret_cast<const __m128i*>(&kRound[4 * g])));
+      cdgh = _mm_sha256rnds2_epu32(cdgh, abef, msg);
+      abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(msg, 0x0E));
+    }
+    abef = _mm_add_epi32(abef, abef_in);
+    cdgh = _mm_add_epi32(cdgh, cdgh_in);
+  }
+  __m128i feba = _mm_shuffle_epi32(abef, 0x1B);
+  __m128i dchg = _mm_shuffle_epi32(cdgh, 0xB1);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(&state[0]), _mm_blend_epi16(feba, dchg, 0xF0));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(&state[4]), _mm_alignr_epi8(dchg, feba, 8));
+}
+#endif
+
+}  // namespace
+
+bool sha256_hardware() {
+#ifdef TILEC_SHA_X86
+  static const bool has = [] {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
+    bool sse41 = (c & bit_SSE4_1) != 0, ssse3 = (c & bit_SSSE3) != 0;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+    return sse41 && ssse3 && (b & bit_SHA) != 0;
+  }();
+  return has;
+#else
+  return false;
+#endif
+}
+
+Sha256::Sha256(Impl impl)
+    : state_{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+             0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19},
+      hardware_(impl == Impl::Best && sha256_hardware()) {}
+
+void Sha256::compress(const uint8_t* blocks, size_t count) {
+#ifdef TILEC_SHA_X86
+  if (hardware_) {
+    compress_sha_x86(state_, blocks, count);
+    return;
+  }
+#endif
+  for (size_t i = 0; i < count; ++i) compress_portable(state_, blocks + 64 * i);
 }
 
 void Sha256::update(std::string_view data) {
@@ -71,9 +140,10 @@ void Sha256::update(std::string_view data) {
   total_bytes_ += n;
   while (n > 0) {
     if (buffered_ == 0 && n >= 64) {
-      compress(p);
-      p += 64;
-      n -= 64;
+      size_t blocks = n / 64;
+      compress(p, blocks);
+      p += 64 * blocks;
+      n -= 64 * blocks;
       continue;
     }
     size_t take = std::min(n, 64 - buffered_);
@@ -82,7 +152,7 @@ void Sha256::update(std::string_view data) {
     p += take;
     n -= take;
     if (buffered_ == 64) {
-      compress(buffer_.data());
+      compress(buffer_.data(), 1);
       buffered_ = 0;
     }
   }
@@ -95,12 +165,12 @@ std::string Sha256::hex_digest() {
   // The 8-byte length must fit after the 0x80 marker; otherwise pad out a whole extra block.
   if (buffered_ > 56) {
     std::fill(buffer_.begin() + buffered_, buffer_.end(), 0);
-    compress(buffer_.data());
+    compress(buffer_.data(), 1);
     buffered_ = 0;
   }
   std::fill(buffer_.begin() + buffered_, buffer_.begin() + 56, 0);
   for (int i = 0; i < 8; ++i) buffer_[56 + i] = uint8_t(bit_length >> (56 - 8 * i));
-  compress(buffer_.data());
+  compress(buffer_.data(), 1);
   buffered_ = 0;
   static constexpr char kHex[] = "0123456789abcdef";
   digest_.reserve(64);

@@ -8,16 +8,19 @@
 
 namespace tilec {
 
-// Streaming SHA-256 (FIPS 180-4) for cache keys; self-contained so the cache needs no crypto lib.
+// Streaming SHA-256 (FIPS 180-4) for cache keys and artifact checks; self-contained so the cache
+// needs no crypto lib. On x86-64 CPUs with the SHA extensions the blocks go through them (~5x the
+// portable code's speed: a warm start hashes the cubin or .so it loads); both give the same digest.
 class Sha256 {
  public:
-  Sha256();
+  enum class Impl { Best, Portable };  // Portable: for tests that compare the two
+  explicit Sha256(Impl impl = Impl::Best);
   void update(std::string_view data);
   // Pads, finishes and returns the digest; later calls return the same digest.
   std::string hex_digest();
 
  private:
-  void compress(const uint8_t* block);
+  void compress(const uint8_t* blocks, size_t count);
 
   std::array<uint32_t, 8> state_;
   std::array<uint8_t, 64> buffer_{};
@@ -25,7 +28,11 @@ class Sha256 {
   uint64_t total_bytes_ = 0;
   bool finished_ = false;
   std::string digest_;
+  bool hardware_ = false;
 };
+
+// True when this CPU has the SHA extensions that Impl::Best uses.
+bool sha256_hardware();
 
 std::string sha256_hex(std::string_view data);
 

@@ -146,7 +146,7 @@ void ModuleCache::clear() {
 
 CUfunction ModuleCache::get_function(int device, const std::string& key, const std::string& image,
                                      const std::string& kernel_name, size_t dynamic_shared_bytes, std::string* error,
-                                     bool* image_rejected) {
+                                     bool* image_rejected, const std::function<void(const char* step)>& step) {
   if (image_rejected != nullptr) *image_rejected = false;
   auto fail = [&](const std::string& what, CUresult r) -> CUfunction {
     if (error != nullptr)
@@ -180,6 +180,7 @@ CUfunction ModuleCache::get_function(int device, const std::string& key, const s
       return fail("cuModuleLoadData", r);
     }
     it = modules_.emplace(std::make_tuple(device, key), std::move(m)).first;
+    if (step) step("module-load");
   }
   Module& m = it->second;
   auto k = m.kernels.find(kernel_name);
@@ -189,6 +190,7 @@ CUfunction ModuleCache::get_function(int device, const std::string& key, const s
     if (CUresult r = driver_.cuModuleGetFunction(&kernel.function, m.module, kernel_name.c_str()); r != CUDA_SUCCESS)
       return fail("cuModuleGetFunction", r);
     k = m.kernels.emplace(kernel_name, kernel).first;
+    if (step) step("function");
   }
   Kernel& kernel = k->second;
   if (dynamic_shared_bytes > kernel.shared_opt_in) {
@@ -208,6 +210,7 @@ CUfunction ModuleCache::get_function(int device, const std::string& key, const s
                   r);
     }
     kernel.shared_opt_in = dynamic_shared_bytes;
+    if (step) step("shared-opt-in");
   }
   return kernel.function;
 }

@@ -2,6 +2,7 @@
 // ScopedContext, a per-device ModuleCache and launch(); every failure is a string naming the CUresult.
 #pragma once
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -131,8 +132,11 @@ class ModuleCache {
   // `dynamic_shared_bytes` exceeds 48 KiB the function is opted in to that much. Returns nullptr
   // with *error naming the kernel and the CUresult on failure; *image_rejected (when non-null) is
   // set when cuModuleLoadData failed (a bad image, or too little device memory to load it).
+  // `step`, when given, is called after each driver call made ("module-load", "function",
+  // "shared-opt-in"), so that the caller can time them (TILEC_LOG=compile).
   CUfunction get_function(int device, const std::string& key, const std::string& image, const std::string& kernel_name,
-                          size_t dynamic_shared_bytes, std::string* error, bool* image_rejected = nullptr);
+                          size_t dynamic_shared_bytes, std::string* error, bool* image_rejected = nullptr,
+                          const std::function<void(const char* step)>& step = nullptr);
 
   size_t module_count() const;
   // Unloads every module and releases the contexts; CUfunctions handed out become invalid.

@@ -2,6 +2,7 @@
 running the front end (no parse, no lowering), and `import tilec` loads only what a launch needs.
 Each case runs in a child process; TILEC_LOG=compile's line says which path a compile took."""
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -35,6 +36,23 @@ def test_warm_start_runs_no_front_end(tmp_path, without_arch_checks):
     stages = [s.split()[0] for s in line.split("]: ", 1)[1].split(", ")]
     assert stages == ["index", "cache-lookup", "load", "total"], line
     assert warm.stdout == cold.stdout  # the same entry, the same result
+
+
+def test_cold_log_accounts_for_every_stage(tmp_path, without_arch_checks):
+    # A cold CPU compile's stages, in order, the index store included (it was untimed), and the
+    # thread's CPU time and major page faults on each stage of 1 ms or more (the host compiler
+    # always is): wall time far above CPU time is waiting on the disk or another process.
+    cold = run_python(CACHE_SCRIPT, tmp_path, TILEC_LOG="compile")
+    assert cold.returncode == 0, cold.stderr
+    (line,) = compile_log_lines(cold)
+    stages = line.split("]: ", 1)[1].split(", ")
+    names = [s.split()[0] for s in stages]
+    assert names[:3] == ["frontend", "passes", "codegen"] and names[-2:] == ["index-store", "total"], line
+    assert "store+load" in names and any(n == "host-cc" for n in names), line
+    host_cc = next(s for s in stages if s.startswith("host-cc "))
+    assert re.fullmatch(r"host-cc( \([a-z ]+\))? [0-9.]+ ms \(cpu [0-9.]+ ms; [0-9]+ major faults\)", host_cc), host_cc
+    wall = sum(float(s.split()[1]) for s in stages[:-1])
+    assert wall <= float(stages[-1].split()[1]) + 0.05 * len(stages), line
 
 
 def test_a_changed_source_misses_the_index(tmp_path, without_arch_checks):
