@@ -3140,7 +3140,9 @@ class IrGen {
     SVal u1 = SVal::of(elementwise(BinaryKind::Max, SVal::of(ConstValue::of_float(1.0e-7)), u1_in, loc));
     SVal th = binary(BinOp::Mul, SVal::of(ConstValue::of_float(6.283185307179586)), u2, loc);
     SVal lg = SVal::of(unary_op(UnaryKind::Log, float_operand(u1, loc), loc));
-    SVal r = SVal::of(unary_op(UnaryKind::Sqrt, materialize(binary(BinOp::Mul, SVal::of(ConstValue::of_float(-2.0)), lg, loc), loc), loc));
+    // Triton's math.sqrt here is approximate (libdevice.sqrt); log, cos and sin round as CUDA's
+    // logf/cosf/sinf do for the normal operands they get, so only sqrt needs Triton's spelling.
+    SVal r = libdevice_call(*find_libdevice_spec("sqrt"), {binary(BinOp::Mul, SVal::of(ConstValue::of_float(-2.0)), lg, loc)}, loc);
     Value* thv = float_operand(th, loc);
     return {binary(BinOp::Mul, r, SVal::of(unary_op(UnaryKind::Cos, thv, loc)), loc),
             binary(BinOp::Mul, r, SVal::of(unary_op(UnaryKind::Sin, thv, loc)), loc)};
