@@ -622,7 +622,7 @@ void CudaGen::emit_register_scan(const Op& op, const Layout& l, int64_t len) {
   line("const int e0 = " + l.elem("c * " + V) + ";");
   line(cts + " s = " + init + ";");
   unroll(l.v, "j");
-  line("s = s" + sym + "(e0 + j < " + N + " ? " + to_compute(t, name(src) + "[c * " + V + " + j]") + " : " + cts + "(" + init + "));");
+  line("s = s" + sym + "(e0 + j < " + N + " ? " + to_compute(t, name(src) + "[c * " + V + " + j]") + " : static_cast<" + cts + ">(" + init + "));");
   line(sc + "[c * " + V + " + j] = s;");
   close();
   // Inclusive scan of the run totals over the `width` lanes that share a row.
