@@ -209,10 +209,12 @@ def reduce(input, axis, combine_fn, keep_dims=False):
 @tilec.jit
 def associative_scan(input, axis, combine_fn, reverse=False):
     # Sklansky's scan over rows of the tile's `axis`: at step s each block of 2h elements (h = 2^s)
-    # holds two scanned halves, and the second half combines the first half's last element (its
-    # carry, picked exactly and broadcast along the block) into each of its elements. The tile keeps
-    # its (rows, length) shape throughout: every step is one pick, one broadcast and elementwise
-    # work, where splitting and joining halves would move the data several times per step.
+    # holds two scanned halves, and the later half combines the earlier half's element next to it
+    # (its carry, picked exactly and broadcast along the block) into each of its elements. The tile
+    # keeps its (rows, length) shape throughout: every step is one pick, one broadcast and
+    # elementwise work, where splitting and joining halves would move the data several times per
+    # step. A reverse scan runs from the end: the later half is the first, the carry the second
+    # half's first element, and the carry stays the left operand, as in a scan of the flipped tile.
     xs = _as_tuple(input)
     rank = len(xs[0].shape)
     ax = _norm_axis(axis, rank)
@@ -222,8 +224,6 @@ def associative_scan(input, axis, combine_fn, reverse=False):
     rows = ()
     for k in tl.static_range(len(xs)):
         m = _move_axis(xs[k], ax, False)
-        if reverse:
-            m = tl.flip(m, rank - 1)
         moved = moved + (m,)
         rows = rows + (tl.reshape(m, (rows_n, length)),)
     pos = tl.arange(0, length)
@@ -231,23 +231,22 @@ def associative_scan(input, axis, combine_fn, reverse=False):
         h = 1 << s
         blocks = length // (2 * h)
         col = tl.reshape(pos % (2 * h), (1, blocks, 2 * h))
+        later = col < h if reverse else col >= h
+        carry_at = h if reverse else h - 1
         vals = ()
         carries = ()
         for k in tl.static_range(len(rows)):
             v = tl.reshape(rows[k], (rows_n, blocks, 2 * h))
-            c = tl.reshape(_pick(v, col == h - 1, 2), (rows_n, blocks, 1))
+            c = tl.reshape(_pick(v, col == carry_at, 2), (rows_n, blocks, 1))
             vals = vals + (v,)
             carries = carries + (tl.broadcast_to(c, (rows_n, blocks, 2 * h)),)
         combined = _combine(combine_fn, carries, vals)
         rows = ()
         for k in tl.static_range(len(vals)):
-            rows = rows + (tl.reshape(tl.where(col >= h, combined[k], vals[k]), (rows_n, length)),)
+            rows = rows + (tl.reshape(tl.where(later, combined[k], vals[k]), (rows_n, length)),)
     outs = ()
     for k in tl.static_range(len(rows)):
-        m = tl.reshape(rows[k], moved[k].shape)
-        if reverse:
-            m = tl.flip(m, rank - 1)
-        outs = outs + (_move_axis(m, ax, True),)
+        outs = outs + (_move_axis(tl.reshape(rows[k], moved[k].shape), ax, True),)
     if _is_tuple(input):
         return outs
     return outs[0]
