@@ -11,6 +11,9 @@ Sizes are the tests' own (small), so the ratios include launch overhead.
 
     PYTHONPATH=build/python python3 bench/compat_bench.py --list      # the recorded launches (CPU only)
     PYTHONPATH=build/python python3 bench/compat_bench.py --dry-run   # each launch once, both compilers, CPU
+
+TILEC_COMPAT_ONLY=name,name,... keeps the launches whose `file::kernel` label contains one of the
+names (to time a few kernels again without the whole group, e.g. with gpu_bench.py --only compat).
 """
 import argparse
 import importlib.util
@@ -179,6 +182,9 @@ def _outputs_differ(a, b):
 def bench_compat(b, torch, device="cuda"):
     """gpu_bench's `compat` group: one row per compiler per kernel (time, lower is better)."""
     launches = capture()
+    only = [n for n in os.environ.get("TILEC_COMPAT_ONLY", "").split(",") if n]
+    if only:
+        launches = [ln for ln in launches if any(n in ln.label for n in only)]
     print(f"  recorded {len(launches)} kernel launches from {COMPAT_DIR}", flush=True)
     tr_modules, tr_errors = load_triton_modules()
     try:

@@ -2726,12 +2726,23 @@ class IrGen {
           if (auto t = a[3] ? std::optional<DType>(const_dtype_arg(*a[3], loc)) : sum_dtype(x->type.dtype)) x = cast(x, *t, loc);
         }
         int axis = norm_axis(a[1] ? const_int(*a[1], loc, "axis") : 0, x->type.shape.size(), loc);
+        auto scan = [&](Value* in) {
+          Op* op = b().create(OpKind::Scan, loc, {in}, {in->type});
+          op->scan = spec.id == Builtin::CumSum ? ScanKind::CumSum : ScanKind::CumProd;
+          op->axis = axis;
+          return op->result();
+        };
+        // An integer suffix sum is the row's total less the prefix before each element: exact in
+        // wrapping arithmetic, and a reduction costs far less than the two flips below.
+        if (reverse && spec.id == Builtin::CumSum && is_int(x->type.dtype) && x->type.dtype != DType::I1) {
+          SVal total = reduce(ReduceKind::Sum, {SVal::of(x), SVal::of(ConstValue::of_int(axis))}, true, loc);
+          SVal before = binary(BinOp::Sub, SVal::of(scan(x)), SVal::of(x), loc);
+          return binary(BinOp::Sub, total, before, loc);
+        }
         // reverse=True scans from the end: flipped in, scanned, flipped back.
         if (reverse) x = flip(x, axis, loc);
-        Op* op = b().create(OpKind::Scan, loc, {x}, {x->type});
-        op->scan = spec.id == Builtin::CumSum ? ScanKind::CumSum : ScanKind::CumProd;
-        op->axis = axis;
-        return SVal::of(reverse ? flip(op->result(), axis, loc) : op->result());
+        Value* r = scan(x);
+        return SVal::of(reverse ? flip(r, axis, loc) : r);
       }
       case Builtin::Exp: return unary_math(UnaryKind::Exp);
       case Builtin::Exp2: return unary_math(UnaryKind::Exp2);
@@ -3180,7 +3191,9 @@ class IrGen {
     SVal u1 = SVal::of(elementwise(BinaryKind::Max, SVal::of(ConstValue::of_float(1.0e-7)), u1_in, loc));
     SVal th = binary(BinOp::Mul, SVal::of(ConstValue::of_float(6.283185307179586)), u2, loc);
     SVal lg = SVal::of(unary_op(UnaryKind::Log, float_operand(u1, loc), loc));
-    SVal r = SVal::of(unary_op(UnaryKind::Sqrt, materialize(binary(BinOp::Mul, SVal::of(ConstValue::of_float(-2.0)), lg, loc), loc), loc));
+    // Triton's math.sqrt here is approximate (libdevice.sqrt); log, cos and sin round as CUDA's
+    // logf/cosf/sinf do for the normal operands they get, so only sqrt needs Triton's spelling.
+    SVal r = libdevice_call(*find_libdevice_spec("sqrt"), {binary(BinOp::Mul, SVal::of(ConstValue::of_float(-2.0)), lg, loc)}, loc);
     Value* thv = float_operand(th, loc);
     return {binary(BinOp::Mul, r, SVal::of(unary_op(UnaryKind::Cos, thv, loc)), loc),
             binary(BinOp::Mul, r, SVal::of(unary_op(UnaryKind::Sin, thv, loc)), loc)};

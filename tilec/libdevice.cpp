@@ -1,6 +1,6 @@
 // Input: none. Output: the one libdevice table; rows are sorted by name and give Triton's names.
-// Invariant: every CUDA spelling exists in CUDA's math API and every C++ spelling in <cmath> or
-// runtime/cpu/tilec_rt.h (namespace tilec_rt::ld), so both printers only copy strings.
+// Invariant: every CUDA spelling exists in CUDA's math API or runtime/cuda/tilec_cuda.h (tc_*) and every
+// C++ spelling in <cmath> or runtime/cpu/tilec_rt.h (namespace tilec_rt::ld), so both printers only copy strings.
 #include "tilec/libdevice.h"
 
 namespace tilec {
@@ -43,6 +43,10 @@ const std::vector<LibdeviceFn>& libdevice_table() {
       {"round", 1, R::Float, "roundf", "round", "std::round"},
       {"signbit", 1, R::I32, "signbit", "signbit", "std::signbit"},
       {"sinh", 1, R::Float, "sinhf", "sinh", "std::sinh"},
+      // Triton's libdevice.sqrt: __nv_sqrtf under Triton's reflect flags (no precise sqrt, ftz) is
+      // sqrt.approx.ftz.f32. In source, `libdevice.sqrt` names tl.sqrt first (IEEE, more accurate);
+      // tl.randn's Box-Muller uses this row so that its normals are Triton's bit for bit.
+      {"sqrt", 1, R::Float, "tc_sqrt_approx_ftz", "sqrt", "std::sqrt"},
       {"sqrt_rn", 1, R::Float, "__fsqrt_rn", "__dsqrt_rn", "std::sqrt"},
       {"tan", 1, R::Float, "tanf", "tan", "std::tan"},
       {"tanh", 1, R::Float, "tanhf", "tanh", "std::tanh"},

@@ -95,14 +95,17 @@ def _ones(rank):
 def _pick(x, hit, axis):
     # Along `axis`, the one element where `hit` holds, exactly (tilec has no float bitcast): for
     # floats a max over it and -inf (-0.0 and infinities survive) with a picked NaN put back after,
-    # for integers an xor with zeros.
+    # for integers a max over it and the type's least value (one reduction, where an xor_sum is a
+    # tree of splits).
     if x.dtype == tl.int1:
-        return tl.xor_sum(tl.where(hit, x.to(tl.int8), 0), axis) != 0
+        return tl.max(tl.where(hit, x.to(tl.int8), 0), axis) != 0
     if x.dtype.is_floating():
         v = tl.max(tl.where(hit, x, float("-inf")), axis)
         nan = tl.max((hit & (x != x)).to(tl.int32), axis)
         return tl.where(nan != 0, float("nan"), v).to(x.dtype)
-    return tl.xor_sum(tl.where(hit, x, 0), axis).to(x.dtype)
+    if x.dtype.is_int_unsigned():
+        return tl.max(tl.where(hit, x, 0), axis)
+    return tl.max(tl.where(hit, x, -2 * (1 << (x.dtype.primitive_bitwidth - 2))), axis)
 
 
 @tilec.jit
@@ -204,15 +207,14 @@ def reduce(input, axis, combine_fn, keep_dims=False):
 
 
 @tilec.jit
-def _last(x):
-    # Each row's last element of an (n, h) tile, as (n, 1).
-    for _ in tl.static_range(_log2(x.shape[1])):
-        lo, x = tl.split(tl.reshape(x, (x.shape[0], x.shape[1] // 2, 2)))
-    return tl.reshape(x, (x.shape[0], 1))
-
-
-@tilec.jit
 def associative_scan(input, axis, combine_fn, reverse=False):
+    # Sklansky's scan over rows of the tile's `axis`: at step s each block of 2h elements (h = 2^s)
+    # holds two scanned halves, and the later half combines the earlier half's element next to it
+    # (its carry, picked exactly and broadcast along the block) into each of its elements. The tile
+    # keeps its (rows, length) shape throughout: every step is one pick, one broadcast and
+    # elementwise work, where splitting and joining halves would move the data several times per
+    # step. A reverse scan runs from the end: the later half is the first, the carry the second
+    # half's first element, and the carry stays the left operand, as in a scan of the flipped tile.
     xs = _as_tuple(input)
     rank = len(xs[0].shape)
     ax = _norm_axis(axis, rank)
@@ -222,31 +224,29 @@ def associative_scan(input, axis, combine_fn, reverse=False):
     rows = ()
     for k in tl.static_range(len(xs)):
         m = _move_axis(xs[k], ax, False)
-        if reverse:
-            m = tl.flip(m, rank - 1)
         moved = moved + (m,)
-        rows = rows + (tl.reshape(m, (rows_n * length, 1)),)
-    for _ in tl.static_range(_log2(length)):
-        n = rows[0].shape[0] // 2
-        h = rows[0].shape[1]
-        firsts = ()
-        seconds = ()
-        totals = ()
+        rows = rows + (tl.reshape(m, (rows_n, length)),)
+    pos = tl.arange(0, length)
+    for s in tl.static_range(_log2(length)):
+        h = 1 << s
+        blocks = length // (2 * h)
+        col = tl.reshape(pos % (2 * h), (1, blocks, 2 * h))
+        later = col < h if reverse else col >= h
+        carry_at = h if reverse else h - 1
+        vals = ()
+        carries = ()
         for k in tl.static_range(len(rows)):
-            a, b = tl.split(tl.permute(tl.reshape(rows[k], (n, 2, h)), (0, 2, 1)))
-            firsts = firsts + (a,)
-            seconds = seconds + (b,)
-            totals = totals + (tl.broadcast_to(_last(a), (n, h)),)
-        seconds = _combine(combine_fn, totals, seconds)
+            v = tl.reshape(rows[k], (rows_n, blocks, 2 * h))
+            c = tl.reshape(_pick(v, col == carry_at, 2), (rows_n, blocks, 1))
+            vals = vals + (v,)
+            carries = carries + (tl.broadcast_to(c, (rows_n, blocks, 2 * h)),)
+        combined = _combine(combine_fn, carries, vals)
         rows = ()
-        for k in tl.static_range(len(firsts)):
-            rows = rows + (tl.reshape(tl.permute(tl.join(firsts[k], seconds[k]), (0, 2, 1)), (n, 2 * h)),)
+        for k in tl.static_range(len(vals)):
+            rows = rows + (tl.reshape(tl.where(later, combined[k], vals[k]), (rows_n, length)),)
     outs = ()
     for k in tl.static_range(len(rows)):
-        m = tl.reshape(rows[k], moved[k].shape)
-        if reverse:
-            m = tl.flip(m, rank - 1)
-        outs = outs + (_move_axis(m, ax, True),)
+        outs = outs + (_move_axis(tl.reshape(rows[k], moved[k].shape), ax, True),)
     if _is_tuple(input):
         return outs
     return outs[0]

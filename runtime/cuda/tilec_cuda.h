@@ -41,6 +41,13 @@ __device__ __forceinline__ float tc_exp2(float x) {
   return r;
 }
 
+// Triton's fp32 libdevice.sqrt (see tilec/libdevice.cpp): within 1 ulp, not IEEE-rounded.
+__device__ __forceinline__ float tc_sqrt_approx_ftz(float x) {
+  float r;
+  asm("sqrt.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(x));
+  return r;
+}
+
 // Four one-byte elements (int8, fp8) along k, the first in the low byte: one register of an
 // m16n8k32 B fragment.
 template <class T> __device__ __forceinline__ unsigned tc_pack_b8x4(T a, T b, T c, T d) {

@@ -534,6 +534,29 @@ def test_cumsum(backend, rng, dtype):
     assert_close(backend.get(out), ref, dtype if dtype == "float32" else "exact", f"{dtype} cumsum")
 
 
+@tilec.jit
+def long_scan_kernel(x_ptr, y_ptr, out_ptr, prod_ptr, N: tl.constexpr, M: tl.constexpr, K: tl.constexpr):
+    # Rows longer than one warp's lanes (the GPU carries run totals across warps and register chunks).
+    rn = tl.arange(0, N)
+    x = tl.load(x_ptr + rn)
+    tl.store(out_ptr + rn, tl.cumsum(x))
+    tl.store(out_ptr + N + rn, tl.cumsum(x, reverse=True))
+    offs = tl.arange(0, M)[:, None] * K + tl.arange(0, K)[None, :]
+    tl.store(prod_ptr + offs, tl.cumprod(tl.load(y_ptr + offs), axis=1))
+
+
+@pytest.mark.parametrize("n", [64, 2048])
+def test_long_cumsum_cumprod(backend, rng, n):
+    m, k = 4, 256
+    x = rng.integers(-1000, 1000, n).astype(np.int32)
+    y = rng.uniform(0.98, 1.02, (m, k)).astype(np.float32)
+    out, prod = backend.out(2 * n, "int32"), backend.out(m * k, "float32")
+    long_scan_kernel[(1,)](backend.put(x), backend.put(y), out, prod, N=n, M=m, K=k)
+    ref = np.concatenate([np.cumsum(x.astype(np.int64)), np.cumsum(x[::-1].astype(np.int64))[::-1]])
+    assert_close(backend.get(out), ref, "exact", "cumsum")
+    assert_close(backend.get(prod), np.cumprod(y.astype(np.float64), 1).ravel(), "float32", "cumprod")
+
+
 # ---- dot ----
 
 @tilec.jit

@@ -306,6 +306,8 @@ class CudaGen {
   void emit_reduce(const Op& op);
   void emit_row_reduce(const Op& op);
   void emit_scan(const Op& op);
+  void emit_register_scan(const Op& op, const Layout& l, int64_t len);
+  void emit_shared_scan(const Op& op, const Layout& l, int64_t len, int64_t inner);
   void store_matrix(const Value* v, const std::string& smem_name, const std::string& index_of_e, const std::string& conv);
   void emit_dot(const Op& op);
   static bool is_float_zero(const Value* v);

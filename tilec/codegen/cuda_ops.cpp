@@ -586,14 +586,88 @@ void CudaGen::emit_row_reduce(const Op& op) {
   define(res, [&] { return from_compute(res->type.dtype, acc + "[i]"); });
 }
 
+// Scans along the last dim of a blocked tile stay in registers: each thread scans its run of v
+// elements, a segmented warp shuffle-up scan carries the runs' totals along a row, and a row longer
+// than a warp's 32 runs adds the totals of its earlier warps from shared memory. A serial loop over a
+// shared-memory copy (the general case below) costs the last element of a row `len` loads.
 void CudaGen::emit_scan(const Op& op) {
-  const Value *src = op.operands[0], *res = op.result();
-  DType t = src->type.dtype, ct = compute_dtype(t);
-  std::string cts = ctype(ct);
+  const Value* src = op.operands[0];
   std::vector<int64_t> shape = src->type.shape;
   int64_t len = shape.at(op.axis), inner = 1;
   for (size_t d = op.axis + 1; d < shape.size(); ++d) inner *= shape[d];
   Layout l = layout(src);
+  int64_t runs = len / std::max<int64_t>(l.v, 1);
+  bool pow2 = runs > 0 && (runs & (runs - 1)) == 0;
+  if (inner == 1 && l.blocked() && len % l.v == 0 && pow2 && (runs <= 32 || runs % 32 == 0) && threads_ % 32 == 0)
+    emit_register_scan(op, l, len);
+  else
+    emit_shared_scan(op, l, len, inner);
+}
+
+void CudaGen::emit_register_scan(const Op& op, const Layout& l, int64_t len) {
+  const Value *src = op.operands[0], *res = op.result();
+  DType t = src->type.dtype, ct = compute_dtype(t);
+  std::string cts = ctype(ct), init = "0", sym = " + ";
+  switch (op.scan) {
+    case ScanKind::CumSum: break;
+    case ScanKind::CumProd: init = "1"; sym = " * "; break;
+  }
+  std::string V = std::to_string(l.v), N = std::to_string(l.n), tot = name(res) + "_tot", sc = name(res) + "_s";
+  int64_t runs = len / l.v, width = std::min<int64_t>(runs, 32), warps = threads_ / 32;
+  std::string W = std::to_string(width);
+  declare(res);
+  line(cts + " " + sc + "[" + std::to_string(l.regs) + "];");
+  line(cts + " " + tot + "[" + std::to_string(l.iters) + "];");
+  unroll(l.iters, "c");
+  line("const int e0 = " + l.elem("c * " + V) + ";");
+  line(cts + " s = " + init + ";");
+  unroll(l.v, "j");
+  line("s = s" + sym + "(e0 + j < " + N + " ? " + to_compute(t, name(src) + "[c * " + V + " + j]") + " : static_cast<" + cts + ">(" + init + "));");
+  line(sc + "[c * " + V + " + j] = s;");
+  close();
+  // Inclusive scan of the run totals over the `width` lanes that share a row.
+  int64_t steps = 0;
+  while ((int64_t{1} << steps) < width) ++steps;
+  unroll(steps, "k");
+  line("const " + cts + " y = __shfl_up_sync(0xffffffffu, s, 1 << k, " + W + ");");
+  line("if ((tid & " + std::to_string(width - 1) + ") >= (1 << k)) s = y" + sym + "s;");
+  close();
+  line(cts + " before = __shfl_up_sync(0xffffffffu, s, 1, " + W + ");");
+  line("if ((tid & " + std::to_string(width - 1) + ") == 0) before = " + init + ";");
+  line(tot + "[c] = s;");
+  unroll(l.v, "j");
+  line(sc + "[c * " + V + " + j] = before" + sym + sc + "[c * " + V + " + j];");
+  close();
+  close();
+  if (runs > 32) {
+    std::string segs = std::to_string(runs / 32), wpc = std::to_string(warps);
+    need_smem(l.iters * warps * dtype_bytes(ct));
+    open("");
+    line(cts + "* xs = reinterpret_cast<" + cts + "*>(smem);");
+    unroll(l.iters, "c");
+    line("if ((tid & 31) == 31) xs[c * " + wpc + " + (tid >> 5)] = " + tot + "[c];");
+    close();
+    line("__syncthreads();");
+    unroll(l.iters, "c");
+    line("const int g = c * " + wpc + " + (tid >> 5);");
+    line(cts + " p = " + init + ";");
+    line("for (int k = g - g % " + segs + "; k < g; ++k) p = p" + sym + "xs[k];");
+    unroll(l.v, "j");
+    line(sc + "[c * " + V + " + j] = p" + sym + sc + "[c * " + V + " + j];");
+    close();
+    close();
+    line("__syncthreads();");
+    close();
+  }
+  unroll(l.regs);
+  line(name(res) + "[i] = " + from_compute(t, sc + "[i]") + ";");
+  close();
+}
+
+void CudaGen::emit_shared_scan(const Op& op, const Layout& l, int64_t len, int64_t inner) {
+  const Value *src = op.operands[0], *res = op.result();
+  DType t = src->type.dtype, ct = compute_dtype(t);
+  std::string cts = ctype(ct);
   need_smem(l.n * dtype_bytes(ct));
   declare(res);
   open("");
