@@ -13,13 +13,16 @@ K_MAJOR_TYPES = (("float", "tf32", 8, "f32", "float", "f"), ("signed char", "s8"
 FP8_TYPES = (("__nv_fp8_e4m3", "e4m3", 32, "f32", "float", "f"), ("__nv_fp8_e5m2", "e5m2", 32, "f32", "float", "f"))
 
 
-def wrapper(n, ctype, ptx, trans_b):
+def accumulator_operands(n, con):
+    """The N/2 accumulator registers: their count, their %-operands, their "+con" constraints."""
     regs = n // 2
     outs = ", ".join(f"%{i}" for i in range(regs))
-    cons = []
-    for i in range(0, regs, 8):
-        cons.append(", ".join(f'"+f"(d[{j}])' for j in range(i, min(i + 8, regs))))
-    body = ",\n        ".join(cons)
+    cons = [", ".join(f'"+{con}"(d[{j}])' for j in range(i, min(i + 8, regs))) for i in range(0, regs, 8)]
+    return regs, outs, ",\n        ".join(cons)
+
+
+def wrapper(n, ctype, ptx, trans_b):
+    regs, outs, body = accumulator_operands(n, "f")
     return (f"template <> __device__ __forceinline__ void tc_wgmma<{n}, {ctype}, {trans_b}>(float (&d)[{regs}], "
             f"unsigned long long a, unsigned long long b) {{\n"
             f"  asm volatile(\"{{\\n.reg .pred p;\\nsetp.ne.b32 p, %{regs + 2}, 0;\\n\"\n"
@@ -31,12 +34,7 @@ def wrapper(n, ctype, ptx, trans_b):
 
 def wrapper_rs(n, ctype, ptx, trans_b):
     """A from registers: the m64k16 fragment a0..a3 of each warp's 16 rows (accumulator order)."""
-    regs = n // 2
-    outs = ", ".join(f"%{i}" for i in range(regs))
-    cons = []
-    for i in range(0, regs, 8):
-        cons.append(", ".join(f'"+f"(d[{j}])' for j in range(i, min(i + 8, regs))))
-    body = ",\n        ".join(cons)
+    regs, outs, body = accumulator_operands(n, "f")
     a = ", ".join(f"%{regs + i}" for i in range(4))
     return (f"template <> __device__ __forceinline__ void tc_wgmma_rs<{n}, {ctype}, {trans_b}>(float (&d)[{regs}], "
             f"unsigned a0, unsigned a1, unsigned a2, unsigned a3, unsigned long long b) {{\n"
@@ -49,12 +47,7 @@ def wrapper_rs(n, ctype, ptx, trans_b):
 
 def wrapper_k_major(n, ctype, ptx, k, acc_ptx, acc_ctype, con):
     """Both operands K-major in shared memory; integer wgmma has no scale immediates."""
-    regs = n // 2
-    outs = ", ".join(f"%{i}" for i in range(regs))
-    cons = []
-    for i in range(0, regs, 8):
-        cons.append(", ".join(f'"+{con}"(d[{j}])' for j in range(i, min(i + 8, regs))))
-    body = ",\n        ".join(cons)
+    regs, outs, body = accumulator_operands(n, con)
     scale = "" if acc_ptx == "s32" else ", 1, 1"
     return (f"template <> __device__ __forceinline__ void tc_wgmma<{n}, {ctype}, 0>({acc_ctype} (&d)[{regs}], "
             f"unsigned long long a, unsigned long long b) {{\n"

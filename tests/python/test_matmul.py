@@ -71,8 +71,10 @@ def test_matmul_transposed_operands(backend, rng, trans_a, trans_b):
 
 @tilec.jit
 def dot_accumulate(a_ptr, b_ptr, c_ptr, M, N, K, BM: tl.constexpr, BN: tl.constexpr, BK: tl.constexpr,
-                   OUT: tl.constexpr, PRECISION: tl.constexpr):
+                   OUT: tl.constexpr, PRECISION: tl.constexpr, B_K_MAJOR: tl.constexpr = False):
     # A K loop of tl.dot(a, b, acc, out_dtype=OUT) with masked edges, one output tile per program.
+    # B_K_MAJOR: b_ptr holds B transposed, [N, K] (a linear layer's weight, x @ w.T): B is K-major,
+    # which wgmma needs for tf32, int8 and fp8 operands (sm_90).
     offs_m = tl.program_id(0) * BM + tl.arange(0, BM)
     offs_n = tl.program_id(1) * BN + tl.arange(0, BN)
     offs_k = tl.arange(0, BK)
@@ -80,8 +82,12 @@ def dot_accumulate(a_ptr, b_ptr, c_ptr, M, N, K, BM: tl.constexpr, BN: tl.conste
     for k in range(0, K, BK):
         a = tl.load(a_ptr + offs_m[:, None] * K + (k + offs_k)[None, :],
                     mask=(offs_m[:, None] < M) & ((k + offs_k)[None, :] < K), other=0)
-        b = tl.load(b_ptr + (k + offs_k)[:, None] * N + offs_n[None, :],
-                    mask=((k + offs_k)[:, None] < K) & (offs_n[None, :] < N), other=0)
+        if B_K_MAJOR:
+            b = tl.trans(tl.load(b_ptr + offs_n[:, None] * K + (k + offs_k)[None, :],
+                                 mask=(offs_n[:, None] < N) & ((k + offs_k)[None, :] < K), other=0))
+        else:
+            b = tl.load(b_ptr + (k + offs_k)[:, None] * N + offs_n[None, :],
+                        mask=((k + offs_k)[:, None] < K) & (offs_n[None, :] < N), other=0)
         acc = tl.dot(a, b, acc, out_dtype=OUT, input_precision=PRECISION)
     tl.store(c_ptr + offs_m[:, None] * N + offs_n[None, :], acc, mask=(offs_m[:, None] < M) & (offs_n[None, :] < N))
 
@@ -92,24 +98,6 @@ DOT_PAIRS = [("float16", "float32", "ieee", "float16"), ("bfloat16", "float32", 
              ("float16", "float16", "ieee", "float16"), ("bfloat16", "bfloat16", "ieee", "bfloat16"),
              ("float32", "float32", "tf32", "tf32"), ("float32", "float32", "ieee", "float32"),
              ("int8", "int32", "ieee", "exact")]
-
-
-@tilec.jit
-def dot_k_major_b(a_ptr, w_ptr, c_ptr, M, N, K, BM: tl.constexpr, BN: tl.constexpr, BK: tl.constexpr, OUT: tl.constexpr,
-                  PRECISION: tl.constexpr):
-    # A linear layer, x @ w.T with w stored [N, K]: B is K-major, which wgmma needs for tf32, int8
-    # and fp8 operands (sm_90); one 128-byte row of k per tile.
-    offs_m = tl.program_id(0) * BM + tl.arange(0, BM)
-    offs_n = tl.program_id(1) * BN + tl.arange(0, BN)
-    offs_k = tl.arange(0, BK)
-    acc = tl.zeros((BM, BN), dtype=OUT)
-    for k in range(0, K, BK):
-        a = tl.load(a_ptr + offs_m[:, None] * K + (k + offs_k)[None, :],
-                    mask=(offs_m[:, None] < M) & ((k + offs_k)[None, :] < K), other=0)
-        w = tl.load(w_ptr + offs_n[:, None] * K + (k + offs_k)[None, :],
-                    mask=(offs_n[:, None] < N) & ((k + offs_k)[None, :] < K), other=0)
-        acc = tl.dot(a, tl.trans(w), acc, out_dtype=OUT, input_precision=PRECISION)
-    tl.store(c_ptr + offs_m[:, None] * N + offs_n[None, :], acc, mask=(offs_m[:, None] < M) & (offs_n[None, :] < N))
 
 
 # (input dtype, out_dtype, input_precision, tolerance key, BK): k rows of 128 bytes.
@@ -126,8 +114,8 @@ def test_dot_k_major_b(backend, rng, pair):
     a_np, w_np = rand(rng, (m, k), dtype), rand(rng, (n, k), dtype)
     a, w = backend.put(a_np, dtype), backend.put(w_np, dtype)
     c = backend.put(poison((m, n), out_dtype), out_dtype)
-    dot_k_major_b[(tilec.cdiv(m, 64), tilec.cdiv(n, 64))](a, w, c, m, n, k, BM=64, BN=64, BK=bk, OUT=getattr(tl, out_dtype),
-                                                         PRECISION=precision, num_warps=4, num_stages=3)
+    dot_accumulate[(tilec.cdiv(m, 64), tilec.cdiv(n, 64))](a, w, c, m, n, k, BM=64, BN=64, BK=bk, OUT=getattr(tl, out_dtype),
+                                                          PRECISION=precision, B_K_MAJOR=True, num_warps=4, num_stages=3)
     ref = a_np.astype(np.float64) @ w_np.astype(np.float64).T
     assert_close(backend.get(c), ref, out_dtype if tol == "exact" else tol, f"k-major dot {pair}")
 
@@ -143,8 +131,8 @@ def test_dot_k_major_b_fp8_on_cuda(rng, fp8):
     a = torch.from_numpy(rng.integers(-3, 4, (m, k)).astype(np.float32)).cuda().to(tt)
     w = torch.from_numpy(rng.integers(-3, 4, (n, k)).astype(np.float32)).cuda().to(tt)
     c = torch.full((m, n), float("nan"), device="cuda")
-    dot_k_major_b[(tilec.cdiv(m, 64), tilec.cdiv(n, 64))](a, w, c, m, n, k, BM=64, BN=64, BK=128, OUT=tl.float32,
-                                                         PRECISION="ieee", num_warps=4, num_stages=3)
+    dot_accumulate[(tilec.cdiv(m, 64), tilec.cdiv(n, 64))](a, w, c, m, n, k, BM=64, BN=64, BK=128, OUT=tl.float32,
+                                                          PRECISION="ieee", B_K_MAJOR=True, num_warps=4, num_stages=3)
     ref = a.double() @ w.double().T
     assert torch.equal(c.double(), ref), f"fp8 {fp8} k-major dot"
 
