@@ -17,11 +17,13 @@ namespace tilec {
 // reads it once.
 int default_thread_count();
 
-// Persistent pool for kernel grids. Workers sleep on a condition variable between launches after
-// a short spin; the caller takes part in every launch. Each thread owns one contiguous share of
-// the grid, so back-to-back launches over the same buffers find their data in that core's cache
-// (the way OpenMP's static schedule keeps torch's elementwise kernels in L2); a thread that
-// finishes its share takes grains from the others', so a descheduled thread delays no one.
+// Persistent pool for kernel grids. Workers spin for about kSpinBudget after each launch, then
+// sleep on a condition variable; the caller takes part in every launch. A launch takes no mutex
+// unless a worker went to sleep or the caller waited past its own spin (see thread_pool.cpp). Each
+// thread owns one contiguous share of the grid, so back-to-back launches over the same buffers find
+// their data in that core's cache (the way OpenMP's static schedule keeps torch's elementwise
+// kernels in L2); a thread that finishes its share takes grains from the others', so a descheduled
+// thread delays no one.
 class ThreadPool {
  public:
   using RangeFn = void (*)(void* ctx, int64_t begin, int64_t end);
@@ -52,29 +54,33 @@ class ThreadPool {
     int64_t end = 0;
     int64_t grain = 1;
   };
-  struct Job {
-    RangeFn fn;
-    void* ctx;
-    Share* shares;
-    int num_shares;
-    alignas(64) std::atomic<int> inside{0};  // workers that joined this job and have not left yet
+  // Worker t's announcement: the launch state it is joining or running, 0 when none. Written by
+  // its worker twice per launch and polled by the caller, so on a line of its own.
+  struct alignas(64) Slot {
+    std::atomic<uint64_t> inside{0};
   };
 
-  // Runs share `self` to the end, then helps with the others in order.
-  static void run_shares(Job& job, int self);
+  // Runs share `self` of the published launch to the end, then helps with the others in order.
+  void run_shares(int self);
   void worker_loop(int self);
 
   std::vector<std::thread> workers_;
   std::unique_ptr<Share[]> shares_;  // size() of them, refilled by each launch under launch_mu_
+  std::unique_ptr<Slot[]> slots_;    // size() of them; slot 0 (the caller's) unused
   std::mutex launch_mu_;  // one launch at a time
-  std::mutex mu_;         // guards job_, stop_, sleepers_ and Job::inside changes
+  std::mutex mu_;         // only for the sleep paths: pairs with work_cv_ and done_cv_
   std::condition_variable work_cv_;
   std::condition_variable done_cv_;
-  Job* job_ = nullptr;  // published job; null when none is accepting workers
-  // Spun on by idle workers: apart from the fields written under mu_.
-  alignas(64) std::atomic<uint64_t> generation_{0};
-  int sleepers_ = 0;
-  bool stop_ = false;
+  // The launch: generation << 1 | open, written only by the caller. Spun on by idle workers, so the
+  // launch's fields, written just before it, share its line: a worker's one miss fetches them all.
+  alignas(64) std::atomic<uint64_t> state_{0};
+  RangeFn fn_ = nullptr;
+  void* ctx_ = nullptr;
+  int num_shares_ = 0;
+  // Written only on the sleep paths, read on every launch: apart from the lines written per launch.
+  alignas(64) std::atomic<int> sleepers_{0};       // workers in (or entering) work_cv_.wait
+  std::atomic<bool> caller_waiting_{false};        // the caller is in (or entering) done_cv_.wait
+  std::atomic<bool> stop_{false};
 };
 
 }  // namespace tilec

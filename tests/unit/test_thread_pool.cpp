@@ -1,6 +1,6 @@
 // Input: grids of various sizes on pools of various sizes. Output: pass/fail that every index
-// runs exactly once, under concurrent and nested launches, inside one thread's share, and that
-// 1-item launches are cheap.
+// runs exactly once, under back-to-back, concurrent and nested launches, after workers slept, when
+// the pool dies right after launching, inside one thread's share, and that 1-item launches are cheap.
 #include "runtime/thread_pool.h"
 
 #include <gtest/gtest.h>
@@ -9,6 +9,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
 
 namespace tilec {
 namespace {
@@ -121,6 +125,128 @@ TEST(ThreadPool, NestedLaunchRunsInline) {
   NestedCtx ctx{&pool};
   pool.parallel_for(50, nested_range, &ctx);
   EXPECT_EQ(ctx.sum.load(), 50 * expected_sum(10));
+}
+
+// Pool sizes for the stress tests: 2 and 3 (fewer workers than most grids), 8, and 17 (more threads
+// than this host's cores, so workers are descheduled mid-launch and wake late for old launches).
+constexpr int kStressSizes[] = {2, 3, 8, 17};
+
+// Hit counters reused across launches: each launch must leave exactly one hit on each of its n.
+struct ExactlyOnce {
+  explicit ExactlyOnce(int64_t capacity) : hits(std::make_unique<std::atomic<int>[]>(capacity)) {}
+  // Runs one launch of n and returns the first index not hit exactly once, or -1; clears the hits.
+  // The context lives on this frame, as a kernel launch's does: a worker touching it after
+  // parallel_for returned would race with the next launch's (ThreadSanitizer sees that).
+  int64_t launch(ThreadPool& pool, int64_t n) {
+    CoverCtx ctx{std::move(hits)};
+    pool.parallel_for(n, mark_range, &ctx);
+    hits = std::move(ctx.hits);
+    int64_t bad = -1;
+    for (int64_t i = 0; i < n; ++i)
+      if (hits[i].exchange(0) != 1 && bad < 0) bad = i;
+    return bad;
+  }
+  std::unique_ptr<std::atomic<int>[]> hits;
+};
+
+// Sizes around the pool size and the grain boundaries, 0 and 1 included.
+int64_t varied_n(int rep, int threads) {
+  switch (rep % 6) {
+    case 0: return rep % 3;                      // 0, 1, 2
+    case 1: return 1 + rep % threads;            // fewer than the pool
+    case 2: return threads + rep % 5;            // about the pool
+    case 3: return 4 * threads - 1 + rep % 3;    // about one grain per thread
+    case 4: return 64 + rep % 1000;
+    default: return 1 + rep * 37 % 3000;
+  }
+}
+
+TEST(ThreadPool, StressBackToBackExactlyOnce) {
+  for (int threads : kStressSizes) {
+    ThreadPool pool(threads);
+    ExactlyOnce check(4096);
+    for (int rep = 0; rep < 6000; ++rep) {
+      int64_t n = varied_n(rep, threads);
+      ASSERT_EQ(check.launch(pool, n), -1) << "threads " << threads << " rep " << rep << " n " << n;
+    }
+  }
+}
+
+TEST(ThreadPool, StressConcurrentCallersExactlyOnce) {
+  for (int threads : kStressSizes) {
+    ThreadPool pool(threads);
+    std::atomic<int> failures{0};
+    std::vector<std::thread> callers;
+    for (int c = 0; c < 4; ++c)
+      callers.emplace_back([&, c] {
+        ExactlyOnce check(4096);
+        for (int rep = 0; rep < 1000; ++rep)
+          if (check.launch(pool, varied_n(rep * 4 + c, threads)) != -1) failures.fetch_add(1);
+      });
+    for (auto& c : callers) c.join();
+    EXPECT_EQ(failures.load(), 0) << "threads " << threads;
+  }
+}
+
+TEST(ThreadPool, DestroyedRightAfterLaunches) {
+  for (int threads : kStressSizes) {
+    for (int round = 0; round < 40; ++round) {
+      ThreadPool pool(threads);
+      ExactlyOnce check(256);
+      // Round 0 destroys a pool whose workers may not have started yet.
+      for (int rep = 0; rep < round % 4; ++rep)
+        ASSERT_EQ(check.launch(pool, varied_n(rep + round, threads) % 256), -1) << "threads " << threads;
+    }
+  }
+}
+
+TEST(ThreadPool, StressNestedLaunches) {
+  for (int threads : kStressSizes) {
+    ThreadPool pool(threads);
+    for (int rep = 0; rep < 200; ++rep) {
+      NestedCtx ctx{&pool};
+      int64_t n = 1 + rep % (2 * threads + 3);
+      pool.parallel_for(n, nested_range, &ctx);
+      ASSERT_EQ(ctx.sum.load(), n * expected_sum(10)) << "threads " << threads << " rep " << rep;
+    }
+  }
+}
+
+struct ThreadsCtx {
+  std::mutex mu;
+  std::set<std::thread::id> ids;
+  std::atomic<int> hits{0};
+};
+
+// Slow enough that the caller alone would still be on its own share when woken workers take theirs,
+// and that the caller's wait for stragglers outlasts its spin and blocks.
+void slow_range(void* ctx, int64_t begin, int64_t end) {
+  auto* c = static_cast<ThreadsCtx*>(ctx);
+  {
+    std::lock_guard<std::mutex> lock(c->mu);
+    c->ids.insert(std::this_thread::get_id());
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(3) * (end - begin));
+  c->hits.fetch_add(static_cast<int>(end - begin));
+}
+
+TEST(ThreadPool, SleepingWorkersWake) {
+  for (int threads : kStressSizes) {
+    ThreadPool pool(threads);
+    ExactlyOnce check(4096);
+    for (int rep = 0; rep < 8; ++rep) {
+      // Past the workers' spin: they are asleep on the condition variable when this launch comes.
+      std::this_thread::sleep_for(std::chrono::milliseconds(2 + rep % 3 * 4));
+      if (rep % 2 == 0) {
+        ASSERT_EQ(check.launch(pool, varied_n(rep, threads)), -1) << "threads " << threads;
+        continue;
+      }
+      ThreadsCtx ctx;
+      pool.parallel_for(threads, slow_range, &ctx);
+      EXPECT_EQ(ctx.hits.load(), threads);
+      EXPECT_GE(ctx.ids.size(), 2u) << "threads " << threads << ": no worker woke";
+    }
+  }
 }
 
 TEST(ThreadPool, EnvSingleThreadRunsInline) {
