@@ -17,7 +17,7 @@ namespace tilec {
 // reads it once.
 int default_thread_count();
 
-// Persistent pool for kernel grids. Workers spin for about kSpinBudget after each launch, then
+// Persistent pool for kernel grids. Workers spin for ~100 µs (kSpinBudget) after a launch, then
 // sleep on a condition variable; the caller takes part in every launch. A launch takes no mutex
 // unless a worker went to sleep or the caller waited past its own spin (see thread_pool.cpp). Each
 // thread owns one contiguous share of the grid, so back-to-back launches over the same buffers find
@@ -67,10 +67,12 @@ class ThreadPool {
   std::vector<std::thread> workers_;
   std::unique_ptr<Share[]> shares_;  // size() of them, refilled by each launch under launch_mu_
   std::unique_ptr<Slot[]> slots_;    // size() of them; slot 0 (the caller's) unused
-  std::mutex launch_mu_;  // one launch at a time
-  std::mutex mu_;         // only for the sleep paths: pairs with work_cv_ and done_cv_
+  std::mutex mu_;  // only for the sleep paths: pairs with work_cv_ and done_cv_
   std::condition_variable work_cv_;
   std::condition_variable done_cv_;
+  // One launch at a time. Locked and unlocked by every launch: on a line of its own, so that the
+  // workers' reads of shares_ during the launch do not miss.
+  alignas(64) std::mutex launch_mu_;
   // The launch: generation << 1 | open, written only by the caller. Spun on by idle workers, so the
   // launch's fields, written just before it, share its line: a worker's one miss fetches them all.
   alignas(64) std::atomic<uint64_t> state_{0};
