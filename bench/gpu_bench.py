@@ -12,6 +12,7 @@ Needs torch with CUDA; Triton is optional (its columns read "n/a" without it). I
   matmul       8192^3 fp16, fp32 accumulate   TFLOP/s of 2*M*N*K (torch.matmul = cuBLAS)
   d2d copy     2^28 fp32                      GB/s of 2*n*4 bytes: the bandwidth ceiling
   descriptor   8192x8192 fp16 y = x * 0.5     GB/s of 2*M*N*2 bytes, through host TensorDescriptors
+  desc_matmul  4096^3 fp16 through host TensorDescriptors (TMA in both compilers)   TFLOP/s
   compat       every tests/compat kernel      ms per launch, tilec / Triton time (target <= 1.1x);
                (bench/compat_bench.py; its group gets at least 30 minutes)
 
@@ -100,7 +101,7 @@ import compat_bench  # noqa: E402
 import first_call  # noqa: E402
 import shared_kernels  # noqa: E402
 
-SHARED_NAMES = ("attn_fwd", "rmsnorm_fwd", "linear_fwd", "desc_scale")
+SHARED_NAMES = ("attn_fwd", "rmsnorm_fwd", "linear_fwd", "desc_scale", "desc_matmul")
 TC_SHARED = {n: tilec.jit(getattr(shared_kernels, n)) for n in SHARED_NAMES} if tilec else {}
 TR_SHARED = {n: triton.jit(getattr(shared_kernels, n)) for n in SHARED_NAMES} if triton else {}
 
@@ -667,6 +668,36 @@ def bench_descriptor(b, gen):
                   lambda: y, ref, 1e-2, nbytes, "GB/s")
 
 
+@guarded
+def bench_descriptor_matmul(b, gen):
+    M = N = K = 4096 if not b.args.quick else 2048
+    name = f"descriptor matmul {M}^3 fp16 (fp32 acc)"
+    a = randn(M, K, dtype=torch.float16, gen=gen)
+    bm = randn(K, N, dtype=torch.float16, gen=gen)
+    c = torch.empty(M, N, device=DEV, dtype=torch.float16)
+    ref = a.double() @ bm.double()
+    flops = 2.0 * M * N * K
+    modules = (("tilec", TC_SHARED, TILEC_ERROR, "tilec.tools.tensor_descriptor"),
+               ("triton", TR_SHARED, TRITON_ERROR, "triton.tools.tensor_descriptor"))
+    for impl, table, err, module in modules:
+        if not table:
+            b.fail(name, impl, "-", err, "TFLOP/s")
+            continue
+        TensorDescriptor = __import__(module, fromlist=["TensorDescriptor"]).TensorDescriptor
+        for bm_, bn_, bk_, g, w, st in MATMUL_CONFIGS:
+            ad = TensorDescriptor.from_tensor(a, [bm_, bk_])
+            bd = TensorDescriptor.from_tensor(bm, [bk_, bn_])
+            cd = TensorDescriptor.from_tensor(c, [bm_, bn_])
+            c.fill_(float("nan"))
+            grid = (cdiv(M, bm_) * cdiv(N, bn_),)
+            b.run(name, impl, f"BLOCK {bm_}/{bn_}/{bk_} GROUP {g} num_warps={w} num_stages={st}",
+                  lambda ad=ad, bd=bd, cd=cd, grid=grid, g=g, w=w, st=st: table["desc_matmul"][grid](
+                      ad, bd, cd, M, N, K, GROUP_SIZE_M=g, num_warps=w, num_stages=st),
+                  lambda: c, ref, 1e-2, flops, "TFLOP/s")
+    c.fill_(float("nan"))
+    b.run(name, "torch", "torch.matmul(out=) (cuBLAS)", lambda: torch.matmul(a, bm, out=c), lambda: c, ref, 1e-2, flops, "TFLOP/s")
+
+
 # ----------------------------------------------------------------------------------------------
 # launch overhead and first calls
 
@@ -840,6 +871,7 @@ GROUPS = {
     "layernorm": lambda b, gen: bench_layernorm(b, gen),
     "rmsnorm": lambda b, gen: bench_rmsnorm(b, gen),
     "desc": lambda b, gen: bench_descriptor(b, gen),
+    "desc_matmul": lambda b, gen: bench_descriptor_matmul(b, gen),
     "attn64": lambda b, gen: bench_attention(b, gen, 64, False),
     "attn64c": lambda b, gen: bench_attention(b, gen, 64, True),
     "attn128": lambda b, gen: bench_attention(b, gen, 128, False),

@@ -67,6 +67,26 @@ def rmsnorm_fwd(X, W, Y, stride, N, eps, BLOCK_SIZE: tl.constexpr):
     tl.store(Y + row * stride + cols, (x * rstd * w).to(Y.dtype.element_ty), mask=mask)
 
 
+def desc_matmul(a_desc, b_desc, c_desc, M, N, K, GROUP_SIZE_M: tl.constexpr):
+    # Host-side TensorDescriptors of A [M, K], B [K, N] and C: TMA-pipelined operands on sm_90 in
+    # both compilers; grouped program order as in the matmul tutorial.
+    BM = a_desc.block_shape[0]
+    BK = a_desc.block_shape[1]
+    BN = b_desc.block_shape[1]
+    pid = tl.program_id(0)
+    num_pid_m = tl.cdiv(M, BM)
+    num_pid_n = tl.cdiv(N, BN)
+    group = GROUP_SIZE_M * num_pid_n
+    first_m = (pid // group) * GROUP_SIZE_M
+    size_m = min(num_pid_m - first_m, GROUP_SIZE_M)
+    pid_m = first_m + ((pid % group) % size_m)
+    pid_n = (pid % group) // size_m
+    acc = tl.zeros((BM, BN), dtype=tl.float32)
+    for k in range(0, tl.cdiv(K, BK)):
+        acc = tl.dot(a_desc.load([pid_m * BM, k * BK]), b_desc.load([k * BK, pid_n * BN]), acc)
+    c_desc.store([pid_m * BM, pid_n * BN], acc.to(tl.float16))
+
+
 def desc_scale(x_desc, y_desc, alpha, BM: tl.constexpr, BN: tl.constexpr):
     # Host-side TensorDescriptor arguments: TMA in Triton on sm_90, plain loads in tilec.
     om = tl.program_id(0) * BM

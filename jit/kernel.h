@@ -73,6 +73,7 @@ class CompiledKernel {
   std::string entry;
   int threads = 0;
   int shared_bytes = 0;
+  std::vector<TensorMapParam> tensor_maps;     // encoded from the arguments at each launch, passed after them
   static constexpr int kMaxDevices = 64;
   std::array<std::atomic<void*>, kMaxDevices> functions{};  // CUfunction per device, loaded on first launch
 };

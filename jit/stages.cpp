@@ -50,7 +50,7 @@ std::optional<std::string> emit_stage(const KernelSource& given, Stage stage, co
     case Stage::GpuIr: {
       std::unique_ptr<Function> fn = backend_ir(src, debug, diags);
       if (!fn) return std::nullopt;
-      std::optional<gpu::GpuModule> m = gpu::lower_to_gpu(*fn, target.arch, target.num_warps, target.num_stages, diags);
+      std::optional<gpu::GpuModule> m = gpu::lower_to_gpu(*fn, target.arch, target.num_warps, target.num_stages, true, diags);
       if (!m) return std::nullopt;
       return gpu::print_gpu_ir(*m);
     }

@@ -68,6 +68,7 @@ const CudaDriver* CudaDriver::get(std::string* error) {
       g_error = prefix + "missing symbol " + m + " (driver too old?)";
       return;
     }
+    d->cuTensorMapEncodeTiled = reinterpret_cast<decltype(d->cuTensorMapEncodeTiled)>(dlsym(lib, "cuTensorMapEncodeTiled"));
     if (CUresult r = d->cuInit(0); r != CUDA_SUCCESS) {
       g_error = prefix + "cuInit(0) failed: " + d->error_text(r);
       return;

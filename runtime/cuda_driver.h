@@ -38,6 +38,18 @@ inline constexpr int CU_POINTER_ATTRIBUTE_MEMORY_TYPE = 2;
 inline constexpr int CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL = 9;
 inline constexpr int CU_MEMORYTYPE_HOST = 1;
 inline constexpr int CU_MEMORYTYPE_DEVICE = 2;
+inline constexpr int CU_TENSOR_MAP_DATA_TYPE_UINT8 = 0;
+inline constexpr int CU_TENSOR_MAP_DATA_TYPE_UINT16 = 1;
+inline constexpr int CU_TENSOR_MAP_DATA_TYPE_UINT32 = 2;
+inline constexpr int CU_TENSOR_MAP_DATA_TYPE_INT32 = 3;
+inline constexpr int CU_TENSOR_MAP_DATA_TYPE_UINT64 = 4;
+inline constexpr int CU_TENSOR_MAP_DATA_TYPE_INT64 = 5;
+inline constexpr int CU_TENSOR_MAP_DATA_TYPE_FLOAT16 = 6;
+inline constexpr int CU_TENSOR_MAP_DATA_TYPE_FLOAT32 = 7;
+inline constexpr int CU_TENSOR_MAP_DATA_TYPE_FLOAT64 = 8;
+inline constexpr int CU_TENSOR_MAP_DATA_TYPE_BFLOAT16 = 9;
+inline constexpr int CU_TENSOR_MAP_SWIZZLE_128B = 3;
+inline constexpr int CU_TENSOR_MAP_L2_PROMOTION_L2_128B = 2;
 
 // Dynamic shared memory above this needs an explicit opt-in per function.
 inline constexpr size_t kDefaultDynamicSharedLimit = 48 * 1024;
@@ -87,6 +99,10 @@ class CudaDriver {
   CUresult (*cuPointerGetAttribute)(void* data, int attribute, CUdeviceptr ptr) = nullptr;
   CUresult (*cuFuncGetModule)(CUmodule* module, CUfunction function) = nullptr;
   CUresult (*cuModuleGetGlobal)(CUdeviceptr* ptr, size_t* bytes, CUmodule module, const char* name) = nullptr;  // _v2
+  // Optional (CUDA 12+ drivers): null when the driver lacks it; TMA kernels then cannot launch.
+  CUresult (*cuTensorMapEncodeTiled)(void* map, int dtype, unsigned rank, void* address, const unsigned long long* dims,
+                                     const unsigned long long* strides, const unsigned* box, const unsigned* element_strides,
+                                     int interleave, int swizzle, int l2_promotion, int oob_fill) = nullptr;
 
  private:
   CudaDriver() = default;

@@ -180,6 +180,22 @@ const char* eviction_policy_name(EvictionPolicy e) {
   return "?";
 }
 
+size_t desc_operands_begin(const Op& op) {
+  return op.kind == OpKind::Load ? 1 + op.has_mask + op.has_other : 2 + op.has_mask;
+}
+
+std::optional<DescAccess> desc_access(const Op& op) {
+  if ((op.kind != OpKind::Load && op.kind != OpKind::Store) || !op.desc_rank) return std::nullopt;
+  size_t r = static_cast<size_t>(op.desc_rank), i = desc_operands_begin(op);
+  DescAccess d;
+  d.base = op.operands.at(i);
+  auto take = [&](std::vector<Value*>& out, size_t first) { out.assign(op.operands.begin() + first, op.operands.begin() + first + r); };
+  take(d.shape, i + 1);
+  take(d.strides, i + 1 + r);
+  take(d.offsets, i + 1 + 2 * r);
+  return d;
+}
+
 Value* Function::new_value(Type type, std::string name) {
   auto v = std::make_unique<Value>();
   v->id = static_cast<int>(values_.size());
@@ -299,6 +315,7 @@ class Printer {
     if (op.cache != CacheModifier::None) add(std::string("cache = \"") + cache_modifier_name(op.cache) + "\"");
     if (op.evict != EvictionPolicy::Normal) add(std::string("evict = \"") + eviction_policy_name(op.evict) + "\"");
     if (op.is_volatile) add("volatile");
+    if (op.desc_rank) add("desc_rank = " + std::to_string(op.desc_rank));
     return s.empty() ? s : " {" + s + "}";
   }
 

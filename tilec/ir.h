@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,8 +32,10 @@ enum class OpKind {
   Select,       // cond (i1), a, b of one shape -> a's type
   AddPtr,       // ptr, int offset of the same shape -> ptr (offset counts elements)
   Load,         // ptr [, mask [, other]] (has_mask, has_other) -> value of the pointee dtype; cache, evict,
-                // is_volatile: tl.load's cache_modifier=, eviction_policy=, volatile= (PTX qualifiers)
-  Store,        // ptr, value [, mask] (has_mask); no result; cache, evict: tl.store's cache_modifier=, eviction_policy=
+                // is_volatile: tl.load's cache_modifier=, eviction_policy=, volatile= (PTX qualifiers);
+                // desc_rank > 0: a tensor descriptor's access, its fields after those (DescAccess)
+  Store,        // ptr, value [, mask] (has_mask); no result; cache, evict: tl.store's cache_modifier=, eviction_policy=;
+                // desc_rank as for Load
   Reduce,       // reduce, axis over a tile; result drops that dim (scalar from rank 1)
   Scan,         // scan (inclusive) along axis; same type
   Dot,          // a (MxK), b (KxN), acc (MxN) -> acc's type; precision
@@ -121,10 +124,24 @@ struct Op {
   CacheModifier cache = CacheModifier::None;     // Load, Store
   EvictionPolicy evict = EvictionPolicy::Normal;  // Load, Store
   bool is_volatile = false;                       // Load
+  // Load, Store of a tensor descriptor: the descriptor's rank. The access is still the pointer
+  // tile and mask before; the trailing operands keep what a TMA copy needs (DescAccess).
+  int desc_rank = 0;
   std::string aux;                                // InlineAsm: constraints
 
   Value* result() const { return results.at(0); }
 };
+
+// The trailing operands of a descriptor Load/Store: base pointer, shape (i64), strides (i64, in
+// elements) and the access's offsets (i32), outermost dim first.
+struct DescAccess {
+  Value* base = nullptr;
+  std::vector<Value*> shape, strides, offsets;
+};
+// The fields of a descriptor access; nullopt for any other op.
+std::optional<DescAccess> desc_access(const Op& op);
+// How many operands an access has before the descriptor's fields.
+size_t desc_operands_begin(const Op& op);
 
 // Facts about a kernel argument that specialization promises (Triton's "16" specialization).
 struct ArgInfo {

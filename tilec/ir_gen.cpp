@@ -209,7 +209,8 @@ const BuiltinSpec* find_spec(const std::vector<BuiltinSpec>& specs, const std::s
 // tl.advance changes it (its offsets), so only the offsets are loop-carried.
 // A tensor descriptor (tl.make_tensor_descriptor) is the same record with `descriptor` set: its
 // offsets stay 0 and each desc.load/desc.store names its own, with every dim bounds-checked and
-// zero (or NaN) padding, as TMA does. Plain loads and stores on both backends: TMA is not used.
+// zero (or NaN) padding, as TMA does. The op keeps the descriptor's fields as trailing operands
+// (DescAccess): the GPU backend may copy the tile with TMA; otherwise the pointer tile and mask serve.
 struct BlockPtr {
   Value* base = nullptr;                        // a scalar pointer
   std::vector<Value*> shape, strides, offsets;  // i64, i64, i32 scalars, one per dim
@@ -2471,27 +2472,34 @@ class IrGen {
     return SVal::block_ptr(std::move(p));
   }
 
-  // A descriptor with the offsets of one desc.load/desc.store: every dim bounds-checked.
+  // A descriptor with the offsets of one desc.load/desc.store: every dim bounds-checked. Returns
+  // the pointer tile and mask, and in *fields the descriptor operands the op carries after them
+  // (base, shape, strides, offsets: what a TMA copy of the GPU backend reads).
   std::pair<Value*, Value*> descriptor_access(const std::optional<SVal>& desc, const SVal& offsets, const char* fn,
-                                               const Loc& loc) {
+                                               const Loc& loc, std::vector<Value*>* fields) {
     if (desc->kind != SVal::Kind::BlockPtr || !desc->bp->descriptor)
       fail(loc, std::string(fn) + " needs a tensor descriptor from tl.make_tensor_descriptor, got " + describe(*desc));
     BlockPtr p = *desc->bp;
     p.offsets = block_ptr_scalars(offsets, DType::I32, "offsets", p.block.size(), loc, fn);
     std::vector<int64_t> all(p.block.size());
     for (size_t d = 0; d < all.size(); ++d) all[d] = static_cast<int64_t>(d);
+    *fields = {p.base};
+    for (const std::vector<Value*>* f : {&p.shape, &p.strides, &p.offsets}) fields->insert(fields->end(), f->begin(), f->end());
     return block_access(p, all, loc);
   }
 
   SVal load_descriptor(const std::vector<std::optional<SVal>>& a, const Loc& loc) {
-    auto [ptrs, mask] = descriptor_access(a[0], *a[1], "desc.load", loc);
+    std::vector<Value*> fields;
+    auto [ptrs, mask] = descriptor_access(a[0], *a[1], "desc.load", loc, &fields);
     const BlockPtr& p = *a[0]->bp;
     Type t = Type::tile(p.base->type.dtype, p.block);
     std::vector<Value*> ops = {ptrs, mask};
     if (p.nan_padding) ops.push_back(constant(t, ConstValue::of_float(std::numeric_limits<double>::quiet_NaN()), loc));
+    ops.insert(ops.end(), fields.begin(), fields.end());
     Op* op = b().create(OpKind::Load, loc, ops, {t});
     op->has_mask = true;
     op->has_other = p.nan_padding;
+    op->desc_rank = static_cast<int>(p.block.size());
     return SVal::of(op->result());
   }
 
@@ -2502,9 +2510,13 @@ class IrGen {
     const SVal& v = *a[2];
     if (!v.is_number() && (!v.is_value() || v.v->type.is_ptr || (v.v->type.is_tile() && v.v->type.shape != p.block)))
       fail(loc, "desc.store needs a value of shape " + shape_str(p.block) + ", got " + describe(v));
-    auto [ptrs, mask] = descriptor_access(a[0], *a[1], "desc.store", loc);
-    Op* op = b().create(OpKind::Store, loc, {ptrs, convert(v, want, loc), mask}, {});
+    std::vector<Value*> fields;
+    auto [ptrs, mask] = descriptor_access(a[0], *a[1], "desc.store", loc, &fields);
+    std::vector<Value*> ops = {ptrs, convert(v, want, loc), mask};
+    ops.insert(ops.end(), fields.begin(), fields.end());
+    Op* op = b().create(OpKind::Store, loc, ops, {});
     op->has_mask = true;
+    op->desc_rank = static_cast<int>(p.block.size());
   }
 
   SVal advance(const std::vector<std::optional<SVal>>& a, const Loc& loc) {

@@ -28,6 +28,9 @@ class Verifier {
     if (op.results.size() != results) fail(op, "has " + std::to_string(op.results.size()) + " results");
   }
 
+  // A Load's or Store's operand count: its access, then a descriptor's base and 3 fields per dim.
+  static size_t desc_end(const Op& op) { return desc_operands_begin(op) + (op.desc_rank ? 1 + 3 * static_cast<size_t>(op.desc_rank) : 0); }
+
   void same_type(const Op& op, const Value* a, const Value* b) {
     if (a->type != b->type) fail(op, "operand types differ: " + a->type.str() + " vs " + b->type.str());
   }
@@ -121,7 +124,7 @@ class Verifier {
           fail(op, "needs a pointer and an integer offset of one shape");
         break;
       case OpKind::Load:
-        expect_counts(op, 1 + op.has_mask + op.has_other, 1 + op.has_mask + op.has_other, 1);
+        expect_counts(op, desc_end(op), desc_end(op), 1);
         if (!op.operands[0]->type.is_ptr) fail(op, "needs a pointer");
         if (op.cache == CacheModifier::WB || op.cache == CacheModifier::CS || op.cache == CacheModifier::WT)
           fail(op, std::string("has the store cache modifier ") + cache_modifier_name(op.cache));
@@ -129,7 +132,7 @@ class Verifier {
           fail(op, "is volatile and has a cache modifier or eviction policy");
         break;
       case OpKind::Store:
-        expect_counts(op, 2 + op.has_mask, 2 + op.has_mask, 0);
+        expect_counts(op, desc_end(op), desc_end(op), 0);
         if (!op.operands[0]->type.is_ptr || op.operands[1]->type.shape != op.operands[0]->type.shape)
           fail(op, "needs a pointer and a value of its shape");
         if (op.cache == CacheModifier::CA || op.cache == CacheModifier::CV || op.is_volatile)

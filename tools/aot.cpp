@@ -343,7 +343,7 @@ bool emit_cuda(const std::vector<Spec>& specs, const std::string& prefix, const 
     std::string table = "static const tilec_aot_image " + s.name + "_images[] = {\n";
     for (int arch : archs) {
       Diagnostics diags;
-      CudaOptions options{arch, num_warps, num_stages};
+      CudaOptions options{arch, num_warps, num_stages, false};
       std::optional<CudaKernel> cu = generate_cuda(*s.fn, options, diags);
       if (!cu) {
         std::fputs(diags.render().c_str(), stderr);

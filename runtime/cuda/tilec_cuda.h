@@ -277,6 +277,36 @@ template <int N> __device__ __forceinline__ void tc_cp_async_wait() { asm volati
 
 __device__ __forceinline__ unsigned tc_smem_addr(const void* p) { return static_cast<unsigned>(__cvta_generic_to_shared(p)); }
 
+// ---- TMA (sm_90+): tensor-map copies global -> shared, completed on an mbarrier ----------------
+#ifdef TILEC_TMA
+// A CUtensorMap as the launcher encodes it (cuTensorMapEncodeTiled): 128 opaque bytes.
+struct alignas(64) tc_tensormap {
+  unsigned long long bits[16];
+};
+__device__ __forceinline__ void tc_mbar_init(unsigned bar, unsigned count) {
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;" :: "r"(bar), "r"(count) : "memory");
+}
+__device__ __forceinline__ void tc_mbar_inval(unsigned bar) { asm volatile("mbarrier.inval.shared::cta.b64 [%0];" :: "r"(bar) : "memory"); }
+// Makes the initialized barriers visible to the async proxy (TMA's completions).
+__device__ __forceinline__ void tc_fence_mbar_init() { asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory"); }
+// The issuing thread's arrival, announcing the bytes the phase's copies will deliver.
+__device__ __forceinline__ void tc_mbar_expect_tx(unsigned bar, unsigned bytes) {
+  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" :: "r"(bar), "r"(bytes) : "memory");
+}
+__device__ __forceinline__ void tc_mbar_wait(unsigned bar, unsigned parity) {
+  unsigned done;
+  do {
+    asm volatile("{\n.reg .pred p;\nmbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\nselp.u32 %0, 1, 0, p;\n}"
+                 : "=r"(done) : "r"(bar), "r"(parity) : "memory");
+  } while (!done);
+}
+// The box at (c0 innermost, c1) of `map`; elements outside the tensor arrive as zeros.
+__device__ __forceinline__ void tc_tma_load_2d(unsigned dst, const tc_tensormap* map, unsigned bar, int c0, int c1) {
+  asm volatile("cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [%0], [%1, {%3, %4}], [%2];"
+               :: "r"(dst), "l"(reinterpret_cast<unsigned long long>(map)), "r"(bar), "r"(c0), "r"(c1) : "memory");
+}
+#endif
+
 // ---- failed checks ---------------------------------------------------------------------------
 #ifdef TILEC_FAILURE_RECORD
 // Debug mode and tl.device_assert: the first failed check of a launch, read and cleared by the

@@ -17,6 +17,9 @@ std::optional<CudaKernel> CudaGen::run() {
     if (i) params += ", ";
     params += ctype(a->type) + " " + name(a);
   }
+  // TMA tensor maps follow the arguments; TMA reads them in the kernel's parameter space.
+  for (size_t i = 0; i < m_.tensor_maps.size(); ++i)
+    params += std::string(params.empty() ? "" : ", ") + "const __grid_constant__ tc_tensormap tm" + std::to_string(i);
   indent_ = 1;
   line("extern __shared__ __align__(16) char smem[];");
   line("const int tid = threadIdx.x;");
@@ -55,6 +58,7 @@ std::optional<CudaKernel> CudaGen::run() {
       src << "#define TILEC_WGMMA\n";
       break;
     }
+  if (!m_.tensor_maps.empty()) src << "#define TILEC_TMA\n";
   src << "#include \"tilec_cuda.h\"\n\n";
   if (!failure_texts_.empty()) {
     // Read by the launcher (cuModuleGetGlobal) to word a failure: one NUL-ended text per check.
@@ -76,7 +80,29 @@ std::optional<CudaKernel> CudaGen::run() {
   k.threads = static_cast<int>(threads_);
   k.shared_bytes = static_cast<int>(std::max(smem_, pipe ? align16(scratch) + 1024 + pipe : 0));
   k.arch_specific = *target_.name_suffix != 0;
+  for (const gpu::TensorMap& t : m_.tensor_maps) k.tensor_maps.push_back(tensor_map_param(t));
   return k;
+}
+
+TensorMapParam CudaGen::tensor_map_param(const gpu::TensorMap& t) const {
+  auto field = [&](const Value* v) {
+    TensorMapParam::Field f;
+    if (v->def && v->def->kind == OpKind::Cast) v = v->def->operands[0];
+    if (v->def) {
+      f.value = v->def->ival;
+      return f;
+    }
+    f.arg = static_cast<int>(std::find(fn_.args.begin(), fn_.args.end(), v) - fn_.args.begin());
+    f.dtype = v->type.is_ptr ? DType::U64 : v->type.dtype;
+    return f;
+  };
+  TensorMapParam p;
+  p.base = field(t.base);
+  p.elem = t.dtype;
+  for (const Value* v : t.shape) p.shape.push_back(field(v));
+  for (const Value* v : t.strides) p.strides.push_back(field(v));
+  p.box = t.box;
+  return p;
 }
 
 void CudaGen::unroll(int64_t n, const std::string& var) {
@@ -207,7 +233,7 @@ void CudaGen::emit_for(const Op& op) {
   const Value* step = op.operands[2];
   if (pipe) {
     open("");
-    line("// software pipeline: " + std::to_string(pipe->stages) + " stages, cp.async copies " + std::to_string(pipe->distance) +
+    line("// software pipeline: " + std::to_string(pipe->stages) + " stages, " + (pipe->tma ? "TMA" : "cp.async") + " copies " + std::to_string(pipe->distance) +
          " iterations ahead" + (pipe->async_mma ? ", issued while the iteration's wgmma runs (one wgmma group in flight)" : ""));
     ++in_pipeline_;
     line(ctype(iv->type) + " pf_iv = " + name(op.operands[0]) + ";");
@@ -217,18 +243,33 @@ void CudaGen::emit_for(const Op& op) {
       line(ctype(r->type) + " " + n + (r->type.is_tile() ? "[" + std::to_string(layout(r).regs) + "]" : "") + ";");
       assign(n, op.operands.at(c + 3));
     }
+    if (pipe->tma) {
+      line("const unsigned pipe_bar = pipe_smem + " + std::to_string(pipe->barriers) + "u;  // mbarrier of stage s at + 8 * s");
+      open("if (tid == 0)");
+      unroll(pipe->stages + 1, "s");
+      line("tc_mbar_init(pipe_bar + 8u * s, 1u);");
+      close();
+      line("tc_fence_mbar_init();");
+      close();
+      line("__syncthreads();");
+      line("unsigned pipe_phase = 0u;  // parity of the stage's mbarrier this round of the ring waits for");
+    }
     bool invariant = false;
     for (const gpu::AsyncLoad& a : pipe->loads)
-      if (a.invariant) {
-        emit_async_copy(a, "0u");
-        invariant = true;
-      }
-    if (invariant) line("tc_cp_async_commit();  // the operands read by every iteration");
+      if (a.invariant) invariant = true;
+    if (invariant && pipe->tma) {
+      emit_tma_copies(*pipe, true, "0u", "pipe_bar + " + std::to_string(8 * pipe->stages) + "u");
+    } else if (invariant) {
+      for (const gpu::AsyncLoad& a : pipe->loads)
+        if (a.invariant) emit_async_copy(a, "0u");
+      line("tc_cp_async_commit();  // the operands read by every iteration");
+    }
     line("int pipe_read = 0, pipe_write = 0;");
     line("#pragma unroll 1");
     open("for (int pf_s = 0; pf_s < " + std::to_string(pipe->distance) + "; ++pf_s)");
     emit_pipeline_issue(op, *pipe);
     close();
+    if (invariant && pipe->tma) line("tc_mbar_wait(pipe_bar + " + std::to_string(8 * pipe->stages) + "u, 0u);  // the operands read by every iteration");
   }
   open("for (" + ctype(iv->type) + " " + name(iv) + " = " + name(op.operands[0]) + "; " + loop_cond(op, name(iv)) + "; " + name(iv) +
        " += " + name(step) + ")");
@@ -236,7 +277,8 @@ void CudaGen::emit_for(const Op& op) {
     // No proxy fence before a wgmma reads the stage: cp.async completion plus the barrier orders it,
     // as in CUTLASS's cp.async GMMA mainloop and Triton's; ptxas would put a MEMBAR.ALL.CTA at the
     // top of every iteration for it.
-    line("tc_cp_async_wait<" + std::to_string(pipe->distance - 1) + ">();  // this iteration's stage has landed");
+    if (pipe->tma) line("tc_mbar_wait(pipe_bar + 8u * pipe_read, pipe_phase);  // this iteration's stage has landed");
+    else line("tc_cp_async_wait<" + std::to_string(pipe->distance - 1) + ">();  // this iteration's stage has landed");
     line("__syncthreads();  // ... for every thread, and no thread still reads the stage refilled next");
     if (!pipe->async_mma) emit_pipeline_issue(op, *pipe);
   }
@@ -250,6 +292,7 @@ void CudaGen::emit_for(const Op& op) {
       emit_pipeline_issue(op, *pipe);
     }
     line("pipe_read = pipe_read + 1 == " + std::to_string(pipe->stages) + " ? 0 : pipe_read + 1;");
+    if (pipe->tma) line("pipe_phase ^= pipe_read == 0 ? 1u : 0u;");
   }
   if (const Op* y = terminator(body, OpKind::Yield)) {
     std::vector<Value*> ys;
@@ -263,8 +306,16 @@ void CudaGen::emit_for(const Op& op) {
       line("tc_wgmma_wait<0>();");
       line("tc_fence_operand(" + mma_dot_.at(pipe->dots.at(0))->frag + ");  // the accumulator is final only after the wait");
     }
-    line("tc_cp_async_wait<0>();");
+    if (!pipe->tma) line("tc_cp_async_wait<0>();");
     line("__syncthreads();");
+    if (pipe->tma) {
+      // Every copy was waited for; the barriers' memory may serve another pipeline next.
+      open("if (tid == 0)");
+      unroll(pipe->stages + 1, "s");
+      line("tc_mbar_inval(pipe_bar + 8u * s);");
+      close();
+      close();
+    }
     --in_pipeline_;
     close();
   }
@@ -417,7 +468,8 @@ void CudaGen::emit_op_body(const Op& op) {
       break;
     case OpKind::AddPtr: define(res, [&] { return el(op.operands[0]) + " + " + el(op.operands[1]); }); break;
     case OpKind::Load:
-      if (async_.count(&op)) line("// " + name(res) + " is in the software pipeline's shared memory (cp.async)");
+      if (async_.count(&op))
+        line("// " + name(res) + " is in the software pipeline's shared memory (" + (async_.at(&op)->tma < 0 ? "cp.async" : "TMA") + ")");
       else emit_load(op);
       break;
     case OpKind::Store: emit_store(op); break;
@@ -466,7 +518,7 @@ std::optional<CudaKernel> generate_cuda(const Function& fn, const CudaOptions& o
                             "kernel is compiled for sm_" + std::to_string(options.arch) + "; use tl.float8e5 there, as Triton does");
     return std::nullopt;
   }
-  std::optional<gpu::GpuModule> m = gpu::lower_to_gpu(fn, options.arch, options.num_warps, options.num_stages, diags);
+  std::optional<gpu::GpuModule> m = gpu::lower_to_gpu(fn, options.arch, options.num_warps, options.num_stages, options.tma, diags);
   if (!m) return std::nullopt;
   return cuda_gen::CudaGen(*m, diags).run();
 }

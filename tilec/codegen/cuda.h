@@ -12,6 +12,24 @@ struct CudaOptions {
   int arch = 90;        // sm_XY as XY
   int num_warps = 4;    // threads per program = 32 * num_warps
   int num_stages = 3;   // software-pipeline depth of dot operand staging
+  // TMA copies whose tensor maps the launcher encodes (CudaKernel::tensor_maps); `tilec aot`'s
+  // generated launchers pass only the arguments, so it turns them off.
+  bool tma = true;
+};
+
+// A TMA tensor map the launcher encodes (cuTensorMapEncodeTiled) from a launch's arguments and
+// passes after them, as the kernel's parameter tm<i>: 128-byte swizzle, zero fill.
+struct TensorMapParam {
+  // Runtime argument `arg` (of type `dtype`: the base pointer, an integer scalar), or `value`.
+  struct Field {
+    int arg = -1;
+    DType dtype = DType::I64;
+    int64_t value = 0;
+  };
+  Field base;
+  DType elem = DType::F16;
+  std::vector<Field> shape, strides;  // outermost dim first; strides in elements
+  std::vector<int64_t> box;           // outermost dim first
 };
 
 struct CudaKernel {
@@ -20,6 +38,7 @@ struct CudaKernel {
   int threads = 128;         // blockDim.x
   int shared_bytes = 0;      // dynamic shared memory the launch must provide
   bool arch_specific = false;  // uses sm_90a-only instructions (wgmma): compile for sm_XYa
+  std::vector<TensorMapParam> tensor_maps;
 };
 
 // Text of runtime/cuda/tilec_cuda.h, which every generated kernel includes as "tilec_cuda.h".

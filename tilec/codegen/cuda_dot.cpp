@@ -494,8 +494,12 @@ void CudaGen::emit_pipeline_issue(const Op& loop, const gpu::LoopPipeline& p) {
     for (const Value* r : op->results) rename(r, "pf_" + name(r));
   open("if (" + loop_cond(loop, "pf_iv") + ")");
   for (const Op* op : p.slice) emit_op(*op);
-  for (const gpu::AsyncLoad& a : p.loads)
-    if (!a.invariant) emit_async_copy(a, "pipe_write");
+  if (p.tma) {
+    emit_tma_copies(p, false, "pipe_write", "pipe_bar + 8u * pipe_write");
+  } else {
+    for (const gpu::AsyncLoad& a : p.loads)
+      if (!a.invariant) emit_async_copy(a, "pipe_write");
+  }
   std::vector<std::string> dsts;
   std::vector<Value*> srcs;
   const Op* y = body.ops.back();
@@ -505,13 +509,36 @@ void CudaGen::emit_pipeline_issue(const Op& loop, const gpu::LoopPipeline& p) {
   }
   assign_all(dsts, srcs);
   close();
-  line("tc_cp_async_commit();");
+  if (!p.tma) line("tc_cp_async_commit();");
   line("pf_iv += " + name(loop.operands[2]) + ";");
   line("pipe_write = pipe_write + 1 == " + std::to_string(p.stages) + " ? 0 : pipe_write + 1;");
   for (const auto& [v, n] : saved) {
     if (n.empty()) names_.erase(v);
     else names_[v] = n;
   }
+}
+
+// The TMA copies of a pipeline's loop-body (or, `invariant`, before-the-loop) loads into `stage`:
+// thread 0 arms the mbarrier with the bytes to come and issues one copy per 128-byte column
+// group; TMA zero-fills what lies outside the tensor, as the descriptor's bounds masks would.
+void CudaGen::emit_tma_copies(const gpu::LoopPipeline& p, bool invariant, const std::string& stage, const std::string& bar) {
+  int64_t bytes = 0;
+  for (const gpu::AsyncLoad& a : p.loads)
+    if (a.invariant == invariant) bytes += a.smem.shared.rows * a.smem.shared.cols * a.smem.shared.elem_bytes;
+  open("if (tid == 0)");
+  line("tc_mbar_expect_tx(" + bar + ", " + std::to_string(bytes) + "u);");
+  for (const gpu::AsyncLoad& a : p.loads) {
+    if (a.invariant != invariant) continue;
+    const gpu::SharedLayout& s = a.smem.shared;
+    std::optional<DescAccess> d = desc_access(*a.load);
+    int64_t box_cols = 128 / s.elem_bytes, box_bytes = s.rows * 128;
+    line("// TMA " + name(a.load->result()) + " -> " + a.smem.str());
+    for (int64_t g = 0; g < s.cols / box_cols; ++g)
+      line("tc_tma_load_2d(" + stage_addr(a, stage) + (g ? " + " + std::to_string(g * box_bytes) + "u" : "") + ", &tm" +
+           std::to_string(a.tma) + ", " + bar + ", " + name(d->offsets[1]) + (g ? " + " + std::to_string(g * box_cols) : "") + ", " +
+           name(d->offsets[0]) + ");");
+  }
+  close();
 }
 
 // 16-byte cp.async per chunk of each thread's V-groups; a masked-off chunk is zero-filled.

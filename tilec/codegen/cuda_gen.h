@@ -337,6 +337,8 @@ class CudaGen {
   void emit_dot_wgmma(const Op& op, const MmaLayout& p, const DotRegs& regs);
   void emit_pipeline_issue(const Op& loop, const gpu::LoopPipeline& p);
   void emit_async_copy(const gpu::AsyncLoad& a, const std::string& stage);
+  void emit_tma_copies(const gpu::LoopPipeline& p, bool invariant, const std::string& stage, const std::string& bar);
+  TensorMapParam tensor_map_param(const gpu::TensorMap& t) const;
   std::string loop_cond(const Op& op, const std::string& iv);
   void with_operands_converted(const Op& op, const std::function<void()>& body);
   gpu::Layout current_layout(const Value* v) const;

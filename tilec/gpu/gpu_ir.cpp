@@ -34,14 +34,16 @@ std::string decision(const GpuModule& m, const Op& op) {
     return s + "}";
   }
   if (auto it = m.pipelines.find(&op); it != m.pipelines.end())
-    return "{pipeline = " + std::to_string(it->second.stages) + " stages, cp.async " + std::to_string(it->second.distance) +
+    return "{pipeline = " + std::to_string(it->second.stages) + " stages, " + (it->second.tma ? "tma " : "cp.async ") +
+           std::to_string(it->second.distance) +
            " ahead" + (it->second.async_mma ? ", async wgmma" : "") + ", " + std::to_string(it->second.smem_bytes) +
            " bytes shared}";
   if (m.remat.count(&op)) return "{remat}";
   for (const auto& [loop, p] : m.pipelines)
     for (const AsyncLoad& a : p.loads) {
       if (a.load == &op)
-        return "{async_copy -> " + a.smem.str() + " at " + std::to_string(a.offset) + (a.invariant ? ", once before the loop" : "") + "}";
+        return std::string(a.tma < 0 ? "{async_copy" : "{tma_copy of tensor map " + std::to_string(a.tma)) + " -> " + a.smem.str() +
+               " at " + std::to_string(a.offset) + (a.invariant ? ", once before the loop" : "") + "}";
       if (a.permute == &op) return "{read K-major from shared memory}";
     }
   return "";
@@ -71,7 +73,14 @@ std::string print_gpu_ir(const GpuModule& m) {
   };
   std::string head = "// gpu-ir: sm_" + std::to_string(m.target.arch) + m.target.name_suffix + ", num_warps=" +
                      std::to_string(m.num_warps) + ", num_stages=" + std::to_string(m.num_stages) + "\n";
-  return head + print_ir(*m.fn, &notes);
+  std::string ir = print_ir(*m.fn, &notes);
+  // Tensor maps name their fields by the numbers print_ir gave them.
+  for (size_t i = 0; i < m.tensor_maps.size(); ++i) {
+    const TensorMap& t = m.tensor_maps[i];
+    head += "// tensor map " + std::to_string(i) + ": " + dtype_name(t.dtype) + " box [" + std::to_string(t.box[0]) + ", " +
+            std::to_string(t.box[1]) + "], swizzle 128B, fields of " + (t.base->name.empty() ? "an argument" : "'" + t.base->name + "'") + "\n";
+  }
+  return head + ir;
 }
 
 }  // namespace tilec::gpu

@@ -40,7 +40,18 @@ struct DotPlan {
   const Op* narrow = nullptr;
 };
 
-// A load whose tile goes straight to shared memory with cp.async, `stages` iterations ahead.
+// The TMA tensor map of a 2-d descriptor whose base, shape and strides are kernel arguments (or
+// casts of them) or constants: the launcher encodes it before each launch and passes it after the
+// arguments as a __grid_constant__ parameter. Boxes are [box[0]][128 bytes], 128-byte swizzled.
+struct TensorMap {
+  const Value* base = nullptr;
+  std::vector<const Value*> shape, strides;  // outermost dim first; strides in elements
+  std::vector<int64_t> box;                  // outermost dim first
+  DType dtype = DType::F16;
+};
+
+// A load whose tile goes straight to shared memory with cp.async, `stages` iterations ahead, or,
+// when `tma` is set, with one TMA copy per 128-byte column group completing on the stage's mbarrier.
 struct AsyncLoad {
   const Op* load = nullptr;
   const Op* dot = nullptr;
@@ -48,6 +59,7 @@ struct AsyncLoad {
   const Op* permute = nullptr;   // B = tl.trans(load): kept as loaded, read K-major
   bool transpose = false;        // a [k][n] tf32 B copied element by element into K-major rows
   bool invariant = false;        // loaded before the loop: copied once, one stage
+  int tma = -1;                  // index into GpuModule::tensor_maps, or -1: cp.async
   Layout smem;                   // Shared layout, all stages
   int64_t offset = 0;            // byte offset of stage 0 in the pipeline's shared memory
 };
@@ -60,6 +72,8 @@ struct LoopPipeline {
   std::vector<AsyncLoad> loads;
   std::vector<const Op*> slice;       // body ops computing the loads' pointers and masks, in order
   std::vector<size_t> carried;        // loop-carried args (index into results) the slice advances
+  bool tma = false;                   // every load is a TMA copy: stages complete on mbarriers
+  int64_t barriers = 0;               // tma: byte offset of the stages' mbarriers (then the invariant loads')
   int64_t smem_bytes = 0;
 };
 
@@ -75,6 +89,7 @@ struct GpuModule {
   std::unordered_map<const Op*, LoopPipeline> pipelines;   // keyed by the For op
   std::unordered_set<const Op*> remat;   // broadcasts whose index chain is recomputed in the result's layout
   std::unordered_map<const Op*, const Op*> yield_owner;  // Yield/Condition -> the op whose region it ends
+  std::vector<TensorMap> tensor_maps;    // kernel parameters after the arguments, in this order
 
   int64_t threads() const { return 32 * int64_t{num_warps}; }
   Layout layout(const Value* v) const;  // blocked by element count unless a pass set another
@@ -108,6 +123,7 @@ bool layout_fixed(const GpuModule& m, const Value* v);
 void demote_wgmma(GpuModule& m, const Op* dot);
 
 // Runs every stage; nullopt (with a diagnostic) on an unsupported option.
-std::optional<GpuModule> lower_to_gpu(const Function& fn, int arch, int num_warps, int num_stages, Diagnostics& diags);
+// tma: TMA copies may be used (the launcher encodes their tensor maps; tilec's own launchers do).
+std::optional<GpuModule> lower_to_gpu(const Function& fn, int arch, int num_warps, int num_stages, bool tma, Diagnostics& diags);
 
 }  // namespace tilec::gpu

@@ -45,7 +45,8 @@ std::string Layout::str() const {
     case LayoutKind::Slice: return "#slice<dim=1, parent=" + Layout{LayoutKind::Mma, {}, mma, {}}.str() + ">";
     case LayoutKind::Shared:
       return "#shared<[" + s(shared.rows) + "," + s(shared.cols) + "] x " + s(shared.stages) + " stages, " +
-             (shared.swizzle ? "swizzle=" + s(shared.swizzle) + "B" : "pad=" + s(shared.pad)) + ">";
+             (shared.swizzle ? "swizzle=" + s(shared.swizzle) + "B" : "pad=" + s(shared.pad)) +
+             (shared.groups_outer ? ", column groups outer" : "") + ">";
   }
   return "#?";
 }
@@ -62,7 +63,8 @@ bool Layout::operator==(const Layout& o) const {
              (mma.n == o.mma.n || (kind == LayoutKind::Slice && mma.warps_n == 1));
     case LayoutKind::Shared:
       return shared.rows == o.shared.rows && shared.cols == o.shared.cols && shared.elem_bytes == o.shared.elem_bytes &&
-             shared.stages == o.shared.stages && shared.swizzle == o.shared.swizzle && shared.pad == o.shared.pad;
+             shared.stages == o.shared.stages && shared.swizzle == o.shared.swizzle && shared.pad == o.shared.pad &&
+             shared.groups_outer == o.shared.groups_outer;
   }
   return false;
 }
@@ -113,13 +115,14 @@ std::string slice_row_expr(const MmaLayout& l, const std::string& warp, const st
   return mma_row_expr(l, warp, lane, block, "(" + r + ") % 2 * 2");
 }
 
-// Swizzled: 1024-byte atoms of 8 rows x 128 bytes, row-major over atoms; inside an atom the
-// 16-byte chunk c of row r sits at chunk c ^ r (the wgmma 128-byte swizzle, bank-conflict free).
+// Swizzled: 1024-byte atoms of 8 rows x 128 bytes, row-major over atoms (column-group-major when
+// groups_outer); inside an atom the 16-byte chunk c of row r sits at chunk c ^ r (the wgmma and
+// TMA 128-byte swizzle, bank-conflict free).
 int64_t shared_offset(const SharedLayout& l, int64_t row, int64_t col) {
   int64_t es = l.elem_bytes;
   if (!l.swizzle) return (row * (l.cols + l.pad) + col) * es;
   int64_t atom_cols = 128 / es, atoms_per_row = l.cols / atom_cols;
-  int64_t atom = (row / 8) * atoms_per_row + col / atom_cols;
+  int64_t atom = l.groups_outer ? (col / atom_cols) * (l.rows / 8) + row / 8 : (row / 8) * atoms_per_row + col / atom_cols;
   int64_t chunk = ((col % atom_cols) * es / 16) ^ (row % 8);
   return atom * 1024 + (row % 8) * 128 + chunk * 16 + (col * es) % 16;
 }
@@ -128,7 +131,9 @@ std::string shared_offset_expr(const SharedLayout& l, const std::string& row, co
   int64_t es = l.elem_bytes;
   if (!l.swizzle) return "((" + row + ") * " + s(l.cols + l.pad) + " + (" + col + ")) * " + s(es);
   int64_t atom_cols = 128 / es, atoms_per_row = l.cols / atom_cols;
-  return "((((" + row + ") / 8 * " + s(atoms_per_row) + " + (" + col + ") / " + s(atom_cols) + ") * 1024) + ((" + row +
+  std::string atom = l.groups_outer ? "(" + col + ") / " + s(atom_cols) + " * " + s(l.rows / 8) + " + (" + row + ") / 8"
+                                    : "(" + row + ") / 8 * " + s(atoms_per_row) + " + (" + col + ") / " + s(atom_cols);
+  return "(((" + atom + ") * 1024) + ((" + row +
          ") % 8) * 128 + (((((" + col + ") % " + s(atom_cols) + ") * " + s(es) + ") / 16) ^ ((" + row + ") % 8)) * 16 + ((" +
          col + ") * " + s(es) + ") % 16)";
 }
@@ -137,11 +142,12 @@ WgmmaDesc wgmma_desc_a(const SharedLayout& l, int64_t row0, int64_t k0) {
   int64_t atoms_per_row = l.cols * l.elem_bytes / 128;
   // Inside an atom the start moves by k0's bytes; the hardware applies the swizzle to the address.
   return {shared_offset(l, row0, k0 - k0 % (128 / l.elem_bytes)) + (k0 % (128 / l.elem_bytes)) * l.elem_bytes, 16,
-          atoms_per_row * 1024};
+          l.groups_outer ? 1024 : atoms_per_row * 1024};
 }
 
 WgmmaDesc wgmma_desc_b(const SharedLayout& l, int64_t k0) {
   int64_t atoms_per_row = l.cols * l.elem_bytes / 128;
+  if (l.groups_outer) return {shared_offset(l, k0, 0), l.rows / 8 * 1024, 1024};
   return {shared_offset(l, k0, 0), 1024, atoms_per_row * 1024};
 }
 

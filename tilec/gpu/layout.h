@@ -36,6 +36,9 @@ struct SharedLayout {
   int64_t rows = 0, cols = 0, elem_bytes = 2, stages = 1;
   int swizzle = 0;   // 0: rows padded by `pad` elements; 128: 8 x 128-byte atoms, 16-byte chunks XOR row%8
   int64_t pad = 0;
+  // Swizzled: the atoms of one 128-byte column group are adjacent (all its rows, then the next
+  // group), which is what one TMA box per group writes; else a row's atoms are adjacent.
+  bool groups_outer = false;
   int64_t stage_bytes() const;
 };
 

@@ -4,7 +4,7 @@
 
 namespace tilec::gpu {
 
-std::optional<GpuModule> lower_to_gpu(const Function& fn, int arch, int num_warps, int num_stages, Diagnostics& diags) {
+std::optional<GpuModule> lower_to_gpu(const Function& fn, int arch, int num_warps, int num_stages, bool tma, Diagnostics& diags) {
   if (num_warps < 1 || num_warps > 32 || (num_warps & (num_warps - 1))) {
     diags.error(fn.loc, "num_warps must be a power of two between 1 and 32");
     return std::nullopt;
@@ -16,6 +16,7 @@ std::optional<GpuModule> lower_to_gpu(const Function& fn, int arch, int num_warp
   GpuModule m;
   m.fn = &fn;
   m.target = gpu_target(arch);
+  m.target.tma = m.target.tma && tma;
   m.num_warps = num_warps;
   m.num_stages = num_stages;
   m.axis = std::make_unique<AxisAnalysis>(fn);

@@ -1,7 +1,8 @@
 // Input: gpu-ir after propagate_layouts. Output: a LoopPipeline for each loop whose tensor-core
-// dots read loads that cp.async can move (16-byte chunks, chunk-uniform masks, zero `other`) or A
-// from registers: body loads' address slice is re-run `distance` iterations ahead into num_stages
-// shared-memory buffers, loads before the loop are copied once; wgmma dots elsewhere fall back.
+// dots read loads that TMA (2-d descriptors of launch-known fields, on sm_90) or cp.async (16-byte
+// chunks, chunk-uniform masks, zero `other`) can move, or A from registers: body loads' address
+// slice is re-run `distance` iterations ahead into num_stages shared-memory buffers, loads before
+// the loop are copied once; wgmma dots elsewhere fall back.
 #include <algorithm>
 #include <unordered_set>
 
@@ -65,10 +66,53 @@ bool a_from_registers(const GpuModule& m, const Op& dot) {
          q.warps_n == 1 && p.warps_n == 1 && q.n == dot.operands[0]->type.shape[1];
 }
 
+// A descriptor field the launcher can read: a kernel argument, an integer cast of one, or a constant.
+bool launch_known(const GpuModule& m, const Value* v) {
+  if (v->def && v->def->kind == OpKind::Cast && is_int(v->type.dtype) && is_int(v->def->operands[0]->type.dtype)) v = v->def->operands[0];
+  if (v->def) return v->def->kind == OpKind::Constant;
+  return std::find(m.fn->args.begin(), m.fn->args.end(), v) != m.fn->args.end();
+}
+
+// Whether the launch promises `v` (a known field) divisible by `d`: a constant that is, or an
+// argument specialized as divisible by 16 when d divides 16.
+bool known_divisible(const GpuModule& m, const Value* v, int64_t d) {
+  if (v->def && v->def->kind == OpKind::Cast) v = v->def->operands[0];
+  if (v->def) return v->def->ival % d == 0;
+  size_t i = static_cast<size_t>(std::find(m.fn->args.begin(), m.fn->args.end(), v) - m.fn->args.begin());
+  return i < m.fn->arg_info.size() && m.fn->arg_info[i].divisibility % d == 0;
+}
+
+// The tensor map a 2-d descriptor load can be copied with (TMA's rules: a 16-byte aligned base and
+// row stride, unit last stride, boxes of at most 256 rows), added to m.tensor_maps; -1 when none.
+int tma_map(GpuModule& m, const Op& load, const SharedLayout& s) {
+  std::optional<DescAccess> d = desc_access(load);
+  if (!m.target.tma || !d || load.desc_rank != 2 || load.has_other || s.rows > 256) return -1;
+  int64_t es = dtype_bytes(load.result()->type.dtype);
+  if (!launch_known(m, d->base) || d->base->def || !known_divisible(m, d->base, 16)) return -1;
+  for (const Value* v : {d->shape[0], d->shape[1], d->strides[0], d->strides[1]})
+    if (!launch_known(m, v)) return -1;
+  const Value* unit = d->strides[1];
+  if (!unit->def || unit->def->kind != OpKind::Constant || unit->def->ival != 1) return -1;
+  if (!known_divisible(m, d->strides[0], 16 / std::min<int64_t>(es, 16))) return -1;
+  TensorMap t;
+  t.base = d->base;
+  t.shape = {d->shape[0], d->shape[1]};
+  t.strides = {d->strides[0], d->strides[1]};
+  t.box = {load.result()->type.shape[0], 128 / es};
+  t.dtype = load.result()->type.dtype;
+  for (size_t i = 0; i < m.tensor_maps.size(); ++i) {
+    const TensorMap& o = m.tensor_maps[i];
+    if (o.base == t.base && o.shape == t.shape && o.strides == t.strides && o.box == t.box && o.dtype == t.dtype)
+      return static_cast<int>(i);
+  }
+  m.tensor_maps.push_back(t);
+  return static_cast<int>(m.tensor_maps.size() - 1);
+}
+
 // The copy of one dot operand: a load in the body (or tl.trans of one, for B), or a load before
-// the loop whose tile the loop reads every iteration.
-std::optional<AsyncLoad> plan_operand(const GpuModule& m, const Op& dot, int idx, const std::unordered_set<const Op*>& in_body,
-                                      const std::unordered_map<const Value*, int>& uses, int stages) {
+// the loop whose tile the loop reads every iteration. With `tma`, only a TMA copy will do.
+std::optional<AsyncLoad> plan_operand(GpuModule& m, const Op& dot, int idx, const std::unordered_set<const Op*>& in_body,
+                                      const std::unordered_map<const Value*, int>& uses, int stages, bool tma) {
   const DotPlan& plan = m.dots.at(&dot);
   AsyncLoad a;
   a.dot = &dot;
@@ -89,13 +133,15 @@ std::optional<AsyncLoad> plan_operand(const GpuModule& m, const Op& dot, int idx
   // let it pipeline: cp.async.cg goes through L2 only, as `.cg` does, so L1 hints have no L1 to act on.
   if (load.is_volatile || load.cache == CacheModifier::CV) return std::nullopt;
   int64_t es = dtype_bytes(v->type.dtype), chunk = 16 / es;
-  Layout bl = m.layout(ptr);
-  if (!ptr->type.is_tile() || bl.kind != LayoutKind::Blocked || bl.blocked.vec < chunk || bl.blocked.guard ||
-      ptr->type.shape.back() % bl.blocked.vec)
-    return std::nullopt;
-  AxisInfo pi = m.axis->get(ptr);
-  if (pi.contig < chunk || pi.div < 16) return std::nullopt;
-  if (mask && mask->type.is_tile() && m.axis->get(mask).cnst < chunk) return std::nullopt;
+  if (!tma) {
+    Layout bl = m.layout(ptr);
+    if (!ptr->type.is_tile() || bl.kind != LayoutKind::Blocked || bl.blocked.vec < chunk || bl.blocked.guard ||
+        ptr->type.shape.back() % bl.blocked.vec)
+      return std::nullopt;
+    AxisInfo pi = m.axis->get(ptr);
+    if (pi.contig < chunk || pi.div < 16) return std::nullopt;
+    if (mask && mask->type.is_tile() && m.axis->get(mask).cnst < chunk) return std::nullopt;
+  }
   a.load = &load;
   a.smem.kind = LayoutKind::Shared;
   SharedLayout& s = a.smem.shared;
@@ -112,7 +158,33 @@ std::optional<AsyncLoad> plan_operand(const GpuModule& m, const Op& dot, int idx
   } else {
     s.pad = (s.cols / chunk) % 2 ? 0 : chunk;  // odd number of 16-byte chunks per row: conflict-free ldmatrix
   }
+  if (tma) {
+    // TMA writes the 128-byte swizzle wgmma reads, one box per 128-byte column group.
+    if (plan.kind != DotLowering::Wgmma || a.transpose) return std::nullopt;
+    s.groups_outer = true;
+    a.tma = tma_map(m, load, s);
+    if (a.tma < 0) return std::nullopt;
+  }
   return a;
+}
+
+// Every operand copy of the loop's dots, all with TMA or all with cp.async; nullopt when one fails.
+std::optional<std::vector<AsyncLoad>> plan_operands(GpuModule& m, const std::vector<const Op*>& dots,
+                                                    const std::unordered_set<const Op*>& in_body,
+                                                    const std::unordered_map<const Value*, int>& uses, int stages, bool tma) {
+  size_t maps = m.tensor_maps.size();
+  std::vector<AsyncLoad> loads;
+  for (const Op* dot : dots)
+    for (int idx = 0; idx < 2; ++idx) {
+      if (idx == 0 && a_from_registers(m, *dot)) continue;
+      std::optional<AsyncLoad> a = plan_operand(m, *dot, idx, in_body, uses, stages, tma);
+      if (!a) {
+        m.tensor_maps.resize(maps);
+        return std::nullopt;
+      }
+      loads.push_back(*a);
+    }
+  return loads;
 }
 
 std::optional<LoopPipeline> plan_loop(GpuModule& m, const Op& loop, const std::vector<const Op*>& dots,
@@ -125,17 +197,23 @@ std::optional<LoopPipeline> plan_loop(GpuModule& m, const Op& loop, const std::v
   p.stages = stages;
   p.dots = dots;
   p.distance = p.stages - 1;
+  // TMA when every operand is a descriptor load it can copy: no per-thread address registers and
+  // one issuing thread; else cp.async.
+  std::optional<std::vector<AsyncLoad>> loads = plan_operands(m, dots, in_body, uses, stages, true);
+  p.tma = loads.has_value();
+  if (!loads) loads = plan_operands(m, dots, in_body, uses, stages, false);
+  if (!loads) return std::nullopt;
+  p.loads = std::move(*loads);
   std::vector<const Value*> work;
-  for (const Op* dot : dots) {
-    for (int idx = 0; idx < 2; ++idx) {
-      if (idx == 0 && a_from_registers(m, *dot)) continue;
-      std::optional<AsyncLoad> a = plan_operand(m, *dot, idx, in_body, uses, stages);
-      if (!a) return std::nullopt;
-      p.loads.push_back(*a);
-      if (a->invariant) continue;
-      work.push_back(a->load->operands[0]);
-      if (a->load->has_mask) work.push_back(a->load->operands[1]);
+  for (const AsyncLoad& a : p.loads) {
+    if (a.invariant) continue;
+    if (p.tma) {
+      std::optional<DescAccess> d = desc_access(*a.load);
+      work.insert(work.end(), d->offsets.begin(), d->offsets.end());
+      continue;
     }
+    work.push_back(a.load->operands[0]);
+    if (a.load->has_mask) work.push_back(a.load->operands[1]);
   }
   // Backward slice of the addresses and masks inside the body, closed over loop-carried values.
   std::unordered_set<const Op*> slice;
@@ -167,6 +245,11 @@ std::optional<LoopPipeline> plan_loop(GpuModule& m, const Op& loop, const std::v
     a.offset = off;
     off += a.smem.shared.stage_bytes() * a.smem.shared.stages;
   }
+  if (p.tma) {
+    // One mbarrier per stage, then one for the loads before the loop.
+    p.barriers = off;
+    off += 8 * (p.stages + 1);
+  }
   p.smem_bytes = off;
   if (off + 1024 > m.target.max_smem) return std::nullopt;
   // The tensor cores can work on iteration i while its threads issue the copies of i + stages - 1
@@ -175,7 +258,8 @@ std::optional<LoopPipeline> plan_loop(GpuModule& m, const Op& loop, const std::v
   // registers (about 8 per 16-byte chunk a thread copies; measured on the H200: 128x128x64 with 4
   // warps spills and runs 9% slower, 128x256x64 with 8 warps runs 10% faster).
   int64_t chunks = 0;
-  for (const AsyncLoad& a : p.loads) chunks += a.smem.shared.rows * a.smem.shared.cols * a.smem.shared.elem_bytes / 16 / m.threads();
+  for (const AsyncLoad& a : p.loads)
+    if (a.tma < 0) chunks += a.smem.shared.rows * a.smem.shared.cols * a.smem.shared.elem_bytes / 16 / m.threads();
   const DotPlan& plan = m.dots.at(dots[0]);
   p.async_mma = dots.size() == 1 && plan.carried && plan.kind == DotLowering::Wgmma &&
                 plan.acc.mma.outer() * plan.acc.mma.inner() + 8 * chunks <= 224;

@@ -12,6 +12,7 @@ GpuTarget gpu_target(int arch) {
   t.cp_async = arch >= 80;
   t.mma_fp8 = arch >= 89;
   t.wgmma = arch == 90;
+  t.tma = arch >= 90;
   t.name_suffix = t.wgmma ? "a" : "";
   t.max_smem = arch >= 90 ? 227 * 1024 : (arch == 80 || arch == 87) ? 163 * 1024 : arch >= 86 ? 99 * 1024 : 48 * 1024;
   return t;

@@ -11,6 +11,7 @@ struct GpuTarget {
   bool ldmatrix = false;   // ldmatrix.m8n8 (.trans), sm_75+
   bool cp_async = false;   // cp.async 16-byte global -> shared copies with commit/wait groups, sm_80+
   bool wgmma = false;      // warpgroup wgmma.mma_async from swizzled shared memory, sm_90a only
+  bool tma = false;        // cp.async.bulk.tensor copies from a tensor map, completed on an mbarrier, sm_90+
   int vec_bytes = 16;      // widest single global access per thread
   int acc_regs = 128;      // most fp32 accumulator registers per thread kept in registers
   int mma_group = 4;       // n-tiles of 8 columns one warp accumulates at once (staged dots)
