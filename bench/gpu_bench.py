@@ -691,8 +691,8 @@ def bench_descriptor_matmul(b, gen):
             c.fill_(float("nan"))
             grid = (cdiv(M, bm_) * cdiv(N, bn_),)
             b.run(name, impl, f"BLOCK {bm_}/{bn_}/{bk_} GROUP {g} num_warps={w} num_stages={st}",
-                  lambda ad=ad, bd=bd, cd=cd, grid=grid, g=g, w=w, st=st: table["desc_matmul"][grid](
-                      ad, bd, cd, M, N, K, GROUP_SIZE_M=g, num_warps=w, num_stages=st),
+                  lambda ad=ad, bd=bd, cd=cd, grid=grid, bm_=bm_, bn_=bn_, bk_=bk_, g=g, w=w, st=st: table["desc_matmul"][grid](
+                      ad, bd, cd, M, N, K, BM=bm_, BN=bn_, BK=bk_, GROUP_SIZE_M=g, num_warps=w, num_stages=st),
                   lambda: c, ref, 1e-2, flops, "TFLOP/s")
     c.fill_(float("nan"))
     b.run(name, "torch", "torch.matmul(out=) (cuBLAS)", lambda: torch.matmul(a, bm, out=c), lambda: c, ref, 1e-2, flops, "TFLOP/s")

@@ -67,12 +67,10 @@ def rmsnorm_fwd(X, W, Y, stride, N, eps, BLOCK_SIZE: tl.constexpr):
     tl.store(Y + row * stride + cols, (x * rstd * w).to(Y.dtype.element_ty), mask=mask)
 
 
-def desc_matmul(a_desc, b_desc, c_desc, M, N, K, GROUP_SIZE_M: tl.constexpr):
+def desc_matmul(a_desc, b_desc, c_desc, M, N, K, BM: tl.constexpr, BN: tl.constexpr, BK: tl.constexpr,
+                GROUP_SIZE_M: tl.constexpr):
     # Host-side TensorDescriptors of A [M, K], B [K, N] and C: TMA-pipelined operands on sm_90 in
     # both compilers; grouped program order as in the matmul tutorial.
-    BM = a_desc.block_shape[0]
-    BK = a_desc.block_shape[1]
-    BN = b_desc.block_shape[1]
     pid = tl.program_id(0)
     num_pid_m = tl.cdiv(M, BM)
     num_pid_n = tl.cdiv(N, BN)
