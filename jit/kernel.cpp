@@ -545,7 +545,8 @@ nlohmann::json tensor_maps_json(const std::vector<TensorMapParam>& maps) {
     nlohmann::json shape = nlohmann::json::array(), strides = nlohmann::json::array();
     for (const auto& f : t.shape) shape.push_back(field_json(f));
     for (const auto& f : t.strides) strides.push_back(field_json(f));
-    out.push_back({{"base", field_json(t.base)}, {"elem", dtype_name(t.elem)}, {"shape", shape}, {"strides", strides}, {"box", t.box}});
+    out.push_back({{"base", field_json(t.base)}, {"elem", dtype_name(t.elem)}, {"shape", shape}, {"strides", strides}, {"box", t.box},
+                   {"swizzle", t.swizzle}, {"nan_fill", t.nan_fill}});
   }
   return out;
 }
@@ -563,6 +564,8 @@ bool tensor_maps_from_json(const nlohmann::json& j, std::vector<TensorMapParam>*
       if (!field_from_json(f, &t.strides.emplace_back())) return false;
     }
     t.box = r.at("box").get<std::vector<int64_t>>();
+    t.swizzle = r.at("swizzle").get<int>();
+    t.nan_fill = r.at("nan_fill").get<bool>();
     if (t.shape.size() != t.box.size() || t.strides.size() != t.box.size()) return false;
     maps->push_back(std::move(t));
   }
@@ -878,7 +881,9 @@ std::string encode_tensor_maps(const CudaDriver& driver, const CompiledKernel& k
     }
     void* base = reinterpret_cast<void*>(static_cast<uintptr_t>(tensor_map_field(t.base, args)));
     CUresult r = driver.cuTensorMapEncodeTiled(maps[i].bits, type, static_cast<unsigned>(rank), base, dims, strides, box, unit, 0,
-                                               CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_128B, 0);
+                                               t.swizzle ? CU_TENSOR_MAP_SWIZZLE_128B : CU_TENSOR_MAP_SWIZZLE_NONE,
+                                               CU_TENSOR_MAP_L2_PROMOTION_L2_128B,
+                                               t.nan_fill ? CU_TENSOR_MAP_FLOAT_OOB_FILL_NAN_REQUEST_ZERO_FMA : CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
     if (r != CUDA_SUCCESS)
       return "kernel " + kernel.name + ": cuTensorMapEncodeTiled rejected a tensor descriptor of " + dtype_name(t.elem) +
              " (TMA needs a 16-byte aligned base and row strides): " + driver.error_text(r);

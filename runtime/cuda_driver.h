@@ -48,7 +48,10 @@ inline constexpr int CU_TENSOR_MAP_DATA_TYPE_FLOAT16 = 6;
 inline constexpr int CU_TENSOR_MAP_DATA_TYPE_FLOAT32 = 7;
 inline constexpr int CU_TENSOR_MAP_DATA_TYPE_FLOAT64 = 8;
 inline constexpr int CU_TENSOR_MAP_DATA_TYPE_BFLOAT16 = 9;
+inline constexpr int CU_TENSOR_MAP_SWIZZLE_NONE = 0;
 inline constexpr int CU_TENSOR_MAP_SWIZZLE_128B = 3;
+inline constexpr int CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE = 0;
+inline constexpr int CU_TENSOR_MAP_FLOAT_OOB_FILL_NAN_REQUEST_ZERO_FMA = 1;
 inline constexpr int CU_TENSOR_MAP_L2_PROMOTION_L2_128B = 2;
 
 // Dynamic shared memory above this needs an explicit opt-in per function.

@@ -102,6 +102,8 @@ TensorMapParam CudaGen::tensor_map_param(const gpu::TensorMap& t) const {
   for (const Value* v : t.shape) p.shape.push_back(field(v));
   for (const Value* v : t.strides) p.strides.push_back(field(v));
   p.box = t.box;
+  p.swizzle = t.swizzle;
+  p.nan_fill = t.nan_fill;
   return p;
 }
 
@@ -470,9 +472,13 @@ void CudaGen::emit_op_body(const Op& op) {
     case OpKind::Load:
       if (async_.count(&op))
         line("// " + name(res) + " is in the software pipeline's shared memory (" + (async_.at(&op)->tma < 0 ? "cp.async" : "TMA") + ")");
+      else if (m_.tma_accesses.count(&op)) emit_tma_access(op, m_.tma_accesses.at(&op));
       else emit_load(op);
       break;
-    case OpKind::Store: emit_store(op); break;
+    case OpKind::Store:
+      if (m_.tma_accesses.count(&op)) emit_tma_access(op, m_.tma_accesses.at(&op));
+      else emit_store(op);
+      break;
     case OpKind::Reduce: emit_reduce(op); break;
     case OpKind::Scan: emit_scan(op); break;
     case OpKind::Dot: {

@@ -18,7 +18,7 @@ struct CudaOptions {
 };
 
 // A TMA tensor map the launcher encodes (cuTensorMapEncodeTiled) from a launch's arguments and
-// passes after them, as the kernel's parameter tm<i>: 128-byte swizzle, zero fill.
+// passes after them, as the kernel's parameter tm<i>.
 struct TensorMapParam {
   // Runtime argument `arg` (of type `dtype`: the base pointer, an integer scalar), or `value`.
   struct Field {
@@ -30,6 +30,8 @@ struct TensorMapParam {
   DType elem = DType::F16;
   std::vector<Field> shape, strides;  // outermost dim first; strides in elements
   std::vector<int64_t> box;           // outermost dim first
+  int swizzle = 128;                  // 128-byte swizzle, or 0: none
+  bool nan_fill = false;              // out-of-bounds elements read NaN, else zero
 };
 
 struct CudaKernel {

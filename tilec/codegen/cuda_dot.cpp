@@ -534,7 +534,7 @@ void CudaGen::emit_tma_copies(const gpu::LoopPipeline& p, bool invariant, const 
     int64_t box_cols = 128 / s.elem_bytes, box_bytes = s.rows * 128;
     line("// TMA " + name(a.load->result()) + " -> " + a.smem.str());
     for (int64_t g = 0; g < s.cols / box_cols; ++g)
-      line("tc_tma_load_2d(" + stage_addr(a, stage) + (g ? " + " + std::to_string(g * box_bytes) + "u" : "") + ", &tm" +
+      line("tc_tma_load(" + stage_addr(a, stage) + (g ? " + " + std::to_string(g * box_bytes) + "u" : "") + ", &tm" +
            std::to_string(a.tma) + ", " + bar + ", " + name(d->offsets[1]) + (g ? " + " + std::to_string(g * box_cols) : "") + ", " +
            name(d->offsets[0]) + ");");
   }

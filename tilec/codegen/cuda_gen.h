@@ -338,6 +338,7 @@ class CudaGen {
   void emit_pipeline_issue(const Op& loop, const gpu::LoopPipeline& p);
   void emit_async_copy(const gpu::AsyncLoad& a, const std::string& stage);
   void emit_tma_copies(const gpu::LoopPipeline& p, bool invariant, const std::string& stage, const std::string& bar);
+  void emit_tma_access(const Op& op, int map);
   TensorMapParam tensor_map_param(const gpu::TensorMap& t) const;
   std::string loop_cond(const Op& op, const std::string& iv);
   void with_operands_converted(const Op& op, const std::function<void()>& body);

@@ -160,6 +160,77 @@ void CudaGen::emit_load(const Op& op) {
   close();
 }
 
+// A descriptor load or store outside pipelines, as one TMA copy of the whole block through dense
+// rows of scratch shared memory: a load's copy completes on an mbarrier before the threads read
+// their elements; a store's threads write theirs, fence them for the async proxy, and one thread
+// issues the copy and waits for it. TMA masks the edges (zero or NaN fill; unwritten on stores).
+void CudaGen::emit_tma_access(const Op& op, int map) {
+  bool load = op.kind == OpKind::Load;
+  const Value* tile = load ? op.result() : op.operands[0];
+  const Value* val = load ? op.result() : op.operands[1];
+  DType t = tile->type.dtype;
+  int64_t es = dtype_bytes(t), bytes = tile->type.numel() * es;
+  need_smem(bytes + 128 + 16);
+  Layout l = layout(tile);
+  std::optional<DescAccess> d = desc_access(op);
+  std::string coords;
+  for (auto it = d->offsets.rbegin(); it != d->offsets.rend(); ++it) coords += ", " + name(*it);  // innermost first
+  std::string tm = "&tm" + std::to_string(map);
+  if (load) declare(val);
+  open("");
+  line("// TMA " + std::string(load ? "load" : "store") + " of the whole " + tile->type.str() + " block (tensor map " + std::to_string(map) + ")");
+  line("const unsigned tma_buf = (tc_smem_addr(smem) + 127u) & ~127u, tma_bar = tma_buf + " + std::to_string(align16(bytes)) + "u;");
+  line(std::string(load ? "const " : "") + ctype(t) + "* tma_elems = reinterpret_cast<" + (load ? "const " : "") + ctype(t) +
+       "*>(smem + (tma_buf - tc_smem_addr(smem)));");
+  int64_t pack = std::min<int64_t>(l.v, std::max<int64_t>(1, 16 / es));
+  std::string pt = "tc_pack<" + ctype(t) + ", " + std::to_string(pack) + ">";
+  std::string at = "k * " + std::to_string(l.threads * l.v) + " + tid * " + std::to_string(l.v) + " + q * " + std::to_string(pack);
+  std::string slot = "k * " + std::to_string(l.v) + " + q * " + std::to_string(pack) + " + j";
+  auto each_pack = [&](const std::function<void()>& body) {
+    unroll(l.iters, "k");
+    unroll(l.v / pack, "q");
+    body();
+    close();
+    close();
+  };
+  if (load) {
+    open("if (tid == 0)");
+    line("tc_mbar_init(tma_bar, 1u);");
+    line("tc_fence_mbar_init();");
+    line("tc_mbar_expect_tx(tma_bar, " + std::to_string(bytes) + "u);");
+    line("tc_tma_load(tma_buf, " + tm + ", tma_bar" + coords + ");");
+    close();
+    line("__syncthreads();  // the barrier is initialized before anyone waits on it");
+    line("tc_mbar_wait(tma_bar, 0u);");
+    each_pack([&] {
+      line("const " + pt + " t = *reinterpret_cast<const " + pt + "*>(tma_elems + " + at + ");");
+      unroll(pack, "j");
+      line(name(val) + "[" + slot + "] = t.v[j];");
+      close();
+    });
+    line("__syncthreads();  // every thread has read the block");
+    line("if (tid == 0) tc_mbar_inval(tma_bar);");
+  } else {
+    line("__syncthreads();  // the scratch buffer is free");
+    each_pack([&] {
+      line(pt + " t;");
+      unroll(pack, "j");
+      line("t.v[j] = " + el(val, slot) + ";");
+      close();
+      line("*reinterpret_cast<" + pt + "*>(tma_elems + " + at + ") = t;");
+    });
+    line("tc_fence_proxy_async();");
+    line("__syncthreads();");
+    open("if (tid == 0)");
+    line("tc_tma_store(" + tm + ", tma_buf" + coords + ");");
+    line("tc_bulk_commit();");
+    line("tc_bulk_wait_read();");
+    close();
+    line("__syncthreads();  // the copy has read the buffer");
+  }
+  close();
+}
+
 // Inside an unrolled register loop: the condition under which register i is a real, unmasked
 // element (empty when every one is), declaring `e` when the tile has fewer elements than slots.
 std::string CudaGen::lane_condition(const Layout& l, const Value* mask) {

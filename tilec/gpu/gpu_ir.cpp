@@ -39,6 +39,8 @@ std::string decision(const GpuModule& m, const Op& op) {
            " ahead" + (it->second.async_mma ? ", async wgmma" : "") + ", " + std::to_string(it->second.smem_bytes) +
            " bytes shared}";
   if (m.remat.count(&op)) return "{remat}";
+  if (auto it = m.tma_accesses.find(&op); it != m.tma_accesses.end())
+    return "{tma_" + std::string(op.kind == OpKind::Load ? "load" : "store") + " of the whole block, tensor map " + std::to_string(it->second) + "}";
   for (const auto& [loop, p] : m.pipelines)
     for (const AsyncLoad& a : p.loads) {
       if (a.load == &op)
@@ -77,8 +79,11 @@ std::string print_gpu_ir(const GpuModule& m) {
   // Tensor maps name their fields by the numbers print_ir gave them.
   for (size_t i = 0; i < m.tensor_maps.size(); ++i) {
     const TensorMap& t = m.tensor_maps[i];
-    head += "// tensor map " + std::to_string(i) + ": " + dtype_name(t.dtype) + " box [" + std::to_string(t.box[0]) + ", " +
-            std::to_string(t.box[1]) + "], swizzle 128B, fields of " + (t.base->name.empty() ? "an argument" : "'" + t.base->name + "'") + "\n";
+    std::string box;
+    for (int64_t b : t.box) box += (box.empty() ? "" : ", ") + std::to_string(b);
+    head += "// tensor map " + std::to_string(i) + ": " + dtype_name(t.dtype) + " box [" + box + "], " +
+            (t.swizzle ? "swizzle " + std::to_string(t.swizzle) + "B" : std::string("dense")) + (t.nan_fill ? ", NaN fill" : "") +
+            ", fields of " + (t.base->name.empty() ? "an argument" : "'" + t.base->name + "'") + "\n";
   }
   return head + ir;
 }

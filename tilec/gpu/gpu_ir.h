@@ -40,14 +40,17 @@ struct DotPlan {
   const Op* narrow = nullptr;
 };
 
-// The TMA tensor map of a 2-d descriptor whose base, shape and strides are kernel arguments (or
-// casts of them) or constants: the launcher encodes it before each launch and passes it after the
-// arguments as a __grid_constant__ parameter. Boxes are [box[0]][128 bytes], 128-byte swizzled.
+// The TMA tensor map of a descriptor whose base, shape and strides are kernel arguments (or casts
+// of them) or constants: the launcher encodes it before each launch and passes it after the
+// arguments as a __grid_constant__ parameter. swizzle 128: 2-d boxes of [box[0]][128 bytes] for a
+// pipeline's swizzled stages; 0: one box is the whole block, dense row-major in shared memory.
 struct TensorMap {
   const Value* base = nullptr;
   std::vector<const Value*> shape, strides;  // outermost dim first; strides in elements
   std::vector<int64_t> box;                  // outermost dim first
   DType dtype = DType::F16;
+  int swizzle = 128;
+  bool nan_fill = false;                     // out-of-bounds elements read NaN (padding_option="nan")
 };
 
 // A load whose tile goes straight to shared memory with cp.async, `stages` iterations ahead, or,
@@ -90,12 +93,18 @@ struct GpuModule {
   std::unordered_set<const Op*> remat;   // broadcasts whose index chain is recomputed in the result's layout
   std::unordered_map<const Op*, const Op*> yield_owner;  // Yield/Condition -> the op whose region it ends
   std::vector<TensorMap> tensor_maps;    // kernel parameters after the arguments, in this order
+  std::unordered_map<const Op*, int> tma_accesses;  // descriptor loads/stores outside pipelines copied whole by TMA
 
   int64_t threads() const { return 32 * int64_t{num_warps}; }
   Layout layout(const Value* v) const;  // blocked by element count unless a pass set another
 };
 
 std::string print_gpu_ir(const GpuModule& m);
+
+// The tensor map that TMA can copy descriptor access `op` with (swizzle 128: a pipeline's 2-d
+// operand; 0: the whole block), added to m.tensor_maps (or found there); -1 when TMA's rules
+// (launch-known, 16-byte aligned base and strides, boxes of at most 256) are not proven.
+int tma_map(GpuModule& m, const Op& op, int swizzle);
 
 // A tile computable at any element from its index alone: aranges, constants and scalars combined
 // elementwise, expanded and broadcast (no loads, no cross-element ops); depth-limited.
@@ -106,6 +115,7 @@ void assign_layouts(GpuModule& m);
 void accelerate_dot(GpuModule& m);
 void propagate_layouts(GpuModule& m);
 void pipeline_loops(GpuModule& m);
+void plan_tma_accesses(GpuModule& m);
 
 // The layout in which `op` reads its operand `i`; nullopt when the op reads it in whatever layout
 // it has (a rematerialized index chain, a dot operand in shared memory, a reduction of an mma

@@ -1,5 +1,6 @@
 // Input: optimized, verified tile IR and the target options. Output: gpu-ir (a GpuModule) after
-// the GPU stages in order: assign_layouts, accelerate_dot, propagate_layouts, pipeline_loops.
+// the GPU stages in order: assign_layouts, accelerate_dot, propagate_layouts, pipeline_loops,
+// plan_tma_accesses.
 #include "tilec/gpu/gpu_ir.h"
 
 namespace tilec::gpu {
@@ -24,6 +25,7 @@ std::optional<GpuModule> lower_to_gpu(const Function& fn, int arch, int num_warp
   accelerate_dot(m);
   propagate_layouts(m);
   pipeline_loops(m);
+  plan_tma_accesses(m);
   return m;
 }
 

@@ -66,49 +66,6 @@ bool a_from_registers(const GpuModule& m, const Op& dot) {
          q.warps_n == 1 && p.warps_n == 1 && q.n == dot.operands[0]->type.shape[1];
 }
 
-// A descriptor field the launcher can read: a kernel argument, an integer cast of one, or a constant.
-bool launch_known(const GpuModule& m, const Value* v) {
-  if (v->def && v->def->kind == OpKind::Cast && is_int(v->type.dtype) && is_int(v->def->operands[0]->type.dtype)) v = v->def->operands[0];
-  if (v->def) return v->def->kind == OpKind::Constant;
-  return std::find(m.fn->args.begin(), m.fn->args.end(), v) != m.fn->args.end();
-}
-
-// Whether the launch promises `v` (a known field) divisible by `d`: a constant that is, or an
-// argument specialized as divisible by 16 when d divides 16.
-bool known_divisible(const GpuModule& m, const Value* v, int64_t d) {
-  if (v->def && v->def->kind == OpKind::Cast) v = v->def->operands[0];
-  if (v->def) return v->def->ival % d == 0;
-  size_t i = static_cast<size_t>(std::find(m.fn->args.begin(), m.fn->args.end(), v) - m.fn->args.begin());
-  return i < m.fn->arg_info.size() && m.fn->arg_info[i].divisibility % d == 0;
-}
-
-// The tensor map a 2-d descriptor load can be copied with (TMA's rules: a 16-byte aligned base and
-// row stride, unit last stride, boxes of at most 256 rows), added to m.tensor_maps; -1 when none.
-int tma_map(GpuModule& m, const Op& load, const SharedLayout& s) {
-  std::optional<DescAccess> d = desc_access(load);
-  if (!m.target.tma || !d || load.desc_rank != 2 || load.has_other || s.rows > 256) return -1;
-  int64_t es = dtype_bytes(load.result()->type.dtype);
-  if (!launch_known(m, d->base) || d->base->def || !known_divisible(m, d->base, 16)) return -1;
-  for (const Value* v : {d->shape[0], d->shape[1], d->strides[0], d->strides[1]})
-    if (!launch_known(m, v)) return -1;
-  const Value* unit = d->strides[1];
-  if (!unit->def || unit->def->kind != OpKind::Constant || unit->def->ival != 1) return -1;
-  if (!known_divisible(m, d->strides[0], 16 / std::min<int64_t>(es, 16))) return -1;
-  TensorMap t;
-  t.base = d->base;
-  t.shape = {d->shape[0], d->shape[1]};
-  t.strides = {d->strides[0], d->strides[1]};
-  t.box = {load.result()->type.shape[0], 128 / es};
-  t.dtype = load.result()->type.dtype;
-  for (size_t i = 0; i < m.tensor_maps.size(); ++i) {
-    const TensorMap& o = m.tensor_maps[i];
-    if (o.base == t.base && o.shape == t.shape && o.strides == t.strides && o.box == t.box && o.dtype == t.dtype)
-      return static_cast<int>(i);
-  }
-  m.tensor_maps.push_back(t);
-  return static_cast<int>(m.tensor_maps.size() - 1);
-}
-
 // The copy of one dot operand: a load in the body (or tl.trans of one, for B), or a load before
 // the loop whose tile the loop reads every iteration. With `tma`, only a TMA copy will do.
 std::optional<AsyncLoad> plan_operand(GpuModule& m, const Op& dot, int idx, const std::unordered_set<const Op*>& in_body,
@@ -162,7 +119,7 @@ std::optional<AsyncLoad> plan_operand(GpuModule& m, const Op& dot, int idx, cons
     // TMA writes the 128-byte swizzle wgmma reads, one box per 128-byte column group.
     if (plan.kind != DotLowering::Wgmma || a.transpose) return std::nullopt;
     s.groups_outer = true;
-    a.tma = tma_map(m, load, s);
+    a.tma = tma_map(m, load, 128);
     if (a.tma < 0) return std::nullopt;
   }
   return a;
