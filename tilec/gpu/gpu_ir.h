@@ -103,7 +103,8 @@ std::string print_gpu_ir(const GpuModule& m);
 
 // The tensor map that TMA can copy descriptor access `op` with (swizzle 128: a pipeline's 2-d
 // operand; 0: the whole block), added to m.tensor_maps (or found there); -1 when TMA's rules
-// (launch-known, 16-byte aligned base and strides, boxes of at most 256) are not proven.
+// (launch-known, 16-byte aligned base, strides and innermost offset, boxes of at most 256; for
+// stores an innermost shape of whole 16 bytes) are not proven.
 int tma_map(GpuModule& m, const Op& op, int swizzle);
 
 // A tile computable at any element from its index alone: aranges, constants and scalars combined

@@ -41,6 +41,10 @@ int tma_map(GpuModule& m, const Op& op, int swizzle) {
   if (!unit->def || unit->def->kind != OpKind::Constant || unit->def->ival != 1) return -1;
   for (size_t i = 0; i + 1 < rank; ++i)
     if (!known_divisible(m, d->strides[i], 16 / es)) return -1;
+  // Measured on the H200: a box whose innermost start is not 16-byte aligned is an illegal
+  // instruction, and a store writes the innermost dim to its next 16 bytes, past the shape.
+  if (m.axis->get(d->offsets.back()).div % (16 / es)) return -1;
+  if (op.kind == OpKind::Store && !known_divisible(m, d->shape.back(), 16 / es)) return -1;
   TensorMap t;
   t.base = d->base;
   t.shape.assign(d->shape.begin(), d->shape.end());
