@@ -61,12 +61,28 @@ TEST(GpuLayout, SwizzledSharedIsAConflictFreeBijection) {
   }
 }
 
+// One TMA box per 128-byte column group: with groups_outer, box g holds its rows 128 bytes apart
+// from byte g * rows * 128, each row's 16-byte chunks swizzled by the row (CU_TENSOR_MAP_SWIZZLE_128B).
+TEST(GpuLayout, ColumnGroupsOuterIsWhereTmaBoxesLand) {
+  for (auto [rows, cols, es] : std::vector<std::array<int64_t, 3>>{{64, 128, 2}, {128, 64, 2}, {64, 64, 4}, {32, 512, 1}}) {
+    SharedLayout l{rows, cols, es, 1, 128, 0, true};
+    int64_t box_cols = 128 / es;
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < cols; ++c) {
+        int64_t chunk = ((c % box_cols) * es / 16) ^ (r % 8);
+        ASSERT_EQ(shared_offset(l, r, c), (c / box_cols) * rows * 128 + r * 128 + chunk * 16 + (c * es) % 16);
+      }
+  }
+}
+
 // A [m][k] and B [k][n] (small integers, exact in float) placed as the cp.async copies place them;
 // each warpgroup's m64nNk16 steps read them through the descriptors the CUDA printer emits.
+// Also with the column groups outermost, as TMA boxes land.
 TEST(GpuLayout, EmulatedWgmmaComputesTheProduct) {
   std::mt19937 rng(7);
+  for (bool outer : {false, true})
   for (auto [m, n, k, warps] : std::vector<std::array<int64_t, 4>>{{128, 128, 64, 4}, {128, 256, 64, 8}, {64, 64, 128, 4}}) {
-    SharedLayout la{m, k, 2, 1, 128, 0}, lb{k, n, 2, 1, 128, 0};
+    SharedLayout la{m, k, 2, 1, 128, 0, outer}, lb{k, n, 2, 1, 128, 0, outer};
     std::vector<int> a(m * k), b(k * n);
     for (int& x : a) x = static_cast<int>(rng() % 7) - 3;
     for (int& x : b) x = static_cast<int>(rng() % 7) - 3;
