@@ -64,8 +64,10 @@ def main():
     info = tilec._C.nvrtc_info()
     if "error" in info:
         raise SystemExit(info["error"])
-    with open(os.path.join(ROOT, "runtime", "cuda", "tilec_cuda.h")) as f:
-        nvrtc = Nvrtc(info["path"], f.read())
+    # The header as tilec embeds it: tilec_wgmma.h inlined at its #include (CMakeLists.txt).
+    with open(os.path.join(ROOT, "runtime", "cuda", "tilec_cuda.h")) as f, \
+         open(os.path.join(ROOT, "runtime", "cuda", "tilec_wgmma.h")) as w:
+        nvrtc = Nvrtc(info["path"], f.read().replace('#include "tilec_wgmma.h"\n', w.read()))
     base = [f"-arch=sm_{args.arch}a", "--std=c++17", "-default-device"]
     if info["include_dir"]:
         base.append("-I" + info["include_dir"])

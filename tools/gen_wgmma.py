@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the wgmma wrappers of runtime/cuda/tilec_cuda.h (between its GENERATED markers): one
+"""Writes the wgmma wrappers of runtime/cuda/tilec_wgmma.h (between its GENERATED markers): one
 specialization per (N, input type, B major-ness), since PTX needs every accumulator register
 named in the instruction. fp16/bf16 take B either way round; tf32, int8 and fp8 only K-major (the
 PTX has no transpose for them). Run after changing the shapes: python3 tools/gen_wgmma.py"""
@@ -59,7 +59,7 @@ def wrapper_k_major(n, ctype, ptx, k, acc_ptx, acc_ctype, con):
 
 
 def main():
-    path = os.path.join(os.path.dirname(__file__), "..", "runtime", "cuda", "tilec_cuda.h")
+    path = os.path.join(os.path.dirname(__file__), "..", "runtime", "cuda", "tilec_wgmma.h")
     text = open(path).read()
     gen = "#ifdef TILEC_HALF\n"
     gen += "".join(wrapper(n, c, p, t) for n in SHAPES for c, p in TYPES for t in (0, 1))
