@@ -41,6 +41,7 @@ int usage_error(const std::string& msg) {
 
 int precompile_runtime_main(const std::vector<std::string>& args) {
   if (args.size() != 2 || args[0] != "--into" || args[1].empty()) return usage_error("precompile-runtime needs --into DIR");
+  tilec::find_installed_runtime();
   std::string error;
   std::string header = tilec::precompile_runtime_headers(args[1], &error);
   if (header.empty()) {
