@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <climits>
@@ -194,12 +195,17 @@ const char* const kPchHeaderText =
 
 // The runtime-header PCH's folder name: a digest of everything that must match between the PCH
 // and the kernels that use it. The -I folder is left out (the headers' digest stands for their
-// text), so that a PCH built beside one copy of the headers serves an installed copy of them.
+// text), so that a PCH built beside one copy of the headers serves an installed copy of them. The
+// compiler is named by the file that runs and its version, not by the command: `pip install`
+// (scikit-build-core) builds with CXX=g++ where the user's processes run c++, the same g++.
 std::string runtime_pch_key(const HostCompiler& cc) {
   std::string flags;
   for (const std::string& f : cc.flags)
     if (f.rfind("-I", 0) != 0) flags += f + " ";
-  return key_for({TILEC_VERSION, cc.command, cc.version, flags, cpu_isa_description(), runtime_headers_digest()}).substr(0, 24);
+  // "c++ (Debian 12.2.0-14) 12.2.0": the first word is the command's name.
+  std::string version = cc.version.substr(std::min(cc.version.find(' '), cc.version.size()));
+  return key_for({TILEC_VERSION, command_identity(cc.command), version, flags, cpu_isa_description(), runtime_headers_digest()})
+      .substr(0, 24);
 }
 
 // Writes `dir`/tilec_pch.h whole, under a temporary name first (another process may be reading

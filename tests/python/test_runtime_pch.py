@@ -82,3 +82,16 @@ def test_doctor_says_whether_the_installed_pch_matches(tmp_path, installed):
     os.rename(os.path.dirname(gch), os.path.join(os.path.dirname(os.path.dirname(gch)), "0" * 24))
     r = run_python(code, tmp_path)
     assert "installed for another compiler, flags or tilec, not used" in r.stdout, r.stdout
+
+
+def test_pch_key_names_the_compiler_file_not_the_command(tmp_path, installed):
+    # pip's build (scikit-build-core) sets CXX=g++; kernels later run c++, often the same file.
+    include, gch = installed
+    cxx = os.environ.get("CXX") or "c++"
+    gxx = shutil.which("g++")
+    if not gxx or not shutil.which(cxx) or os.path.realpath(shutil.which(cxx)) != os.path.realpath(gxx):
+        pytest.skip("g++ is not the host compiler's file")
+    r = subprocess.run([cli._native_cli(), "precompile-runtime", "--into", str(include / "runtime" / "pch")],
+                       capture_output=True, text=True, timeout=300, env={**os.environ, "CXX": "g++"})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == gch
