@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <climits>
@@ -187,26 +188,60 @@ bool load_cpu(CompiledKernel& k, const std::string& so_path, std::string* error)
   return false;
 }
 
-// The runtime-header PCH of this toolchain and flag set: the header's path (whose .gch, *gch,
-// may not exist yet), or "" when its folder cannot be made. The folder name hashes everything
-// that must match between the PCH and the kernels that use it.
-std::string runtime_pch(const KernelCache& cache, const HostCompiler& cc, const std::string& flags, std::string* gch) {
-  std::string dir = cache.root() + "/pch/" +
-                    key_for({TILEC_VERSION, cc.command, cc.version, flags, cpu_isa_description(), runtime_headers_digest()}).substr(0, 24);
-  std::string header = dir + "/tilec_pch.h";
-  *gch = header + ".gch";
+const char* const kPchHeaderName = "tilec_pch.h";
+// The headers every generated kernel includes, in its order (tilec/codegen/cpp.cpp's preamble).
+const char* const kPchHeaderText =
+    "// The headers every generated kernel includes, precompiled by tilec.\n"
+    "#include <cstdint>\n#include <cstring>\n#include <limits>\n#include \"runtime/cpu/tilec_rt.h\"\n";
+
+// The runtime-header PCH's folder name: a digest of everything that must match between the PCH
+// and the kernels that use it. The -I folder is left out (the headers' digest stands for their
+// text), so that a PCH built beside one copy of the headers serves an installed copy of them. The
+// compiler is named by the file that runs and its version, not by the command: `pip install`
+// (scikit-build-core) builds with CXX=g++ where the user's processes run c++, the same g++.
+std::string runtime_pch_key(const HostCompiler& cc) {
+  std::string flags;
+  for (const std::string& f : cc.flags)
+    if (f.rfind("-I", 0) != 0) flags += f + " ";
+  // "c++ (Debian 12.2.0-14) 12.2.0": the first word is the command's name.
+  std::string version = cc.version.substr(std::min(cc.version.find(' '), cc.version.size()));
+  return key_for({TILEC_VERSION, command_identity(cc.command), version, flags, cpu_isa_description(), runtime_headers_digest()})
+      .substr(0, 24);
+}
+
+// Writes `dir`/tilec_pch.h whole, under a temporary name first (another process may be reading
+// it); its path, or "" when the folder cannot be made or written.
+std::string write_pch_header(const std::string& dir) {
+  std::string header = dir + "/" + kPchHeaderName;
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return "";
-  if (::access(header.c_str(), R_OK) != 0) {
-    // Written whole under a temporary name: another process may be reading it.
-    std::string tmp = header + ".tmp." + std::to_string(getpid());
-    if (!write_file(tmp, "// The headers every generated kernel includes, precompiled by tilec.\n"
-                         "#include <cstdint>\n#include <cstring>\n#include <limits>\n#include \"runtime/cpu/tilec_rt.h\"\n") ||
-        ::rename(tmp.c_str(), header.c_str()) != 0)
-      return "";
+  if (::access(header.c_str(), R_OK) == 0) return header;
+  std::string tmp = header + ".tmp." + std::to_string(getpid());
+  if (!write_file(tmp, kPchHeaderText) || ::rename(tmp.c_str(), header.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    return "";
   }
   return header;
+}
+
+// Folders that may hold an installed runtime PCH (made at build time by `tilec precompile-runtime`,
+// never written at run time): beside the runtime headers, and the build tree's own folder while
+// the headers are the source tree's.
+std::vector<std::string> installed_pch_dirs() {
+  std::vector<std::string> dirs = {include_dir_storage() + "/runtime/pch"};
+  if (include_dir_storage() == TILEC_RUNTIME_INCLUDE_DIR) dirs.push_back(TILEC_BUILD_PCH_DIR);
+  return dirs;
+}
+
+// The installed PCH's header for `key` (its .gch beside it), or "". Both files must be there:
+// the compiler falls back to parsing the plain header when the .gch is unusable.
+std::string installed_pch_header(const std::string& key) {
+  for (const std::string& dir : installed_pch_dirs()) {
+    std::string header = dir + "/" + key + "/" + kPchHeaderName;
+    if (::access(header.c_str(), R_OK) == 0 && ::access((header + ".gch").c_str(), R_OK) == 0) return header;
+  }
+  return "";
 }
 
 bool compile_cpu(CompiledKernel& k, const std::string& source, const Function& fn, Diagnostics& diags, StageTimer& timer) {
@@ -253,28 +288,44 @@ bool compile_cpu(CompiledKernel& k, const std::string& source, const Function& f
         diags.error(fn.loc, "cannot write the generated C++ to " + cpp_path + " (set TILEC_CACHE_DIR to a writable folder)");
         return false;
       }
-      // The runtime headers, precompiled once per cache and toolchain: with the PCH a small kernel
-      // compiles in a fraction of the time. Building it costs several compiles, so the first
-      // kernel of a cache compiles without it and leaves a marker; the second builds it beside its
-      // own compile (a second core) and waits, so no half-written file outlives the process.
-      HostCompiler with_pch = cc;
+      // The runtime headers, precompiled: with the PCH a small kernel compiles in a fraction of the
+      // time. In order: the cache's PCH, the installed one (built with tilec for this toolchain),
+      // else one built in the cache. Building it costs several compiles, so the first kernel of a
+      // cache compiles without it and leaves a marker; the second builds it beside its own compile
+      // (a second core) and waits, so no half-written file outlives the process.
+      std::string pch_key = runtime_pch_key(cc);
+      std::string cache_pch_dir = cache.root() + "/pch/" + pch_key;
+      std::string cache_gch = cache_pch_dir + "/" + kPchHeaderName + ".gch";
+      bool pch_from_cache = use_cache && ::access(cache_gch.c_str(), R_OK) == 0;
+      std::string pch_header = pch_from_cache ? cache_pch_dir + "/" + kPchHeaderName : installed_pch_header(pch_key);
       std::thread pch_build;
-      if (use_cache) {
-        std::string gch;
-        std::string header = runtime_pch(cache, cc, flags, &gch);
-        std::string wanted = header + ".wanted";
-        if (!header.empty() && ::access(gch.c_str(), R_OK) == 0) {
-          with_pch.flags.insert(with_pch.flags.end(), {"-include", header});
-        } else if (!header.empty() && ::access(wanted.c_str(), F_OK) == 0) {
-          pch_build = std::thread([cc, header, gch] { compile_precompiled_header(cc, header, gch); });
-        } else if (!header.empty()) {
-          write_file(wanted, "");
-        }
+      if (use_cache && pch_header.empty()) {
+        std::string header = write_pch_header(cache_pch_dir);
+        bool wanted = !header.empty() && ::access((header + ".wanted").c_str(), F_OK) == 0;
+        if (wanted)
+          pch_build = std::thread([cc, header, cache_gch] { compile_precompiled_header(cc, header, cache_gch); });
+        else if (!header.empty())
+          write_file(header + ".wanted", "");
       }
+      HostCompiler with_pch = cc;
+      if (!pch_header.empty()) with_pch.flags.insert(with_pch.flags.end(), {"-include", pch_header});
       CompileOutcome out = compile_shared_object(with_pch, cpp_path, work + "/kernel.so");
       bool building_pch = pch_build.joinable();
       if (building_pch) pch_build.join();
-      timer.mark(with_pch.flags.size() > cc.flags.size() ? "host-cc (pch)" : building_pch ? "host-cc (building the pch beside)" : "host-cc");
+      timer.mark(!pch_header.empty() ? "host-cc (pch)" : building_pch ? "host-cc (building the pch beside)" : "host-cc");
+      if (!out.ok && !pch_header.empty()) {
+        // A PCH that breaks a compile (damaged in a way the compiler did not detect) must not
+        // fail the kernel: compiled again without it; the cache's copy is removed.
+        CompileOutcome plain = compile_shared_object(cc, cpp_path, work + "/kernel.so");
+        timer.mark("host-cc (again without the pch)");
+        if (plain.ok) {
+          warn("the precompiled runtime header " + pch_header + ".gch broke a compile" +
+               (pch_from_cache ? ": removed, it is rebuilt with a later kernel"
+                               : " and was not used (rebuild tilec or run `tilec precompile-runtime --into DIR` to replace it)"));
+          if (pch_from_cache) ::unlink(cache_gch.c_str());
+        }
+        out = plain;
+      }
       if (!out.ok) {
         diags.error(fn.loc, "the host C++ compiler failed on the generated code for '" + fn.name + "'\n  source: " +
                                 cpp_path + "\n  command: " + out.command + "\n" + out.log);
@@ -414,6 +465,52 @@ bool check_cuda_archs(const Function& fn, const CudaOptions& base, Diagnostics& 
 
 void set_runtime_include_dir(const std::string& dir) { include_dir_storage() = dir; }
 const std::string& runtime_include_dir() { return include_dir_storage(); }
+
+std::string precompile_runtime_headers(const std::string& into, std::string* error) {
+  const HostCompiler& cc = host_compiler(include_dir_storage());
+  if (!cc.isa_error.empty()) {
+    *error = cc.isa_error;
+    return "";
+  }
+  if (cc.version.empty()) {
+    *error = "the host compiler '" + cc.command + "' does not run (set CXX to a C++17 compiler)";
+    return "";
+  }
+  std::string key = runtime_pch_key(cc);
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(into, ec))
+    if (entry.path().filename() != key && std::filesystem::exists(entry.path() / kPchHeaderName, ec))
+      std::filesystem::remove_all(entry.path(), ec);
+  std::string header = write_pch_header(into + "/" + key);
+  if (header.empty()) {
+    *error = "cannot write " + into + "/" + key + "/" + kPchHeaderName + " (is the folder writable?)";
+    return "";
+  }
+  if (::access((header + ".gch").c_str(), R_OK) == 0) return header;
+  CompileOutcome out = compile_precompiled_header(cc, header, header + ".gch");
+  if (!out.ok) {
+    *error = "the host compiler failed to precompile " + header + "\n  command: " + out.command + "\n" + out.log;
+    return "";
+  }
+  return header;
+}
+
+InstalledPchInfo installed_runtime_pch() {
+  InstalledPchInfo info;
+  std::string key = runtime_pch_key(host_compiler(include_dir_storage()));
+  info.path = installed_pch_header(key);
+  if (!info.path.empty()) {
+    info.state = InstalledPch::Matches;
+    return info;
+  }
+  std::error_code ec;
+  for (const std::string& dir : installed_pch_dirs()) {
+    info.path += (info.path.empty() ? "" : ", ") + dir;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
+      if (std::filesystem::exists(entry.path() / (std::string(kPchHeaderName) + ".gch"), ec)) info.state = InstalledPch::OtherToolchain;
+  }
+  return info;
+}
 
 bool debug_from_env() {
   const char* v = std::getenv("TILEC_DEBUG");

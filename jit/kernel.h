@@ -32,6 +32,20 @@ bool debug_from_env();
 void set_runtime_include_dir(const std::string& dir);
 const std::string& runtime_include_dir();
 
+// The runtime headers' PCH for this process's host compiler (host_compiler(runtime_include_dir())
+// with its flags and ISA), as an installation ships it: INTO/<key>/tilec_pch.h and its .gch.
+// Other key folders in INTO are removed (a build tree keeps one). Returns the header's path, or ""
+// with *error set; an existing .gch for the key is kept.
+std::string precompile_runtime_headers(const std::string& into, std::string* error);
+
+// Whether an installed runtime PCH serves this process's host compiler, for `tilec doctor`.
+enum class InstalledPch { Matches, OtherToolchain, Missing };
+struct InstalledPchInfo {
+  InstalledPch state = InstalledPch::Missing;
+  std::string path;                  // Matches: the header used; otherwise the folders looked in
+};
+InstalledPchInfo installed_runtime_pch();
+
 class CompiledKernel {
  public:
   Backend backend = Backend::Cpu;

@@ -153,38 +153,62 @@ DType torch_dtype(PyObject* dtype_obj) {
 // call, a third of reading a torch tensor (bench/RESULTS.md). Attributes set on one instance
 // (t.data_ptr = ...) are not seen: tilec reads what the tensor type says, as C code would. An entry
 // holds while the type's version tag does: assigning to the type (or a base) changes the tag.
+struct TypeAttribute {
+  PyObject* found = nullptr;  // borrowed from the type's dict; nullptr when the type has none
+  // A C method taking no arguments or a C getter whose descriptor belongs to a base of the type:
+  // its C function is called directly, without the instance check and dispatch of each call.
+  bool direct = false;
+};
+
 struct AttrCache {
   static constexpr int kWays = 2;  // torch.Tensor and nn.Parameter in one launch
   PyTypeObject* type[kWays] = {};
   unsigned version[kWays] = {};
-  PyObject* found[kWays] = {};  // borrowed from the type's dict
+  TypeAttribute attr[kWays] = {};
   int next = 0;
 };
 
-PyObject* type_attribute(AttrCache& cache, PyTypeObject* type, PyObject* name) {
+// Whether `found`, an attribute of `type`, may be called through its C function with an instance
+// of `type`: the descriptor's own type check, done once per type instead of on every call.
+bool callable_directly(PyTypeObject* type, PyObject* found) {
+  if (found && Py_IS_TYPE(found, &PyMethodDescr_Type)) {
+    auto* d = reinterpret_cast<PyMethodDescrObject*>(found);
+    return (d->d_method->ml_flags & ~METH_COEXIST) == METH_NOARGS && PyType_IsSubtype(type, PyDescr_TYPE(d));
+  }
+  if (found && Py_IS_TYPE(found, &PyGetSetDescr_Type)) {
+    auto* d = reinterpret_cast<PyGetSetDescrObject*>(found);
+    return d->d_getset->get != nullptr && PyType_IsSubtype(type, PyDescr_TYPE(d));
+  }
+  return false;
+}
+
+TypeAttribute type_attribute(AttrCache& cache, PyTypeObject* type, PyObject* name) {
   // A modified type's tag is 0 until its next lookup, and entries never record 0.
   for (int i = 0; i < AttrCache::kWays; ++i)
-    if (cache.type[i] == type && cache.version[i] == type->tp_version_tag) return cache.found[i];
-  PyObject* found = _PyType_Lookup(type, name);  // gives the type a valid version tag where it can
+    if (cache.type[i] == type && cache.version[i] == type->tp_version_tag) return cache.attr[i];
+  TypeAttribute a;
+  a.found = _PyType_Lookup(type, name);  // gives the type a valid version tag where it can
+  a.direct = callable_directly(type, a.found);
   // Kept for the process, each once: a freed type's address could be reused by another type.
   static std::unordered_set<PyObject*> kept;
-  for (PyObject* o : {reinterpret_cast<PyObject*>(type), found})
+  for (PyObject* o : {reinterpret_cast<PyObject*>(type), a.found})
     if (o && kept.insert(o).second) Py_INCREF(o);
   if (PyType_HasFeature(type, Py_TPFLAGS_VALID_VERSION_TAG) && type->tp_version_tag != 0) {
     int i = cache.next;
     cache.next = (i + 1) % AttrCache::kWays;
     cache.type[i] = type;
     cache.version[i] = type->tp_version_tag;
-    cache.found[i] = found;
+    cache.attr[i] = a;
   }
-  return found;
+  return a;
 }
 
 // obj.name(): a C method (method_descriptor) of obj's type is called directly.
 py::object call_method0(PyObject* obj, PyObject* name, AttrCache& cache) {
-  PyObject* method = type_attribute(cache, Py_TYPE(obj), name);
-  PyObject* r = method && Py_IS_TYPE(method, &PyMethodDescr_Type)
-                    ? PyObject_Vectorcall(method, &obj, 1, nullptr)
+  TypeAttribute a = type_attribute(cache, Py_TYPE(obj), name);
+  PyObject* r = a.direct ? reinterpret_cast<PyMethodDescrObject*>(a.found)->d_method->ml_meth(obj, nullptr)
+                : a.found && Py_IS_TYPE(a.found, &PyMethodDescr_Type)
+                    ? PyObject_Vectorcall(a.found, &obj, 1, nullptr)
                     : PyObject_VectorcallMethod(name, &obj, 1 | PY_VECTORCALL_ARGUMENTS_OFFSET, nullptr);
   if (!r) throw py::error_already_set();
   return py::reinterpret_steal<py::object>(r);
@@ -193,10 +217,9 @@ py::object call_method0(PyObject* obj, PyObject* name, AttrCache& cache) {
 // obj.name: a C getter (getset_descriptor, a data descriptor that no instance __dict__ shadows)
 // of obj's type is called directly.
 py::object get_attribute(PyObject* obj, PyObject* name, AttrCache& cache) {
-  PyObject* attr = type_attribute(cache, Py_TYPE(obj), name);
-  PyObject* r = attr && Py_IS_TYPE(attr, &PyGetSetDescr_Type)
-                    ? Py_TYPE(attr)->tp_descr_get(attr, obj, reinterpret_cast<PyObject*>(Py_TYPE(obj)))
-                    : PyObject_GetAttr(obj, name);
+  TypeAttribute a = type_attribute(cache, Py_TYPE(obj), name);
+  PyGetSetDef* getset = a.direct ? reinterpret_cast<PyGetSetDescrObject*>(a.found)->d_getset : nullptr;
+  PyObject* r = getset ? getset->get(obj, getset->closure) : PyObject_GetAttr(obj, name);
   if (!r) throw py::error_already_set();
   return py::reinterpret_steal<py::object>(r);
 }
@@ -404,7 +427,7 @@ int64_t tensor_span_bound(PyObject* obj, TensorArg& t) {
   static PyObject* nbytes_name = PyUnicode_InternFromString("nbytes");
   static AttrCache untyped_storage, nbytes;
   // Objects that only look like torch tensors (data_ptr, dtype, get_device, shape, stride()).
-  if (!type_attribute(untyped_storage, Py_TYPE(obj), storage_name)) return tensor_span(obj, t);
+  if (!type_attribute(untyped_storage, Py_TYPE(obj), storage_name).found) return tensor_span(obj, t);
   py::object storage = call_method0(obj, storage_name, untyped_storage);
   py::object size = call_method0(storage.ptr(), nbytes_name, nbytes);
   long long bytes = PyLong_AsLongLong(size.ptr());

@@ -992,6 +992,17 @@ PYBIND11_MODULE(_C, m) {
     d["isa"] = cpu_isa_description();
     return d;
   });
+  m.def("installed_pch_info", [] {
+    InstalledPchInfo info = installed_runtime_pch();
+    py::dict d;
+    switch (info.state) {
+      case InstalledPch::Matches: d["state"] = "matches"; break;
+      case InstalledPch::OtherToolchain: d["state"] = "other-toolchain"; break;
+      case InstalledPch::Missing: d["state"] = "missing"; break;
+    }
+    d["path"] = info.path;
+    return d;
+  });
   m.def("set_runtime_include_dir", &set_runtime_include_dir);
   // sm_XY of CUDA device `device` as XY, or -1 without a driver or device (tilec.runtime.driver).
   m.def("cuda_device_arch", [](int device) {

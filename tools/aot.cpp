@@ -67,17 +67,6 @@ bool write_text(const std::string& path, const std::string& data) {
   return static_cast<bool>(out);
 }
 
-// Installed as PREFIX/bin/tilec, the runtime headers are in PREFIX/include/tilec; in the build
-// tree the library's compiled-in source folder is used.
-void find_installed_runtime() {
-  char exe[PATH_MAX];
-  ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (n <= 0) return;
-  exe[n] = '\0';
-  std::filesystem::path dir = std::filesystem::path(exe).parent_path().parent_path() / "include" / "tilec";
-  if (std::filesystem::exists(dir / "runtime" / "cpu" / "tilec_rt.h")) set_runtime_include_dir(dir.string());
-}
-
 // One --signature: its front-end result and the name of its launch function.
 struct Spec {
   std::string signature;
@@ -407,6 +396,17 @@ bool is_identifier(const std::string& s) {
 }
 
 }  // namespace
+
+// Installed as PREFIX/bin/tilec, the runtime headers are in PREFIX/include/tilec; in the build
+// tree the library's compiled-in source folder is used.
+void find_installed_runtime() {
+  char exe[PATH_MAX];
+  ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) return;
+  exe[n] = '\0';
+  std::filesystem::path dir = std::filesystem::path(exe).parent_path().parent_path() / "include" / "tilec";
+  if (std::filesystem::exists(dir / "runtime" / "cpu" / "tilec_rt.h")) set_runtime_include_dir(dir.string());
+}
 
 int aot_main(const std::vector<std::string>& args) {
   std::string path, kernel, dir, backend = "cuda", arch_list = "sm_90", march = "native", prefix;

@@ -10,4 +10,7 @@ extern const char* kAotUsage;
 
 int aot_main(const std::vector<std::string>& args);
 
+// Installed as PREFIX/bin/tilec, the runtime headers in PREFIX/include/tilec become the JIT's.
+void find_installed_runtime();
+
 }  // namespace tilec

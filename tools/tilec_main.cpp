@@ -1,12 +1,14 @@
 // Input: command-line arguments. Output: `dump`: the requested compiler stage on stdout; `aot`
-// (tools/aot.cpp): compiled kernels and C launch code. Diagnostics on stderr; exit 0 on success,
-// 1 on a compile error, 2 on bad usage. Needs neither Python nor a GPU (`aot` for CUDA needs NVRTC).
+// (tools/aot.cpp): compiled kernels and C launch code; `precompile-runtime`: the runtime headers'
+// PCH. Diagnostics on stderr; exit 0 on success, 1 on a compile error, 2 on bad usage. Needs
+// neither Python nor a GPU (`aot` for CUDA needs NVRTC).
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 
+#include "jit/kernel.h"
 #include "jit/stages.h"
 #include "tools/aot.h"
 #include "tilec/frontend.h"
@@ -23,11 +25,31 @@ const char* kUsage =
     "  --arch       GPU architecture for gpu-ir/cuda/ptx (default sm_90)\n"
     "  --debug      from ir-opt on, include debug mode's bounds and overflow checks (TILEC_DEBUG=1)\n"
     "exit status: 0 success, 1 compile error (diagnostics on stderr), 2 bad usage\n"
+    "\n"
+    "usage: tilec precompile-runtime --into DIR\n"
+    "\n"
+    "Precompiles the runtime headers of CPU kernels for the host compiler ($CXX, else c++) into\n"
+    "DIR/<toolchain digest>/tilec_pch.h.gch (the build does this into the folder shipped beside the\n"
+    "runtime headers, where the first kernel compile of a fresh cache finds it).\n"
+    "exit status: 0 success, 1 the compiler failed, 2 bad usage\n"
     "\n";
 
 int usage_error(const std::string& msg) {
   std::fprintf(stderr, "tilec: %s\n%s", msg.c_str(), kUsage);
   return 2;
+}
+
+int precompile_runtime_main(const std::vector<std::string>& args) {
+  if (args.size() != 2 || args[0] != "--into" || args[1].empty()) return usage_error("precompile-runtime needs --into DIR");
+  tilec::find_installed_runtime();
+  std::string error;
+  std::string header = tilec::precompile_runtime_headers(args[1], &error);
+  if (header.empty()) {
+    std::fprintf(stderr, "tilec: precompile-runtime: %s\n", error.c_str());
+    return 1;
+  }
+  std::printf("%s.gch\n", header.c_str());
+  return 0;
 }
 
 bool parse_int(const std::string& s, int* out) {
@@ -49,6 +71,7 @@ int main(int argc, char** argv) {
       return 0;
     }
   if (!args.empty() && args[0] == "aot") return tilec::aot_main({args.begin() + 1, args.end()});
+  if (!args.empty() && args[0] == "precompile-runtime") return precompile_runtime_main({args.begin() + 1, args.end()});
   if (args.empty() || args[0] != "dump") return usage_error(args.empty() ? "missing command" : "unknown command '" + args[0] + "'");
   std::string path, kernel, signature, emit;
   std::vector<std::string> constexprs;

@@ -4,6 +4,7 @@
                                           NVRTC, CUDA driver and GPUs, cache folder and size
   tilec cache list                        the kernel cache's entries, most recently used first
   tilec cache clear [--older-than DAYS]   removes cache entries (all, or those unused for DAYS)
+  tilec precompile-runtime --into DIR     precompiles the CPU runtime headers for the host compiler
   tilec dump ... (and any other command)  the native compiler CLI (tools/tilec_main.cpp), run as is
 """
 import argparse
@@ -116,6 +117,11 @@ def doctor(out=sys.stdout):
     cc = _C.host_compiler_info()
     p("host compiler", f"{cc['command']}: {cc['version'] or 'cannot run it (set CXX)'}")
     p("SIMD level", f"{simd_level(cc['isa'])} (-march=native{'' if ';isa=' not in cc['isa'] else ', TILEC_CPU_ISA'}; {cc['isa']})")
+    pch = _C.installed_pch_info()
+    p("runtime PCH", {"matches": f"installed, matches this host compiler: {pch['path']}.gch",
+                      "other-toolchain": f"installed for another compiler, flags or tilec, not used (in {pch['path']}); "
+                                         "`tilec precompile-runtime --into DIR` makes one",
+                      "missing": f"not installed (looked in {pch['path']}); each cache builds its own"}[pch["state"]])
     nv = _C.nvrtc_info()
     if "error" in nv:
         p("NVRTC", "not found (CPU backend only; `pip install tilec[cuda]` brings it)")

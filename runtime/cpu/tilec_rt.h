@@ -8,8 +8,6 @@
 #include <cstring>
 #include <initializer_list>
 #include <limits>
-#include <mutex>
-#include <string>
 #include <type_traits>
 
 #include "runtime/cpu/tilec_vec.h"
@@ -292,22 +290,33 @@ std::atomic<int>& assert_failures() {
   return n;
 }
 
+// A spin lock and a fixed buffer, not std::mutex and std::string: <mutex> and <string> were a
+// third of every kernel's compile time, and the lock is taken only on a failure or by the launcher.
 struct FirstFailure {
-  std::mutex mu;
-  std::string text;
+  std::atomic_flag busy = ATOMIC_FLAG_INIT;
+  char text[1024] = {};
 };
 FirstFailure& first_failure() {
   static FirstFailure f;
   return f;
 }
 
+struct FailureLock {
+  explicit FailureLock(FirstFailure& f) : f(f) {
+    while (f.busy.test_and_set(std::memory_order_acquire)) {
+    }
+  }
+  ~FailureLock() { f.busy.clear(std::memory_order_release); }
+  FirstFailure& f;
+};
+
 // Keeps `text` if it is the first failure since the launcher last took one; true when it is.
 bool record_failure(const char* text) {
   assert_failures().fetch_add(1, std::memory_order_relaxed);
   FirstFailure& f = first_failure();
-  std::lock_guard<std::mutex> lock(f.mu);
-  if (!f.text.empty()) return false;
-  f.text = text;
+  FailureLock lock(f);
+  if (f.text[0] != '\0') return false;
+  std::snprintf(f.text, sizeof f.text, "%s", text);
   return true;
 }
 
@@ -330,9 +339,9 @@ void bounds_fail(const char* msg, int32_t pid0, int32_t pid1, int32_t pid2, int6
 // Copies the first failure since the last call into buf (NUL-terminated) and forgets it.
 int take_failure(char* buf, int size) {
   FirstFailure& f = first_failure();
-  std::lock_guard<std::mutex> lock(f.mu);
-  int n = std::snprintf(buf, static_cast<size_t>(size), "%s", f.text.c_str());
-  f.text.clear();
+  FailureLock lock(f);
+  int n = std::snprintf(buf, static_cast<size_t>(size), "%s", f.text);
+  f.text[0] = '\0';
   return n;
 }
 

@@ -162,7 +162,7 @@ def test_doctor_reports_what_it_found(cache):
     kernels("k_a")
     r = tilec("doctor")
     assert r.returncode == 0, r.stderr
-    for key in ("tilec", "host compiler", "SIMD level", "NVRTC", "CUDA driver", "cache"):
+    for key in ("tilec", "host compiler", "SIMD level", "runtime PCH", "NVRTC", "CUDA driver", "cache"):
         assert any(line.startswith(key + " ") for line in r.stdout.splitlines()), (key, r.stdout)
     assert f"{root}: 1 kernels" in r.stdout
 

@@ -261,6 +261,34 @@ def test_torch_subclasses_and_methods_assigned_later():
 
 
 @pytest.mark.skipif(torch is None, reason="PyTorch not installed")
+def test_torch_descriptors_of_other_types_raise_instead_of_being_called():
+    # C methods and getters are called through their C functions once checked against the
+    # tensor's type; one taken from an unrelated type (str.upper, int.real) must raise as Python does.
+    out = torch.zeros(16)
+    for name, foreign in (("data_ptr", str.__dict__["upper"]), ("dtype", int.__dict__["real"])):
+        class Foreign(torch.Tensor):
+            pass
+        x = torch.arange(16, dtype=torch.float32).as_subclass(Foreign)
+        scale_copy[(1,)](x, out, 16, 1.0, BLOCK=16)
+        setattr(Foreign, name, foreign)
+        with pytest.raises(TypeError, match="doesn't apply to a 'Foreign' object|descriptor"):
+            scale_copy[(1,)](x, out, 16, 1.0, BLOCK=16)
+
+
+@pytest.mark.skipif(torch is None, reason="PyTorch not installed")
+def test_torch_tensor_whose_data_is_replaced_between_calls():
+    # One tensor object, a new dtype, pointer and size through .data: nothing is kept per object.
+    x = torch.arange(16, dtype=torch.float32)
+    out = torch.zeros(16)
+    scale_copy[(1,)](x, out, 16, 2.0, BLOCK=16)
+    torch.testing.assert_close(out, 2 * torch.arange(16, dtype=torch.float32))
+    x.data = torch.arange(40, dtype=torch.float64)[3:19]
+    out64 = torch.zeros(16, dtype=torch.float64)
+    scale_copy[(1,)](x, out64, 16, 2.0, BLOCK=16)
+    torch.testing.assert_close(out64, 2 * torch.arange(3, 19, dtype=torch.float64))
+
+
+@pytest.mark.skipif(torch is None, reason="PyTorch not installed")
 def test_torch_strided_view_is_read_with_its_strides():
     base = torch.arange(64, dtype=torch.float32).reshape(8, 8)
     out = torch.zeros(8)
