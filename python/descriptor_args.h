@@ -26,7 +26,7 @@ void read_descriptor(const std::string& kernel, const std::string& param, PyObje
 // The key bytes that specialize a kernel on a descriptor: dtype, block shape, padding, shape_div16.
 void put_descriptor_key(KeyBuilder& key, const DescriptorArg& d);
 
-// Binds the runtime arguments a descriptor parameter compiles to (tilec/ir_gen.cpp's
+// Binds the runtime arguments a descriptor parameter compiles to (tilec/ir_gen_memory.cpp's
 // descriptor_param): the base pointer, the shape, then the strides but the last.
 void bind_descriptor(const std::string& kernel, const std::string& param, const DescriptorArg& d, BoundArgs& b);
 
