@@ -644,6 +644,17 @@ def bench_rmsnorm(b, gen):
           lambda: holder["y"], ref, 1e-2, nbytes, "GB/s")
 
 
+def descriptor_compilers(b, name, unit):
+    """(impl, shared kernel table, its TensorDescriptor class) per compiler that loaded; a FAIL row
+    for one that did not."""
+    for impl, table, err, module in (("tilec", TC_SHARED, TILEC_ERROR, "tilec.tools.tensor_descriptor"),
+                                     ("triton", TR_SHARED, TRITON_ERROR, "triton.tools.tensor_descriptor")):
+        if not table:
+            b.fail(name, impl, "-", err, unit)
+            continue
+        yield impl, table, __import__(module, fromlist=["TensorDescriptor"]).TensorDescriptor
+
+
 @guarded
 def bench_descriptor(b, gen):
     m, n = (8192, 8192) if not b.args.quick else (4096, 4096)
@@ -652,13 +663,7 @@ def bench_descriptor(b, gen):
     y = torch.empty_like(x)
     ref = x.double() * 0.5
     nbytes = 2 * m * n * 2
-    modules = (("tilec", TC_SHARED, TILEC_ERROR, "tilec.tools.tensor_descriptor"),
-               ("triton", TR_SHARED, TRITON_ERROR, "triton.tools.tensor_descriptor"))
-    for impl, table, err, module in modules:
-        if not table:
-            b.fail(name, impl, "-", err, "GB/s")
-            continue
-        TensorDescriptor = __import__(module, fromlist=["TensorDescriptor"]).TensorDescriptor
+    for impl, table, TensorDescriptor in descriptor_compilers(b, name, "GB/s"):
         for bm, bn, warps in ((64, 128, 4), (128, 128, 8), (32, 256, 4)):
             xd, yd = TensorDescriptor.from_tensor(x, [bm, bn]), TensorDescriptor.from_tensor(y, [bm, bn])
             y.fill_(float("nan"))
@@ -677,13 +682,7 @@ def bench_descriptor_matmul(b, gen):
     c = torch.empty(M, N, device=DEV, dtype=torch.float16)
     ref = a.double() @ bm.double()
     flops = 2.0 * M * N * K
-    modules = (("tilec", TC_SHARED, TILEC_ERROR, "tilec.tools.tensor_descriptor"),
-               ("triton", TR_SHARED, TRITON_ERROR, "triton.tools.tensor_descriptor"))
-    for impl, table, err, module in modules:
-        if not table:
-            b.fail(name, impl, "-", err, "TFLOP/s")
-            continue
-        TensorDescriptor = __import__(module, fromlist=["TensorDescriptor"]).TensorDescriptor
+    for impl, table, TensorDescriptor in descriptor_compilers(b, name, "TFLOP/s"):
         for bm_, bn_, bk_, g, w, st in MATMUL_CONFIGS:
             ad = TensorDescriptor.from_tensor(a, [bm_, bk_])
             bd = TensorDescriptor.from_tensor(bm, [bk_, bn_])
