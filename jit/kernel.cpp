@@ -886,28 +886,10 @@ std::string take_cuda_failure(const CudaDriver& d, const CompiledKernel& kernel,
   return "device-side assertion failed in kernel '" + kernel.name + "': " + out;
 }
 
-}  // namespace
-
-std::string launch_cuda(CompiledKernel& kernel, int device, const std::array<int32_t, 3>& grid, void* stream,
-                        void** user_args) {
+// Launches with the kernel's whole parameter list (the arguments, then any tensor maps).
+std::string launch_cuda_params(const CudaDriver* driver, CompiledKernel& kernel, int device, const std::array<int32_t, 3>& grid,
+                               void* stream, void** args) {
   std::string error;
-  const CudaDriver* driver = CudaDriver::get(&error);
-  if (!driver) return error;
-  // TMA tensor maps follow the arguments; encoded here, on the stack: the driver copies the
-  // parameters at the launch.
-  constexpr size_t kMaxMaps = 8, kMaxArgs = 256;
-  EncodedTensorMap maps[kMaxMaps];
-  void* with_maps[kMaxArgs + kMaxMaps];
-  void** args = user_args;
-  if (!kernel.tensor_maps.empty()) {
-    size_t n = kernel.arg_types.size();
-    if (kernel.tensor_maps.size() > kMaxMaps || n > kMaxArgs) return "kernel " + kernel.name + " has too many tensor maps or arguments";
-    error = encode_tensor_maps(*driver, kernel, user_args, maps);
-    if (!error.empty()) return error;
-    std::copy(user_args, user_args + n, with_maps);
-    for (size_t i = 0; i < kernel.tensor_maps.size(); ++i) with_maps[n + i] = maps[i].bits;
-    args = with_maps;
-  }
   if (device < 0 || device >= CompiledKernel::kMaxDevices) return "CUDA device ordinal " + std::to_string(device) + " out of range";
   Dim3 g{static_cast<unsigned>(grid[0]), static_cast<unsigned>(grid[1]), static_cast<unsigned>(grid[2])};
   Dim3 block{static_cast<unsigned>(kernel.threads), 1, 1};
@@ -969,8 +951,38 @@ std::string launch_cuda(CompiledKernel& kernel, int device, const std::array<int
   return r.ok ? std::string() : r.error;
 }
 
+// A TMA kernel's launch: its tensor maps, encoded on the stack (the driver copies the
+// parameters at the launch), follow the arguments.
+std::string launch_cuda_with_maps(const CudaDriver* driver, CompiledKernel& kernel, int device, const std::array<int32_t, 3>& grid,
+                                  void* stream, void** args) {
+  constexpr size_t kMaxMaps = 8, kMaxArgs = 256;
+  size_t n = kernel.arg_types.size();
+  if (kernel.tensor_maps.size() > kMaxMaps || n > kMaxArgs) return "kernel " + kernel.name + " has too many tensor maps or arguments";
+  EncodedTensorMap maps[kMaxMaps];
+  std::string error = encode_tensor_maps(*driver, kernel, args, maps);
+  if (!error.empty()) return error;
+  void* with_maps[kMaxArgs + kMaxMaps];
+  std::copy(args, args + n, with_maps);
+  for (size_t i = 0; i < kernel.tensor_maps.size(); ++i) with_maps[n + i] = maps[i].bits;
+  return launch_cuda_params(driver, kernel, device, grid, stream, with_maps);
+}
+
+}  // namespace
+
+std::string launch_cuda(CompiledKernel& kernel, int device, const std::array<int32_t, 3>& grid, void* stream, void** args) {
+  std::string error;
+  const CudaDriver* driver = CudaDriver::get(&error);
+  if (!driver) return error;
+  if (!kernel.tensor_maps.empty()) return launch_cuda_with_maps(driver, kernel, device, grid, stream, args);
+  return launch_cuda_params(driver, kernel, device, grid, stream, args);
+}
+
 double time_raw_cuda_launches(CompiledKernel& kernel, int device, const std::array<int32_t, 3>& grid, void* stream,
                               void** args, int n, std::string* error) {
+  if (!kernel.tensor_maps.empty()) {
+    *error = "kernel " + kernel.name + " takes TMA tensor maps, which the raw launch loop does not pass";
+    return -1;
+  }
   *error = launch_cuda(kernel, device, grid, stream, args);
   if (!error->empty()) return -1;
   const CudaDriver* driver = CudaDriver::get(error);
