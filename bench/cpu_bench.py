@@ -59,8 +59,10 @@ FAILURES = []  # (name, message) of wrong or failed results
 # ----------------------------------------------------------------------------------------------
 # timing helpers
 
-def time_fn(fn, min_time=1.0, min_reps=10, max_reps=200, warmup=3):
-    """Runs fn warmup times, then repeatedly; returns the per-call times in seconds."""
+def time_fn(fn, min_time=1.0, min_reps=10, max_reps=5000, warmup=3):
+    """Runs fn warmup times, then repeatedly for min_time seconds (at least min_reps, at most
+    max_reps calls: 5000 calls of a 25 µs kernel give a median that repeats within a few percent);
+    returns the per-call times in seconds."""
     for _ in range(warmup):
         fn()
     times = []
@@ -235,7 +237,9 @@ def bench_matmul(rng, args, size):
         ta, tb, tc = to_torch(a), to_torch(bm), torch.empty(M, N, dtype=torch.float32)
         rows.append(measure("torch", lambda: torch.matmul(ta, tb, out=tc), lambda: tc.numpy(), ref, 1e-5, flops,
                             "GFLOP/s", "torch.matmul", args))
-    return finish(f"matmul {M}^3 fp32", rows, best, "numpy", 0.8, "GFLOP/s")
+    # Issue #14 sets the bar at OpenBLAS (NumPy) on one host and oneDNN/MKL (torch) on the other:
+    # measured against whichever of the two is faster here.
+    return finish(f"matmul {M}^3 fp32", rows, best, "faster", 0.8, "GFLOP/s")
 
 
 def measure(impl, run, result, ref, tol, work, unit, config, args):
@@ -272,8 +276,8 @@ def measure(impl, run, result, ref, tol, work, unit, config, args):
 
 
 def finish(name, rows, best, baseline, target_ratio, unit):
-    """The result of one benchmark; ratio is tilec's best over `baseline` (the target's peer), and
-    ratios holds tilec's best over each peer."""
+    """The result of one benchmark; ratio is tilec's best over `baseline` (the target's peer, or
+    "faster": the faster peer), and ratios holds tilec's best over each peer."""
     res = {"name": name, "rows": rows, "unit": unit, "ratios": {}}
     for peer in ("numpy", "torch"):
         r = next((r for r in rows if r["impl"] == peer and "value" in r), None)
@@ -281,8 +285,11 @@ def finish(name, rows, best, baseline, target_ratio, unit):
             res["ratios"][peer] = best["value"] / r["value"]
     if baseline in res["ratios"]:
         res["ratio"] = res["ratios"][baseline]
+    elif baseline == "faster" and res["ratios"]:
+        res["ratio"] = min(res["ratios"].values())
     if target_ratio is not None:
-        res["target"] = f">= {target_ratio:g}x {baseline}"
+        peer = "the faster of numpy and torch" if baseline == "faster" else baseline
+        res["target"] = f">= {target_ratio:g}x {peer}"
         if "ratio" in res:
             res["meets_target"] = res["ratio"] >= target_ratio
     res["best"] = best
@@ -494,6 +501,9 @@ def table(results, overheads, info):
     return "\n".join(lines)
 
 
+BENCHES = {"add": bench_vector_add, "softmax": bench_softmax, "layernorm": bench_layernorm, "matmul": None}
+
+
 def thread_counts(spec):
     """--threads "2,all" -> [2, os.cpu_count()], duplicates dropped, order kept."""
     out = []
@@ -519,7 +529,7 @@ def run_child(threads, args, latency):
         out = f.name
     cmd = [sys.executable, os.path.abspath(__file__), "--child", "--json", out, "--min-time", str(args.min_time),
            "--first-call-reps", str(args.first_call_reps), "--launch-batches", str(args.launch_batches),
-           "--matmul-sizes", args.matmul_sizes, "--settle", str(args.settle)]
+           "--matmul-sizes", args.matmul_sizes, "--settle", str(args.settle), "--only", args.only]
     if args.quick:
         cmd.append("--quick")
     if not latency:
@@ -552,8 +562,10 @@ def measure_here(args):
     print(f"tilec {info['tilec']} CPU benchmarks; {threads} threads, SIMD {info['simd']}", file=sys.stderr)
     rng = np.random.default_rng(0)
     results = []
-    benches = [bench_vector_add, bench_softmax, bench_layernorm]
-    benches += [lambda rng, args, size=int(m): bench_matmul(rng, args, size) for m in args.matmul_sizes.split(",")]
+    only = args.only.split(",")
+    benches = [fn for name, fn in BENCHES.items() if name in only and name != "matmul"]
+    if "matmul" in only:
+        benches += [lambda rng, args, size=int(m): bench_matmul(rng, args, size) for m in args.matmul_sizes.split(",")]
     for fn in benches:
         try:
             results.append(fn(rng, args))
@@ -578,6 +590,8 @@ def main():
     ap.add_argument("--plot", metavar="FILE.png", help="also draw the last thread count's results (bench/plot.py; needs matplotlib)")
     ap.add_argument("--quick", action="store_true", help="one config per kernel, fewer repetitions")
     ap.add_argument("--matmul-sizes", default="256,512,1024", help="square matmul sizes (default: 256,512,1024)")
+    ap.add_argument("--only", default=",".join(BENCHES),
+                    help=f"benchmarks to run, comma-separated, of {','.join(BENCHES)} (default: all)")
     ap.add_argument("--min-time", type=float, default=1.0, help="seconds of timed runs per measurement")
     ap.add_argument("--first-call-reps", type=int, default=3, help="cold processes (each followed by as many warm ones)")
     ap.add_argument("--launch-batches", type=int, default=200, help="batches of 200 launches for the overhead")
@@ -586,6 +600,9 @@ def main():
                     help="seconds of idling before each measurement, for other pools' spinning threads to sleep")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    unknown = [name for name in args.only.split(",") if name not in BENCHES]
+    if unknown:
+        ap.error(f"--only: unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(BENCHES)}")
     if args.quick:
         args.min_time = min(args.min_time, 0.3)
         args.first_call_reps = min(args.first_call_reps, 2)

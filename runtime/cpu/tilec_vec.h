@@ -526,6 +526,19 @@ template <class M> inline M mask_and(M a, M b) { return mask_combine(a, b, [](au
 template <class M> inline M mask_or(M a, M b) { return mask_combine(a, b, [](auto x, auto y) { return x | y; }); }
 template <class M> inline M mask_xor(M a, M b) { return mask_combine(a, b, [](auto x, auto y) { return x ^ y; }); }
 
+// Lanes l of the vector at element i of an n-element tile with 0 <= i + l < n: the partial
+// vectors at the two ends of a loop whose vectors are aligned to the output's address.
+template <class V> inline typename V::Mask lanes_in(int i, int n) {
+  uint8_t bytes[V::width];
+  for (int l = 0; l < V::width; ++l) bytes[l] = i + l >= 0 && i + l < n;
+  return V::Mask::from_bytes(bytes);
+}
+
+// Elements from p to the first address that is a multiple of W elements (0 to W - 1).
+template <int W, class T> inline int lanes_to_aligned(const T* p) {
+  return static_cast<int>((W - reinterpret_cast<uintptr_t>(p) / sizeof(T) % W) % W);
+}
+
 // Every lane set to `b` (a uniform i1 tile inside a vector expression).
 template <class V> inline typename V::Mask mask_splat(bool b) {
   uint8_t bytes[V::width];

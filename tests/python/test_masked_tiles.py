@@ -1,6 +1,8 @@
 """2-D tiles under masks combined with &, | and ^ (a store's row & column mask, a load's), and
 pointer tiles contiguous only in aligned runs (`(start + arange) % N`): on the CPU these take the
-vector paths (tilec_rt::mask_and..., vector loads of each run). Checked against NumPy with poisoned
+vector paths (tilec_rt::mask_and..., vector loads of each run). Stores of whole 1-D tiles at every
+offset of the output from a vector boundary: on the CPU those run unmasked and aligned to the output,
+with partial vectors at the two ends. Checked against NumPy with poisoned
 outputs on every backend; the CPU ISA legs (TILEC_CPU_ISA=avx2, scalar) run this file too."""
 import numpy as np
 import pytest
@@ -64,3 +66,55 @@ def test_wrapped_contiguous_runs(backend, rng):
     _wrapped_columns_kernel[(programs,)](dx, dy, n, BLOCK=block)
     cols = np.arange(block * programs) % n
     assert_close(backend.get(dy), x[:, cols], "float32", "wrapped columns")
+
+
+@tilec.jit
+def _window_kernel(x_ptr, y_ptr, out_ptr, lo, hi, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = (offs >= lo) & (offs < hi)
+    x = tl.load(x_ptr + offs, mask=mask)
+    y = tl.load(y_ptr + offs, mask=mask)
+    tl.store(out_ptr + offs, x * 2 + y, mask=mask)
+
+
+@pytest.mark.parametrize("dtype,block", [("float32", 64), ("float32", 16), ("float32", 8), ("float64", 32),
+                                         ("int32", 128)])
+def test_store_at_every_offset(backend, rng, dtype, block):
+    # Views starting 0..16 elements into their buffers: the output's distance to a vector boundary
+    # takes every value, and the inputs sit at other distances. Elements outside [lo, hi) and
+    # outside the view must keep their poison.
+    n, lo = 5 * block + 3, 3
+    hi = n - 2
+    for off in range(17):
+        x = rand(rng, (n,), dtype)
+        y = rand(rng, (n,), dtype)
+        buf = backend.put(poison((n + 40,), dtype))
+        dx = backend.put(np.concatenate([np.zeros(off + 1, x.dtype), x]))[off + 1:]
+        dy = backend.put(np.concatenate([np.zeros(2 * off + 5, y.dtype), y]))[2 * off + 5:]
+        _window_kernel[(tilec.cdiv(n, block),)](dx, dy, buf[off:off + n], lo, hi, BLOCK=block)
+        out = backend.get(buf)
+        inside = np.zeros(n + 40, bool)
+        inside[off + lo:off + hi] = True
+        expect = np.where(inside[off:off + n], x.astype(np.float64) * 2 + y, 0)
+        assert np.array_equal(out[~inside], poison((n + 40,), dtype)[~inside], equal_nan=np.issubdtype(out.dtype, np.floating)), \
+            f"offset {off}: an element outside the mask was written"
+        assert_close(out[off + lo:off + hi], expect[lo:hi], dtype, f"window store at offset {off}")
+
+
+@tilec.jit
+def _accumulate_kernel(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offs < n
+    tl.store(x_ptr + offs, tl.load(x_ptr + offs, mask=mask) + tl.load(y_ptr + offs, mask=mask), mask=mask)
+
+
+def test_in_place_update_at_every_offset(backend, rng):
+    # x += y in place: a lane stored twice (the aligned loop's ends overlapping its body) would add
+    # y twice.
+    n, block = 3 * 64 + 5, 64
+    for off in range(17):
+        x = rand(rng, (n,), "float32")
+        y = rand(rng, (n,), "float32")
+        dx = backend.put(np.concatenate([np.zeros(off, np.float32), x]))
+        _accumulate_kernel[(tilec.cdiv(n, block),)](dx[off:], backend.put(y), n, BLOCK=block)
+        assert_close(backend.get(dx)[off:], x.astype(np.float64) + y, "float32", f"in-place add at offset {off}")

@@ -112,10 +112,14 @@ std::optional<std::string> CppGen::vexpr(const Value* v, const std::string& idx,
   if (t == DType::I1) {
     if (!vectorizable(as)) return std::nullopt;
     std::string VA = vec_w(as);
+    if (true_masks_.count(v))
+      return edge_ ? "tilec_rt::lanes_in<" + VA + ">(" + idx + ", " + num(v->type.numel()) + ")" : "tilec_rt::mask_splat<" + VA + ">(true)";
     switch (i.kind) {
       case Kind::Scalar:
       case Kind::Uniform: return "tilec_rt::mask_splat<" + VA + ">(" + i.name + ")";
-      case Kind::Array: return VA + "::Mask::from_bytes(" + i.name + " + " + idx + ")";
+      case Kind::Array:
+        if (edge_) return std::nullopt;  // from_bytes reads whole vectors
+        return VA + "::Mask::from_bytes(" + i.name + " + " + idx + ")";
       case Kind::Iota: return std::nullopt;
       case Kind::Lazy: return i.vx(idx, as);
     }
@@ -126,7 +130,9 @@ std::optional<std::string> CppGen::vexpr(const Value* v, const std::string& idx,
   switch (i.kind) {
     case Kind::Scalar:
     case Kind::Uniform: return V + "::broadcast(" + i.name + ")";
-    case Kind::Array: return V + "::load(" + i.name + " + " + idx + ")";
+    case Kind::Array:
+      if (edge_) return V + "::load_masked(" + i.name + " + " + idx + ", " + edge_lanes(v, idx, t) + ", " + V + "::broadcast(" + ctype(t) + "()))";
+      return V + "::load(" + i.name + " + " + idx + ")";
     case Kind::Iota: return V + "::iota(" + std::to_string(i.start) + " + " + idx + ")";
     case Kind::Lazy: return i.vx(idx, as);
   }
@@ -169,22 +175,64 @@ std::string CppGen::literal(DType t, const Op* op) {
   return "static_cast<" + std::string(ctype(t)) + ">(" + std::to_string(op->ival) + "LL)";
 }
 
-// A loop over n elements: the vector statement (of W lanes of `lane`) when the tile fills whole
-// vectors (tiles are powers of two) and vconds_ hold, the scalar statement otherwise.
-void CppGen::fused_loop(int64_t n, DType lane, const std::string& vec_stmt, const std::string& scalar_stmt) {
+// A loop over n elements: when the tile fills whole vectors (tiles are powers of two) and vconds_
+// hold, `sink(idx, vec)` of the W lanes `value(idx)`, else the scalar statement. The vector loop
+// takes two vectors a step and computes both before storing either: a store between them would
+// make the second vector's loads wait on it wherever the stored address matches theirs modulo
+// 4 KiB (an output one line above an input in its page made a vector add 25% slower on Zen 4).
+//
+// With `align` (a store of a whole tile) the vectors are aligned to the output address
+// align->addr0: every store is a whole aligned vector but the partial ones at the two ends
+// (align->edge_stmt, whose value reads only lanes inside the tile). On a Xeon the aligned store
+// loop ran a 16-thread vector add 15% faster; NumPy's loops peel to the output's alignment too.
+void CppGen::fused_loop(int64_t n, DType lane, const std::function<std::string(const std::string&)>& value,
+                        const std::function<std::string(const std::string&, const std::string&)>& sink,
+                        const std::string& scalar_stmt, const std::optional<AlignedStore>& align) {
+  const std::string first = value("i"), second = value("(i + W)");
+  const std::string sink0 = sink("i", "vec0"), sink1 = sink("(i + W)", "vec1");
+  auto pair = [&](const std::string& pad) {
+    line(pad + "const auto vec1 = " + second + ";");
+    line(pad + sink0 + ";");
+    line(pad + sink1 + ";");
+  };
   line("{");
   line("  constexpr int W = tilec_rt::kWidth<" + std::string(ctype(lane)) + ">;");
   line("  if constexpr (" + vcond(n) + ") {");
-  line("    for (int i = 0; i < " + num(n) + "; i += W) " + vec_stmt + ";");
+  if (align) {
+    line("    auto edge = [&](int i) { " + align->edge_stmt + "; };");
+    line("    int i = tilec_rt::lanes_to_aligned<W>(" + align->addr0 + ");");
+    line("    if (i > 0) edge(i - W);");
+    line("    for (; i + 2 * W <= " + num(n) + "; i += 2 * W) {");
+    line("      const auto vec0 = " + first + ";");
+    pair("      ");
+    line("    }");
+    line("    for (; i < " + num(n) + "; i += W) edge(i);");
+  } else {
+    line("    for (int i = 0; i < " + num(n) + "; i += 2 * W) {");
+    line("      const auto vec0 = " + first + ";");
+    line("      if constexpr (" + num(n) + " % (2 * W) == 0) {");
+    pair("        ");
+    line("      } else {");
+    line("        " + sink0 + ";");
+    line("      }");
+    line("    }");
+  }
   line("  } else {");
   line("    for (int i = 0; i < " + num(n) + "; ++i) " + scalar_stmt + ";");
   line("  }");
   line("}");
 }
 
+// The lanes of the vector at element `idx` that lie in the n-element tile of v, as a mask of `as` lanes.
+std::string CppGen::edge_lanes(const Value* v, const std::string& idx, DType as) {
+  return "tilec_rt::lanes_in<" + vec_w(as) + ">(" + idx + ", " + num(v->type.numel()) + ")";
+}
+
 std::string CppGen::vcond(int64_t n) {
   std::string c = num(n) + " % W == 0";
-  for (const std::string& k : vconds_) c += " && " + k;
+  std::unordered_set<std::string> seen;
+  for (const std::string& k : vconds_)
+    if (seen.insert(k).second) c += " && " + k;
   vconds_.clear();
   return c;
 }
@@ -195,9 +243,13 @@ void CppGen::fill(const std::string& dst, const Value* v) {
   DType lane = t == DType::I1 ? mask_domain(v) : t;
   std::string scalar = dst + "[i] = " + elem(v, "i");
   vconds_.clear();
-  std::optional<std::string> ve = vexpr(v, "i", lane);
-  if (ve) fused_loop(v->type.numel(), lane, *ve + (t == DType::I1 ? ".store_bytes(" : ".store(") + dst + " + i)", scalar);
-  else line("for (int i = 0; i < " + num(v->type.numel()) + "; ++i) " + scalar + ";");
+  if (vexpr(v, "i", lane)) {
+    const char* store = t == DType::I1 ? ".store_bytes(" : ".store(";
+    fused_loop(v->type.numel(), lane, [&](const std::string& i) { return *vexpr(v, i, lane); },
+               [&](const std::string& i, const std::string& vec) { return vec + store + dst + " + " + i + ")"; }, scalar);
+  } else {
+    line("for (int i = 0; i < " + num(v->type.numel()) + "; ++i) " + scalar + ";");
+  }
   vconds_.clear();
 }
 
@@ -385,6 +437,8 @@ void CppGen::for_op(const Op* op) {
     store.push_back(declare_storage(body.args[1 + i], "_it", aff[i]));
     copy_into(store[i], op->operands[3 + i], body.args[1 + i]->type);
   }
+  const Op* y = body.ops.empty() ? nullptr : body.ops.back();
+  for (size_t i = 0; y && i < n && i < y->operands.size(); ++i) next_iter_[body.args[1 + i]] = NextIter{y->operands[i], &body};
   // The facts are decided before emitting: a dry run of the body on a scratch stream.
   std::ostringstream saved;
   saved.swap(out_);
@@ -399,7 +453,6 @@ void CppGen::for_op(const Op* op) {
   yield_kind_.pop_back();
   in_loop_.pop_back();
   dry_ = saved_dry;
-  const Op* y = body.ops.empty() ? nullptr : body.ops.back();
   bool changed = false;
   for (size_t i = 0; y && i < n && i < y->operands.size(); ++i)
     if (affine_of(y->operands[i]) != aff[i]) {

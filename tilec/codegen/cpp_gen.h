@@ -87,7 +87,14 @@ class CppGen {
   std::string declare_array(const Value* v);
   static std::string num(int64_t v) { return std::to_string(v); }
   std::string literal(DType t, const Op* op);
-  void fused_loop(int64_t n, DType lane, const std::string& vec_stmt, const std::string& scalar_stmt);
+  struct AlignedStore {
+    std::string edge_stmt;  // the partial vector at element i: its reads and store masked to the tile
+    std::string addr0;      // the output address of element 0
+  };
+  void fused_loop(int64_t n, DType lane, const std::function<std::string(const std::string&)>& value,
+                  const std::function<std::string(const std::string&, const std::string&)>& sink, const std::string& scalar_stmt,
+                  const std::optional<AlignedStore>& align = std::nullopt);
+  std::string edge_lanes(const Value* v, const std::string& idx, DType as);
   std::string vcond(int64_t n);
   void fill(const std::string& dst, const Value* v);
   void materialize(const Value* v);
@@ -128,7 +135,10 @@ class CppGen {
   void broadcast(const Op* op);
   void permute(const Op* op);
   std::optional<std::string> contig_address(const Value* p, const std::string& idx);
+  std::optional<std::string> scalar_expr(const Value* v, const Op* at, const Region& body, int depth);
+  void prefetch_next_iteration(const Op* load);
   void load(const Op* op);
+  std::optional<std::string> all_lanes_condition(const Value* m);
   void store(const Op* op);
   void atomic(const Op* op);
 
@@ -159,9 +169,18 @@ class CppGen {
   std::unordered_map<const Value*, int> uses_;  // distinct consuming ops
   std::vector<const Value*> pending_;            // heavy Lazy values no op has consumed yet
   std::vector<std::string> vconds_;              // constexpr conditions of the vector form being built
+  std::unordered_set<const Value*> true_masks_;  // masks the code being built runs under only where every lane holds
+  // Building the partial vector at an end of an aligned store loop: every read is masked to the
+  // lanes inside the tile (edge_lanes), and a mask in true_masks_ holds on exactly those.
+  bool edge_ = false;
   const SourceFile* last_file_ = nullptr;
   int last_line_ = 0;
   std::vector<std::vector<std::string>> in_loop_;        // storages a for/while body yields into
+  struct NextIter {
+    const Value* value;  // what the body yields for the iter arg
+    const Region* body;
+  };
+  std::unordered_map<const Value*, NextIter> next_iter_;  // a for loop's iter args
   std::vector<std::vector<std::string>> branch_store_;   // storages an if branch yields into
   std::vector<char> yield_kind_;                         // innermost region kind: 'l' loop, 'i' if
   std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>> while_ctx_;

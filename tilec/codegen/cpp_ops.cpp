@@ -319,6 +319,54 @@ std::optional<std::string> CppGen::contig_address(const Value* p, const std::str
   return elem(p, idx);
 }
 
+// v as a scalar C++ expression at op `at` of the loop body: values defined outside the body or
+// before `at` are emitted, pure scalar ops after it (a loop's next offset, computed after the
+// loads) are re-derived from their operands; nullopt when some leaf is neither.
+std::optional<std::string> CppGen::scalar_expr(const Value* v, const Op* at, const Region& body, int depth) {
+  if (v->type.is_tile() || depth > 6) return std::nullopt;
+  const Op* d = v->def;
+  auto pos = [&](const Op* o) { return std::find(body.ops.begin(), body.ops.end(), o) - body.ops.begin(); };
+  bool later = d && pos(d) < static_cast<std::ptrdiff_t>(body.ops.size()) && pos(d) > pos(at);
+  if (!later) return info_.count(v) ? std::optional<std::string>(elem(v, "0")) : std::nullopt;
+  std::string T = ctype(v->type.dtype);
+  switch (d->kind) {
+    case OpKind::Constant: return literal(v->type.dtype, d);
+    case OpKind::Cast: {
+      auto a = scalar_expr(d->operands[0], at, body, depth + 1);
+      if (!a || !is_int(v->type.dtype) || !is_int(d->operands[0]->type.dtype)) return std::nullopt;
+      return "static_cast<" + T + ">(" + *a + ")";
+    }
+    case OpKind::Binary: {
+      const char* sym = d->binary == BinaryKind::Add ? "+" : d->binary == BinaryKind::Sub ? "-" : d->binary == BinaryKind::Mul ? "*" : nullptr;
+      auto a = scalar_expr(d->operands[0], at, body, depth + 1), b = scalar_expr(d->operands[1], at, body, depth + 1);
+      if (!sym || !a || !b || !is_int(v->type.dtype)) return std::nullopt;
+      return "static_cast<" + T + ">(" + *a + " " + sym + " " + *b + ")";
+    }
+    default: return std::nullopt;
+  }
+}
+
+// A tile load in a for loop through `base + offset`, the offset a loop-carried scalar (what
+// scalar_pointer_advance makes of `ptrs += step`): the next iteration's tile is fetched into L2
+// now, one cache line per prefetch, so that its loads do not stall the next iteration (17% of a
+// 1024^3 fp32 matmul's samples waited on its A and B tile loads, 2-core EPYC).
+void CppGen::prefetch_next_iteration(const Op* op) {
+  const Value* p = op->operands[0];
+  const Op* add = p->def;
+  if (!p->type.is_tile() || !add || add->kind != OpKind::AddPtr) return;
+  const Op* splat = add->operands[1]->def;
+  if (!splat || splat->kind != OpKind::Splat) return;
+  const Value* off = splat->operands[0];
+  auto next = next_iter_.find(off);
+  if (next == next_iter_.end() || std::find(next->second.body->ops.begin(), next->second.body->ops.end(), op) == next->second.body->ops.end()) return;
+  std::optional<std::string> next_off = scalar_expr(next->second.value, op, *next->second.body, 0);
+  if (!next_off) return;
+  int64_t line_elems = std::max<int64_t>(1, 64 / std::max(1, dtype_bits(op->result()->type.dtype) / 8));
+  int64_t step = std::min(line_elems, p->type.shape.back());
+  line("for (int i = 0; i < " + num(p->type.numel()) + "; i += " + num(step) + ") __builtin_prefetch(" + elem(p, "i") + " + (" +
+       *next_off + " - " + elem(off, "0") + "), 0, 2);");
+}
+
 void CppGen::load(const Op* op) {
   Value* r = op->result();
   const Value* p = op->operands[0];
@@ -330,6 +378,7 @@ void CppGen::load(const Op* op) {
     std::string e = m ? "(" + elem(m, "0") + " ? *" + elem(p, "0") + " : " + (o ? elem(o, "0") : T + "()") + ")" : "*" + elem(p, "0");
     return scalar_def(r, e);
   }
+  prefetch_next_iteration(op);
   define_lazy(op, Affine::None,
               [=, this](const std::string& i) {
                 return m ? "(" + elem(m, i) + " ? *" + elem(p, i) + " : " + (o ? elem(o, i) : T + "()") + ")" : "*" + elem(p, i);
@@ -338,13 +387,50 @@ void CppGen::load(const Op* op) {
                 if (!vectorizable(t)) return std::nullopt;
                 auto addr = contig_address(p, i);
                 if (!addr) return std::nullopt;
-                if (!m) return vec_w(t) + "::load(" + *addr + ")";
+                if (!m || true_masks_.count(m)) {
+                  if (edge_) return vec_w(t) + "::load_masked(" + *addr + ", " + edge_lanes(r, i, t) + ", " + vec_w(t) + "::broadcast(" + T + "()))";
+                  return vec_w(t) + "::load(" + *addr + ")";
+                }
                 auto mv = vexpr(m, i, t);
+                if (mv && edge_) mv = "tilec_rt::mask_and(" + *mv + ", " + edge_lanes(r, i, t) + ")";
                 auto ov = o ? vexpr(o, i, t) : vec_w(t) + "::broadcast(" + T + "())";
                 if (!mv || !ov) return std::nullopt;
                 return vec_w(t) + "::load_masked(" + *addr + ", " + *mv + ", " + *ov + ")";
               },
               true);
+}
+
+// A scalar condition under which every lane of the rank-1 mask m holds, where its form gives one:
+// a comparison of an index that grows by one per lane with a uniform bound holds on every lane
+// when it holds on the first and the last (`offsets < n`, `offsets >= lo`), and `&` of such masks.
+std::optional<std::string> CppGen::all_lanes_condition(const Value* m) {
+  if (m->type.shape.size() != 1) return std::nullopt;
+  switch (info(m).kind) {
+    case Kind::Scalar:
+    case Kind::Uniform: return elem(m, "0");
+    case Kind::Array:
+    case Kind::Iota:
+    case Kind::Lazy: break;
+  }
+  const Op* d = m->def;
+  if (!d) return std::nullopt;
+  if (d->kind == OpKind::Binary && d->binary == BinaryKind::And) {
+    auto a = all_lanes_condition(d->operands[0]), b = all_lanes_condition(d->operands[1]);
+    if (!a || !b) return std::nullopt;
+    return "(" + *a + " && " + *b + ")";
+  }
+  if (d->kind != OpKind::Compare || !is_int(d->operands[0]->type.dtype)) return std::nullopt;
+  switch (d->cmp) {
+    case CmpKind::Lt:
+    case CmpKind::Le:
+    case CmpKind::Gt:
+    case CmpKind::Ge: break;
+    case CmpKind::Eq:
+    case CmpKind::Ne: return std::nullopt;
+  }
+  Affine a = affine_of(d->operands[0]), b = affine_of(d->operands[1]);
+  if (!((a == Affine::Contig && b == Affine::Uniform) || (a == Affine::Uniform && b == Affine::Contig))) return std::nullopt;
+  return "(" + elem(m, "0") + " && " + elem(m, num(m->type.numel() - 1)) + ")";
 }
 
 void CppGen::store(const Op* op) {
@@ -358,13 +444,42 @@ void CppGen::store(const Op* op) {
   DType t = v->type.dtype;
   std::string scalar = (m ? "if (" + elem(m, "i") + ") " : std::string()) + "*" + elem(p, "i") + " = " + elem(v, "i");
   vconds_.clear();
-  std::optional<std::string> addr = vectorizable(t) ? contig_address(p, "i") : std::nullopt;
-  std::optional<std::string> vv = addr ? vexpr(v, "i", t) : std::nullopt;
-  std::optional<std::string> mv = vv && m ? vexpr(m, "i", t) : std::nullopt;
-  if (vv && (!m || mv))
-    fused_loop(p->type.numel(), t, *vv + (m ? ".store_masked(" + *addr + ", " + *mv + ")" : ".store(" + *addr + ")"), scalar);
-  else
+  bool vector = vectorizable(t) && contig_address(p, "i") && vexpr(v, "i", t) && (!m || vexpr(m, "i", t));
+  if (!vector) {
     line("for (int i = 0; i < " + num(p->type.numel()) + "; ++i) " + scalar + ";");
+    vconds_.clear();
+    return;
+  }
+  vconds_.clear();  // each loop below collects its own
+  auto value = [&](const std::string& i) { return *vexpr(v, i, t); };
+  auto store = [&](const std::string& i, const std::string& vec) { return vec + ".store(" + *contig_address(p, i) + ")"; };
+  auto store_masked = [&](const std::string& i, const std::string& vec) {
+    return vec + ".store_masked(" + *contig_address(p, i) + ", " + *vexpr(m, i, t) + ")";
+  };
+  std::optional<std::string> whole = m ? all_lanes_condition(m) : std::nullopt;
+  if (!m) {
+    fused_loop(p->type.numel(), t, value, store, scalar);
+  } else if (!whole) {
+    fused_loop(p->type.numel(), t, value, store_masked, scalar);
+  } else {
+    // The whole tile in bounds (every program but the last, usually): no mask per vector.
+    line("if (" + *whole + ") {");
+    ++indent_;
+    true_masks_.insert(m);
+    edge_ = true;
+    std::optional<std::string> edge = vexpr(v, "i", t);
+    edge_ = false;
+    std::optional<AlignedStore> align;
+    if (edge) align = AlignedStore{*edge + ".store_masked(" + *contig_address(p, "i") + ", " + edge_lanes(v, "i", t) + ")", *contig_address(p, "0")};
+    fused_loop(p->type.numel(), t, value, store, scalar, align);
+    true_masks_.erase(m);
+    --indent_;
+    line("} else {");
+    ++indent_;
+    fused_loop(p->type.numel(), t, value, store_masked, scalar);
+    --indent_;
+    line("}");
+  }
   vconds_.clear();
 }
 
