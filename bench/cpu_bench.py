@@ -213,8 +213,9 @@ def bench_matmul(rng, args, size):
     flops = 2.0 * M * N * K
     rows = []
     # 32/32/32 was never the best at 1, 2 or 16 threads; 128/256/32 halves the A tiles packed per
-    # flop and is the best at 512^3 and 1024^3 on one core (2-core EPYC VM, 2026-11-30).
-    configs = [(64, 64, 32, 8), (64, 64, 64, 8), (128, 128, 32, 8), (128, 256, 32, 8)]
+    # flop and is the best at 512^3 and 1024^3 on one core (2-core EPYC VM, 2026-11-30); 64/128
+    # gives 16 threads twice the programs of 128/128 at 1024^3.
+    configs = [(64, 64, 32, 8), (64, 64, 64, 8), (64, 128, 32, 8), (128, 128, 32, 8), (128, 128, 64, 8), (128, 256, 32, 8)]
     if args.quick:
         configs = configs[:1]
     # Fewer programs than threads leaves cores idle: small problems get small tiles.

@@ -437,8 +437,6 @@ void CppGen::for_op(const Op* op) {
     store.push_back(declare_storage(body.args[1 + i], "_it", aff[i]));
     copy_into(store[i], op->operands[3 + i], body.args[1 + i]->type);
   }
-  const Op* y = body.ops.empty() ? nullptr : body.ops.back();
-  for (size_t i = 0; y && i < n && i < y->operands.size(); ++i) next_iter_[body.args[1 + i]] = NextIter{y->operands[i], &body};
   // The facts are decided before emitting: a dry run of the body on a scratch stream.
   std::ostringstream saved;
   saved.swap(out_);
@@ -453,6 +451,7 @@ void CppGen::for_op(const Op* op) {
   yield_kind_.pop_back();
   in_loop_.pop_back();
   dry_ = saved_dry;
+  const Op* y = body.ops.empty() ? nullptr : body.ops.back();
   bool changed = false;
   for (size_t i = 0; y && i < n && i < y->operands.size(); ++i)
     if (affine_of(y->operands[i]) != aff[i]) {

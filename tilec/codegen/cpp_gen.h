@@ -135,8 +135,6 @@ class CppGen {
   void broadcast(const Op* op);
   void permute(const Op* op);
   std::optional<std::string> contig_address(const Value* p, const std::string& idx);
-  std::optional<std::string> scalar_expr(const Value* v, const Op* at, const Region& body, int depth);
-  void prefetch_next_iteration(const Op* load);
   void load(const Op* op);
   std::optional<std::string> all_lanes_condition(const Value* m);
   void store(const Op* op);
@@ -176,11 +174,6 @@ class CppGen {
   const SourceFile* last_file_ = nullptr;
   int last_line_ = 0;
   std::vector<std::vector<std::string>> in_loop_;        // storages a for/while body yields into
-  struct NextIter {
-    const Value* value;  // what the body yields for the iter arg
-    const Region* body;
-  };
-  std::unordered_map<const Value*, NextIter> next_iter_;  // a for loop's iter args
   std::vector<std::vector<std::string>> branch_store_;   // storages an if branch yields into
   std::vector<char> yield_kind_;                         // innermost region kind: 'l' loop, 'i' if
   std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>> while_ctx_;

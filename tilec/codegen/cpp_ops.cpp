@@ -319,54 +319,6 @@ std::optional<std::string> CppGen::contig_address(const Value* p, const std::str
   return elem(p, idx);
 }
 
-// v as a scalar C++ expression at op `at` of the loop body: values defined outside the body or
-// before `at` are emitted, pure scalar ops after it (a loop's next offset, computed after the
-// loads) are re-derived from their operands; nullopt when some leaf is neither.
-std::optional<std::string> CppGen::scalar_expr(const Value* v, const Op* at, const Region& body, int depth) {
-  if (v->type.is_tile() || depth > 6) return std::nullopt;
-  const Op* d = v->def;
-  auto pos = [&](const Op* o) { return std::find(body.ops.begin(), body.ops.end(), o) - body.ops.begin(); };
-  bool later = d && pos(d) < static_cast<std::ptrdiff_t>(body.ops.size()) && pos(d) > pos(at);
-  if (!later) return info_.count(v) ? std::optional<std::string>(elem(v, "0")) : std::nullopt;
-  std::string T = ctype(v->type.dtype);
-  switch (d->kind) {
-    case OpKind::Constant: return literal(v->type.dtype, d);
-    case OpKind::Cast: {
-      auto a = scalar_expr(d->operands[0], at, body, depth + 1);
-      if (!a || !is_int(v->type.dtype) || !is_int(d->operands[0]->type.dtype)) return std::nullopt;
-      return "static_cast<" + T + ">(" + *a + ")";
-    }
-    case OpKind::Binary: {
-      const char* sym = d->binary == BinaryKind::Add ? "+" : d->binary == BinaryKind::Sub ? "-" : d->binary == BinaryKind::Mul ? "*" : nullptr;
-      auto a = scalar_expr(d->operands[0], at, body, depth + 1), b = scalar_expr(d->operands[1], at, body, depth + 1);
-      if (!sym || !a || !b || !is_int(v->type.dtype)) return std::nullopt;
-      return "static_cast<" + T + ">(" + *a + " " + sym + " " + *b + ")";
-    }
-    default: return std::nullopt;
-  }
-}
-
-// A tile load in a for loop through `base + offset`, the offset a loop-carried scalar (what
-// scalar_pointer_advance makes of `ptrs += step`): the next iteration's tile is fetched into L2
-// now, one cache line per prefetch, so that its loads do not stall the next iteration (17% of a
-// 1024^3 fp32 matmul's samples waited on its A and B tile loads, 2-core EPYC).
-void CppGen::prefetch_next_iteration(const Op* op) {
-  const Value* p = op->operands[0];
-  const Op* add = p->def;
-  if (!p->type.is_tile() || !add || add->kind != OpKind::AddPtr) return;
-  const Op* splat = add->operands[1]->def;
-  if (!splat || splat->kind != OpKind::Splat) return;
-  const Value* off = splat->operands[0];
-  auto next = next_iter_.find(off);
-  if (next == next_iter_.end() || std::find(next->second.body->ops.begin(), next->second.body->ops.end(), op) == next->second.body->ops.end()) return;
-  std::optional<std::string> next_off = scalar_expr(next->second.value, op, *next->second.body, 0);
-  if (!next_off) return;
-  int64_t line_elems = std::max<int64_t>(1, 64 / std::max(1, dtype_bits(op->result()->type.dtype) / 8));
-  int64_t step = std::min(line_elems, p->type.shape.back());
-  line("for (int i = 0; i < " + num(p->type.numel()) + "; i += " + num(step) + ") __builtin_prefetch(" + elem(p, "i") + " + (" +
-       *next_off + " - " + elem(off, "0") + "), 0, 2);");
-}
-
 void CppGen::load(const Op* op) {
   Value* r = op->result();
   const Value* p = op->operands[0];
@@ -378,7 +330,6 @@ void CppGen::load(const Op* op) {
     std::string e = m ? "(" + elem(m, "0") + " ? *" + elem(p, "0") + " : " + (o ? elem(o, "0") : T + "()") + ")" : "*" + elem(p, "0");
     return scalar_def(r, e);
   }
-  prefetch_next_iteration(op);
   define_lazy(op, Affine::None,
               [=, this](const std::string& i) {
                 return m ? "(" + elem(m, i) + " ? *" + elem(p, i) + " : " + (o ? elem(o, i) : T + "()") + ")" : "*" + elem(p, i);
