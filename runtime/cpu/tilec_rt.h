@@ -235,6 +235,59 @@ inline void dot(const T* a, const T* b, const T* c_in, T* c_out) {
   }
 }
 
+// bf16 x bf16 accumulated in float. With AVX512-BF16 (the host's -march=native has it or not:
+// this #if is the one place that decides) vdpbf16ps multiplies pairs of k at once: b is packed
+// into [K/2][N] pairs of rows once per call, a's pairs are adjacent already; the micro-kernel is
+// dot_tile's, two k a step. The instruction flushes subnormal inputs and results to zero and
+// rounds each pair's sum once; the fallback widens both operands to float for dot().
+#if defined(__AVX512BF16__) && defined(__AVX512F__)
+template <int MR, int NV, int N, int KP>
+inline void dot_tile_bf16(const uint32_t* a, const uint32_t* b, const float* c_in, float* c_out) {
+  __m512 acc[MR][NV];
+  TILEC_UNROLL for (int ii = 0; ii < MR; ++ii)
+    TILEC_UNROLL for (int jj = 0; jj < NV; ++jj) acc[ii][jj] = _mm512_loadu_ps(c_in + ii * N + jj * 16);
+  for (int p = 0; p < KP; ++p) {
+    __m512bh bv[NV];
+    TILEC_UNROLL for (int jj = 0; jj < NV; ++jj) bv[jj] = (__m512bh)_mm512_loadu_si512(b + p * N + jj * 16);
+    TILEC_UNROLL for (int ii = 0; ii < MR; ++ii) {
+      __m512bh av = (__m512bh)_mm512_set1_epi32(static_cast<int>(a[ii * KP + p]));
+      TILEC_UNROLL for (int jj = 0; jj < NV; ++jj) acc[ii][jj] = _mm512_dpbf16_ps(acc[ii][jj], av, bv[jj]);
+    }
+  }
+  TILEC_UNROLL for (int ii = 0; ii < MR; ++ii)
+    TILEC_UNROLL for (int jj = 0; jj < NV; ++jj) _mm512_storeu_ps(c_out + ii * N + jj * 16, acc[ii][jj]);
+}
+#endif
+
+template <int M, int N, int K>
+inline void dot_bf16(const bf16* a, const bf16* b, const float* c_in, float* c_out) {
+#if defined(__AVX512BF16__) && defined(__AVX512F__)
+  if constexpr (K % 2 == 0 && N % 16 == 0) {
+    constexpr int KP = K / 2, NV = dot_row_vectors<N / 16>(), MR = (kVecRegisters - NV - 1) / NV < 8 ? (kVecRegisters - NV - 1) / NV : 8;
+    alignas(64) uint32_t bp[KP * N];
+    for (int p = 0; p < KP; ++p)
+      for (int j = 0; j < N; j += 16) {
+        __m512i lo = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 2 * p * N + j)));
+        __m512i hi = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + (2 * p + 1) * N + j)));
+        _mm512_store_si512(bp + p * N + j, _mm512_or_si512(lo, _mm512_slli_epi32(hi, 16)));
+      }
+    // a's row i is KP pairs already: a[i * K + 2p], a[i * K + 2p + 1] are adjacent.
+    alignas(64) uint32_t ap[M * KP];
+    std::memcpy(ap, a, sizeof ap);
+    constexpr int MF = M - M % MR;
+    for (int i = 0; i < MF; i += MR)
+      for (int j = 0; j < N; j += NV * 16) dot_tile_bf16<MR, NV, N, KP>(ap + i * KP, bp + j, c_in + i * N + j, c_out + i * N + j);
+    if constexpr (M % MR != 0)
+      for (int j = 0; j < N; j += NV * 16) dot_tile_bf16<M % MR, NV, N, KP>(ap + MF * KP, bp + j, c_in + MF * N + j, c_out + MF * N + j);
+    return;
+  }
+#endif
+  alignas(64) float af[M * K], bf[K * N];
+  widen_run<M * K>(af, a);
+  widen_run<K * N>(bf, b);
+  dot<float, M, N, K>(af, bf, c_in, c_out);
+}
+
 // ---- Row reductions (tl.sum / tl.max / tl.min over a contiguous last axis of N elements) ----
 // load(k) yields the W lanes at k (the consumer-fused element expression). U independent
 // accumulators, combined at the end, hide the add/max latency that one chain of N / W dependent

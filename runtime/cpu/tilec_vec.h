@@ -526,6 +526,30 @@ template <class M> inline M mask_and(M a, M b) { return mask_combine(a, b, [](au
 template <class M> inline M mask_or(M a, M b) { return mask_combine(a, b, [](auto x, auto y) { return x | y; }); }
 template <class M> inline M mask_xor(M a, M b) { return mask_combine(a, b, [](auto x, auto y) { return x ^ y; }); }
 
+// ---- Half runs to float: L contiguous fp16 or bf16 elements widened into dst (tl.dot's operands;
+// a conversion a lane, not an element) ----
+template <int L> inline void widen_run(float* dst, const fp16* src) {
+  int j = 0;
+#if defined(__AVX512F__)
+  for (; j + 16 <= L; j += 16) _mm512_storeu_ps(dst + j, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + j))));
+#elif defined(__F16C__) && defined(__AVX__)
+  for (; j + 8 <= L; j += 8) _mm256_storeu_ps(dst + j, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + j))));
+#endif
+  for (; j < L; ++j) dst[j] = src[j];
+}
+template <int L> inline void widen_run(float* dst, const bf16* src) {
+  int j = 0;
+#if defined(__AVX512F__)
+  for (; j + 16 <= L; j += 16)
+    _mm512_storeu_si512(dst + j, _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + j))), 16));
+#elif defined(__AVX2__)
+  for (; j + 8 <= L; j += 8)
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + j),
+                        _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + j))), 16));
+#endif
+  for (; j < L; ++j) dst[j] = src[j];
+}
+
 // Lanes l of the vector at element i of an n-element tile with 0 <= i + l < n: the partial
 // vectors at the two ends of a loop whose vectors are aligned to the output's address.
 template <class V> inline typename V::Mask lanes_in(int i, int n) {

@@ -150,7 +150,8 @@ class CppGen {
   void scan(const Op* op);
 
   // ---- cpp_dot.cpp: tl.dot ----
-  std::string dot_operand(const Value* v, DType acc, const std::string& suffix);
+  std::string dot_operand(const Value* v, DType as, const std::string& suffix);
+  void convert_into(const std::string& dst, const Value* v, DType as);
   bool accumulates_in_place(const Value* c);
   void dot(const Op* op);
 

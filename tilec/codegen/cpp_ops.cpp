@@ -351,11 +351,12 @@ void CppGen::load(const Op* op) {
               true);
 }
 
-// A scalar condition under which every lane of the rank-1 mask m holds, where its form gives one:
-// a comparison of an index that grows by one per lane with a uniform bound holds on every lane
-// when it holds on the first and the last (`offsets < n`, `offsets >= lo`), and `&` of such masks.
+// A scalar condition under which every lane of the mask m holds, where its form gives one: lanes
+// of a broadcast, expand_dims or reshape are lanes of its source; a comparison of an index that
+// grows by one per lane with a uniform bound holds on every lane when it holds on the first and
+// the last (`offsets < n`, `offsets >= lo`); `&` of such masks; and a small mask (a K block's
+// `offs_k[:, None] < K - k * BLOCK_K`) is checked lane by lane, once, instead of per element.
 std::optional<std::string> CppGen::all_lanes_condition(const Value* m) {
-  if (m->type.shape.size() != 1) return std::nullopt;
   switch (info(m).kind) {
     case Kind::Scalar:
     case Kind::Uniform: return elem(m, "0");
@@ -364,24 +365,29 @@ std::optional<std::string> CppGen::all_lanes_condition(const Value* m) {
     case Kind::Lazy: break;
   }
   const Op* d = m->def;
-  if (!d) return std::nullopt;
+  if (!d || !m->type.is_tile()) return std::nullopt;
+  if (d->kind == OpKind::Broadcast || d->kind == OpKind::ExpandDims || d->kind == OpKind::Reshape) return all_lanes_condition(d->operands[0]);
   if (d->kind == OpKind::Binary && d->binary == BinaryKind::And) {
     auto a = all_lanes_condition(d->operands[0]), b = all_lanes_condition(d->operands[1]);
     if (!a || !b) return std::nullopt;
     return "(" + *a + " && " + *b + ")";
   }
-  if (d->kind != OpKind::Compare || !is_int(d->operands[0]->type.dtype)) return std::nullopt;
-  switch (d->cmp) {
-    case CmpKind::Lt:
-    case CmpKind::Le:
-    case CmpKind::Gt:
-    case CmpKind::Ge: break;
-    case CmpKind::Eq:
-    case CmpKind::Ne: return std::nullopt;
+  int64_t n = m->type.numel();
+  bool monotone = false;
+  if (d->kind == OpKind::Compare && is_int(d->operands[0]->type.dtype) && n == m->type.shape.back()) {
+    Affine a = affine_of(d->operands[0]), b = affine_of(d->operands[1]);
+    switch (d->cmp) {
+      case CmpKind::Lt:
+      case CmpKind::Le:
+      case CmpKind::Gt:
+      case CmpKind::Ge: monotone = (a == Affine::Contig && b == Affine::Uniform) || (a == Affine::Uniform && b == Affine::Contig); break;
+      case CmpKind::Eq:
+      case CmpKind::Ne: break;
+    }
   }
-  Affine a = affine_of(d->operands[0]), b = affine_of(d->operands[1]);
-  if (!((a == Affine::Contig && b == Affine::Uniform) || (a == Affine::Uniform && b == Affine::Contig))) return std::nullopt;
-  return "(" + elem(m, "0") + " && " + elem(m, num(m->type.numel() - 1)) + ")";
+  if (monotone) return "(" + elem(m, "0") + " && " + elem(m, num(n - 1)) + ")";
+  if (n <= 256) return "[&] { for (int i = 0; i < " + num(n) + "; ++i) if (!(" + elem(m, "i") + ")) return false; return true; }()";
+  return std::nullopt;
 }
 
 void CppGen::store(const Op* op) {
@@ -413,13 +419,17 @@ void CppGen::store(const Op* op) {
   } else if (!whole) {
     fused_loop(p->type.numel(), t, value, store_masked, scalar);
   } else {
-    // The whole tile in bounds (every program but the last, usually): no mask per vector.
+    // The whole tile in bounds (every program but the last, usually): no mask per vector; a 1-D
+    // tile (one contiguous run) also aligned to the output.
     line("if (" + *whole + ") {");
     ++indent_;
     true_masks_.insert(m);
-    edge_ = true;
-    std::optional<std::string> edge = vexpr(v, "i", t);
-    edge_ = false;
+    std::optional<std::string> edge;
+    if (p->type.numel() == p->type.shape.back()) {
+      edge_ = true;
+      edge = vexpr(v, "i", t);
+      edge_ = false;
+    }
     std::optional<AlignedStore> align;
     if (edge) align = AlignedStore{*edge + ".store_masked(" + *contig_address(p, "i") + ", " + edge_lanes(v, "i", t) + ")", *contig_address(p, "0")};
     fused_loop(p->type.numel(), t, value, store, scalar, align);
