@@ -552,10 +552,12 @@ template <int L> inline void widen_run(float* dst, const bf16* src) {
 
 // Lanes l of the vector at element i of an n-element tile with 0 <= i + l < n: the partial
 // vectors at the two ends of a loop whose vectors are aligned to the output's address.
+template <class V> struct LaneType;
+template <class T, int W> struct LaneType<Vec<T, W>> { using type = T; };
 template <class V> inline typename V::Mask lanes_in(int i, int n) {
-  uint8_t bytes[V::width];
-  for (int l = 0; l < V::width; ++l) bytes[l] = i + l >= 0 && i + l < n;
-  return V::Mask::from_bytes(bytes);
+  using T = typename LaneType<V>::type;  // lane indices are exact in any lane type (tiles < 2^24)
+  V lane = V::iota(static_cast<T>(i));
+  return mask_and(cmp_ge(lane, V::broadcast(T(0))), cmp_lt(lane, V::broadcast(static_cast<T>(n))));
 }
 
 // Elements from p to the first address that is a multiple of W elements (0 to W - 1).
