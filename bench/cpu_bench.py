@@ -243,6 +243,34 @@ def bench_matmul(rng, args, size):
     return finish(f"matmul {M}^3 fp32", rows, best, "faster", 0.8, "GFLOP/s")
 
 
+def bench_matmul_bf16(rng, args):
+    """bf16 operands, fp32 accumulation, bf16 result: tilec (AVX512-BF16 where the host has it)
+    against torch (oneDNN: AVX512-BF16 or AMX); NumPy has no bf16. No target: issue #14 asks for
+    the fp32 ratio; this row shows where the bf16 path stands."""
+    if torch is None:
+        raise RuntimeError("bf16 tensors need torch")
+    M = N = K = 1024
+    ta = torch.from_numpy(rng.standard_normal((M, K), dtype=np.float32)).to(torch.bfloat16)
+    tb = torch.from_numpy(rng.standard_normal((K, N), dtype=np.float32)).to(torch.bfloat16)
+    tc = torch.empty(M, N, dtype=torch.bfloat16)
+    ref = ta.double().numpy() @ tb.double().numpy()
+    flops = 2.0 * M * N * K
+    rows, best = [], None
+    configs = [(128, 128, 32, 8), (128, 256, 32, 8), (128, 128, 64, 8)] if not args.quick else [(128, 128, 32, 8)]
+    for bm_, bn_, bk_, g in configs:
+        def run(bm_=bm_, bn_=bn_, bk_=bk_, g=g):
+            matmul_kernel[(tilec.cdiv(M, bm_) * tilec.cdiv(N, bn_),)](ta, tb, tc, M, N, K, K, 1, N, 1, N, 1, BLOCK_SIZE_M=bm_,
+                                                                        BLOCK_SIZE_N=bn_, BLOCK_SIZE_K=bk_, GROUP_SIZE_M=g)
+        r = measure("tilec", run, lambda: tc.float().numpy(), ref, 1e-2, flops, "GFLOP/s", f"BLOCK {bm_}/{bn_}/{bk_} GROUP {g}", args)
+        if r.get("value") and (best is None or r["value"] > best["value"]):
+            best = r
+        rows.append(r)
+    tout = torch.empty(M, N, dtype=torch.bfloat16)
+    rows.append(measure("torch", lambda: torch.matmul(ta, tb, out=tout), lambda: tout.float().numpy(), ref, 1e-2, flops,
+                        "GFLOP/s", "torch.matmul", args))
+    return finish(f"matmul {M}^3 bf16", rows, best, "torch", None, "GFLOP/s")
+
+
 def measure(impl, run, result, ref, tol, work, unit, config, args):
     """Checks one implementation against ref, then times it. work is bytes (GB/s) or flops (GFLOP/s)."""
     row = {"impl": impl, "config": config, "unit": unit}
@@ -429,9 +457,13 @@ def fmt_val(r):
 
 
 def simd_level():
-    """The SIMD level tilec's generated code uses on this host (tilec doctor's "SIMD level")."""
+    """The SIMD level tilec's generated code uses on this host (tilec doctor's "SIMD level"), and
+    the extensions beside it that tl.dot uses (avx512bf16)."""
     from tilec import cli
-    return cli.simd_level(tilec._C.host_compiler_info()["isa"])
+    isa = tilec._C.host_compiler_info()["isa"]
+    level = cli.simd_level(isa)
+    extras = [f for f in ("avx512bf16", "avx512fp16") if level == "avx512f" and f in isa.split(";")[0].split("+")]
+    return "+".join([level] + extras)
 
 
 def fmt_us(r):
@@ -502,7 +534,8 @@ def table(results, overheads, info):
     return "\n".join(lines)
 
 
-BENCHES = {"add": bench_vector_add, "softmax": bench_softmax, "layernorm": bench_layernorm, "matmul": None}
+BENCHES = {"add": bench_vector_add, "softmax": bench_softmax, "layernorm": bench_layernorm, "matmul": None,
+           "matmul_bf16": bench_matmul_bf16}
 
 
 def thread_counts(spec):
@@ -564,9 +597,11 @@ def measure_here(args):
     rng = np.random.default_rng(0)
     results = []
     only = args.only.split(",")
-    benches = [fn for name, fn in BENCHES.items() if name in only and name != "matmul"]
+    benches = [fn for name, fn in BENCHES.items() if name in only and name not in ("matmul", "matmul_bf16")]
     if "matmul" in only:
         benches += [lambda rng, args, size=int(m): bench_matmul(rng, args, size) for m in args.matmul_sizes.split(",")]
+    if "matmul_bf16" in only and torch is not None:
+        benches.append(bench_matmul_bf16)
     for fn in benches:
         try:
             results.append(fn(rng, args))

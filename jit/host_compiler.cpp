@@ -269,6 +269,10 @@ std::string compute_isa_description() {
   // Clang's __builtin_cpu_supports rejects "f16c", so read CPUID leaf 1 (ECX bit 29) directly.
   unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
   if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & bit_F16C)) isa += "+f16c";
+  // Extensions -march=native turns on that change generated code (tl.dot's vdpbf16ps): CPUID leaf 7,
+  // subleaf 0 EDX bit 23 (AVX512-FP16) and subleaf 1 EAX bit 5 (AVX512-BF16).
+  if (__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) && (edx & (1u << 23))) isa += "+avx512fp16";
+  if (__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) && (eax & (1u << 5))) isa += "+avx512bf16";
 #elif defined(__aarch64__)
   isa = "aarch64-neon";
 #elif defined(__riscv)
