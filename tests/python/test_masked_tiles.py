@@ -118,3 +118,22 @@ def test_in_place_update_at_every_offset(backend, rng):
         dx = backend.put(np.concatenate([np.zeros(off, np.float32), x]))
         _accumulate_kernel[(tilec.cdiv(n, block),)](dx[off:], backend.put(y), n, BLOCK=block)
         assert_close(backend.get(dx)[off:], x.astype(np.float64) + y, "float32", f"in-place add at offset {off}")
+
+
+@tilec.jit
+def _rotated_source_kernel(x_ptr, out_ptr, n, N_SRC, BLOCK: tl.constexpr):
+    # The source index wraps around N_SRC (a multiple of 16): contiguous only in aligned runs of 16,
+    # so a vector of the output must not start between two runs of the source.
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    src = (offs + 16) % N_SRC
+    tl.store(out_ptr + offs, tl.load(x_ptr + src) * 2, mask=offs < n)
+
+
+def test_store_at_every_offset_from_runs(backend, rng):
+    n, block, n_src = 4 * 64, 64, 48
+    for off in range(17):
+        x = rand(rng, (n_src,), "float32")
+        buf = backend.put(poison((n + 32,), "float32"))
+        _rotated_source_kernel[(tilec.cdiv(n, block),)](backend.put(x), buf[off:off + n], n, n_src, BLOCK=block)
+        expect = x.astype(np.float64)[(np.arange(n) + 16) % n_src] * 2
+        assert_close(backend.get(buf)[off:off + n], expect, "float32", f"store from wrapped runs at offset {off}")

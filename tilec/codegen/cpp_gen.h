@@ -170,7 +170,9 @@ class CppGen {
   std::vector<std::string> vconds_;              // constexpr conditions of the vector form being built
   std::unordered_set<const Value*> true_masks_;  // masks the code being built runs under only where every lane holds
   // Building the partial vector at an end of an aligned store loop: every read is masked to the
-  // lanes inside the tile (edge_lanes), and a mask in true_masks_ holds on exactly those.
+  // lanes inside the tile (edge_lanes), a mask in true_masks_ holds on exactly those, and pointer
+  // tiles contiguous only in aligned runs have no vector form (the loop's vectors start at any
+  // element); the aligned loop is used only where this form exists.
   bool edge_ = false;
   const SourceFile* last_file_ = nullptr;
   int last_line_ = 0;

@@ -310,6 +310,7 @@ void CppGen::permute(const Op* op) {
 // with N a multiple of 16, `1 * arange`) qualify when W divides the run.
 std::optional<std::string> CppGen::contig_address(const Value* p, const std::string& idx) {
   if (!p->type.is_tile()) return std::nullopt;
+  if (edge_ && affine_of(p) != Affine::Contig) return std::nullopt;  // vectors at any offset need one run
   if (affine_of(p) != Affine::Contig) {
     int64_t run = axis_.get(p).contig;
     if (run < 2) return std::nullopt;
@@ -425,7 +426,7 @@ void CppGen::store(const Op* op) {
     ++indent_;
     true_masks_.insert(m);
     std::optional<std::string> edge;
-    if (p->type.numel() == p->type.shape.back()) {
+    if (p->type.numel() == p->type.shape.back() && affine_of(p) == Affine::Contig) {
       edge_ = true;
       edge = vexpr(v, "i", t);
       edge_ = false;
