@@ -204,6 +204,22 @@ def bench_layernorm(rng, args):
     return finish(f"layernorm {m}x{n} fp32", rows, best, "torch", 1.0, "GB/s")
 
 
+def matmul_configs(a, b, c, strides, result, ref, tol, configs, args):
+    """tilec's matmul_kernel on a (M x K) @ b (K x N) -> c (element strides given) at each config
+    (BLOCK_M, BLOCK_N, BLOCK_K, GROUP_M); returns the measured rows and the best of them."""
+    (M, K), N = a.shape, b.shape[1]
+    rows, best = [], None
+    for bm_, bn_, bk_, g in configs:
+        def run(bm_=bm_, bn_=bn_, bk_=bk_, g=g):
+            matmul_kernel[(tilec.cdiv(M, bm_) * tilec.cdiv(N, bn_),)](a, b, c, M, N, K, *strides, BLOCK_SIZE_M=bm_,
+                                                                        BLOCK_SIZE_N=bn_, BLOCK_SIZE_K=bk_, GROUP_SIZE_M=g)
+        r = measure("tilec", run, result, ref, tol, 2.0 * M * N * K, "GFLOP/s", f"BLOCK {bm_}/{bn_}/{bk_} GROUP {g}", args)
+        if r.get("value") and (best is None or r["value"] > best["value"]):
+            best = r
+        rows.append(r)
+    return rows, best
+
+
 def bench_matmul(rng, args, size):
     M = N = K = size
     a = rng.standard_normal((M, K), dtype=np.float32)
@@ -211,7 +227,6 @@ def bench_matmul(rng, args, size):
     c = np.empty((M, N), dtype=np.float32)
     ref = a.astype(np.float64) @ bm.astype(np.float64)
     flops = 2.0 * M * N * K
-    rows = []
     # 32/32/32 was never the best at 1, 2 or 16 threads; 128/256/32 halves the A tiles packed per
     # flop and is the best at 512^3 and 1024^3 on one core (2-core EPYC VM, 2026-11-30); 64/128
     # gives 16 threads twice the programs of 128/128 at 1024^3.
@@ -220,17 +235,8 @@ def bench_matmul(rng, args, size):
         configs = configs[:1]
     # Fewer programs than threads leaves cores idle: small problems get small tiles.
     configs = [c for c in configs if (M // c[0]) * (N // c[1]) >= 4] or configs[:1]
-    best = None
-    for bm_, bn_, bk_, g in configs:
-        def run(bm_=bm_, bn_=bn_, bk_=bk_, g=g):
-            grid = (tilec.cdiv(M, bm_) * tilec.cdiv(N, bn_),)
-            matmul_kernel[grid](a, bm, c, M, N, K, a.strides[0] // 4, a.strides[1] // 4, bm.strides[0] // 4,
-                                bm.strides[1] // 4, c.strides[0] // 4, c.strides[1] // 4,
-                                BLOCK_SIZE_M=bm_, BLOCK_SIZE_N=bn_, BLOCK_SIZE_K=bk_, GROUP_SIZE_M=g)
-        r = measure("tilec", run, lambda: c, ref, 1e-5, flops, "GFLOP/s", f"BLOCK {bm_}/{bn_}/{bk_} GROUP {g}", args)
-        if r.get("value") and (best is None or r["value"] > best["value"]):
-            best = r
-        rows.append(r)
+    strides = [s // 4 for s in a.strides + bm.strides + c.strides]
+    rows, best = matmul_configs(a, bm, c, strides, lambda: c, ref, 1e-5, configs, args)
     np_c = np.empty_like(c)
     rows.append(measure("numpy", lambda: np.matmul(a, bm, out=np_c), lambda: np_c, ref, 1e-5, flops, "GFLOP/s",
                         "np.matmul (BLAS)", args))
@@ -247,24 +253,15 @@ def bench_matmul_bf16(rng, args):
     """bf16 operands, fp32 accumulation, bf16 result: tilec (AVX512-BF16 where the host has it)
     against torch (oneDNN: AVX512-BF16 or AMX); NumPy has no bf16. No target: issue #14 asks for
     the fp32 ratio; this row shows where the bf16 path stands."""
-    if torch is None:
-        raise RuntimeError("bf16 tensors need torch")
     M = N = K = 1024
     ta = torch.from_numpy(rng.standard_normal((M, K), dtype=np.float32)).to(torch.bfloat16)
     tb = torch.from_numpy(rng.standard_normal((K, N), dtype=np.float32)).to(torch.bfloat16)
     tc = torch.empty(M, N, dtype=torch.bfloat16)
     ref = ta.double().numpy() @ tb.double().numpy()
     flops = 2.0 * M * N * K
-    rows, best = [], None
     configs = [(128, 128, 32, 8), (128, 256, 32, 8), (128, 128, 64, 8)] if not args.quick else [(128, 128, 32, 8)]
-    for bm_, bn_, bk_, g in configs:
-        def run(bm_=bm_, bn_=bn_, bk_=bk_, g=g):
-            matmul_kernel[(tilec.cdiv(M, bm_) * tilec.cdiv(N, bn_),)](ta, tb, tc, M, N, K, K, 1, N, 1, N, 1, BLOCK_SIZE_M=bm_,
-                                                                        BLOCK_SIZE_N=bn_, BLOCK_SIZE_K=bk_, GROUP_SIZE_M=g)
-        r = measure("tilec", run, lambda: tc.float().numpy(), ref, 1e-2, flops, "GFLOP/s", f"BLOCK {bm_}/{bn_}/{bk_} GROUP {g}", args)
-        if r.get("value") and (best is None or r["value"] > best["value"]):
-            best = r
-        rows.append(r)
+    rows, best = matmul_configs(ta, tb, tc, ta.stride() + tb.stride() + tc.stride(), lambda: tc.float().numpy(), ref, 1e-2,
+                                configs, args)
     tout = torch.empty(M, N, dtype=torch.bfloat16)
     rows.append(measure("torch", lambda: torch.matmul(ta, tb, out=tout), lambda: tout.float().numpy(), ref, 1e-2, flops,
                         "GFLOP/s", "torch.matmul", args))
@@ -534,8 +531,14 @@ def table(results, overheads, info):
     return "\n".join(lines)
 
 
-BENCHES = {"add": bench_vector_add, "softmax": bench_softmax, "layernorm": bench_layernorm, "matmul": None,
-           "matmul_bf16": bench_matmul_bf16}
+# --only's names, each to its benchmarks (one result each; bf16 needs torch's tensors: none without torch).
+BENCHES = {
+    "add": lambda args: [bench_vector_add],
+    "softmax": lambda args: [bench_softmax],
+    "layernorm": lambda args: [bench_layernorm],
+    "matmul": lambda args: [lambda rng, args, size=int(m): bench_matmul(rng, args, size) for m in args.matmul_sizes.split(",")],
+    "matmul_bf16": lambda args: [bench_matmul_bf16] if torch is not None else [],
+}
 
 
 def thread_counts(spec):
@@ -597,12 +600,7 @@ def measure_here(args):
     rng = np.random.default_rng(0)
     results = []
     only = args.only.split(",")
-    benches = [fn for name, fn in BENCHES.items() if name in only and name not in ("matmul", "matmul_bf16")]
-    if "matmul" in only:
-        benches += [lambda rng, args, size=int(m): bench_matmul(rng, args, size) for m in args.matmul_sizes.split(",")]
-    if "matmul_bf16" in only and torch is not None:
-        benches.append(bench_matmul_bf16)
-    for fn in benches:
+    for fn in [fn for name, benches in BENCHES.items() if name in only for fn in benches(args)]:
         try:
             results.append(fn(rng, args))
         except Exception as e:  # noqa: BLE001

@@ -216,14 +216,15 @@ template <int Vectors> constexpr int dot_row_vectors() {
   return Vectors % 4 == 0 && cap >= 4 ? 4 : Vectors % 2 == 0 ? 2 : 1;
 }
 
+// Micro-kernel rows for NV vectors a row: accumulators, b's NV vectors and one broadcast fill the
+// register file; more than 8 rows gain nothing once the FMA latency is covered.
+template <int NV> constexpr int dot_rows_per_block() { return (kVecRegisters - NV - 1) / NV < 8 ? (kVecRegisters - NV - 1) / NV : 8; }
+
 template <class T, int M, int N, int K>
 inline void dot(const T* a, const T* b, const T* c_in, T* c_out) {
   if constexpr ((std::is_same_v<T, float> || std::is_same_v<T, double>) && N % kWidth<T> == 0) {
     constexpr int W = kWidth<T>;
-    constexpr int NV = dot_row_vectors<N / W>();
-    // Accumulators, b's NV vectors and one broadcast fill the register file; more than 8 rows
-    // gain nothing once the FMA latency is covered.
-    constexpr int MR = (kVecRegisters - NV - 1) / NV < 8 ? (kVecRegisters - NV - 1) / NV : 8;
+    constexpr int NV = dot_row_vectors<N / W>(), MR = dot_rows_per_block<NV>();
     dot_rows<T, W, MR, NV, M, N, K>(a, b, c_in, c_out);
   } else {
     if (c_in != c_out) std::memcpy(c_out, c_in, sizeof(T) * M * N);
@@ -263,7 +264,7 @@ template <int M, int N, int K>
 inline void dot_bf16(const bf16* a, const bf16* b, const float* c_in, float* c_out) {
 #if defined(__AVX512BF16__) && defined(__AVX512F__)
   if constexpr (K % 2 == 0 && N % 16 == 0) {
-    constexpr int KP = K / 2, NV = dot_row_vectors<N / 16>(), MR = (kVecRegisters - NV - 1) / NV < 8 ? (kVecRegisters - NV - 1) / NV : 8;
+    constexpr int KP = K / 2, NV = dot_row_vectors<N / 16>(), MR = dot_rows_per_block<NV>();
     alignas(64) uint32_t bp[KP * N];
     for (int p = 0; p < KP; ++p)
       for (int j = 0; j < N; j += 16) {

@@ -112,8 +112,7 @@ std::optional<std::string> CppGen::vexpr(const Value* v, const std::string& idx,
   if (t == DType::I1) {
     if (!vectorizable(as)) return std::nullopt;
     std::string VA = vec_w(as);
-    if (true_masks_.count(v))
-      return edge_ ? "tilec_rt::lanes_in<" + VA + ">(" + idx + ", " + num(v->type.numel()) + ")" : "tilec_rt::mask_splat<" + VA + ">(true)";
+    if (true_masks_.count(v)) return edge_ ? edge_lanes(v, idx, as) : "tilec_rt::mask_splat<" + VA + ">(true)";
     switch (i.kind) {
       case Kind::Scalar:
       case Kind::Uniform: return "tilec_rt::mask_splat<" + VA + ">(" + i.name + ")";
@@ -226,6 +225,23 @@ void CppGen::fused_loop(int64_t n, DType lane, const std::function<std::string(c
 // The lanes of the vector at element `idx` that lie in the n-element tile of v, as a mask of `as` lanes.
 std::string CppGen::edge_lanes(const Value* v, const std::string& idx, DType as) {
   return "tilec_rt::lanes_in<" + vec_w(as) + ">(" + idx + ", " + num(v->type.numel()) + ")";
+}
+
+// `if (all_lanes) { whole(); } else { partial(); }`, with mask m known to hold on every lane while
+// whole() emits (its loads and stores drop the mask).
+void CppGen::split_on_mask(const Value* m, const std::string& all_lanes, const std::function<void()>& whole,
+                           const std::function<void()>& partial) {
+  line("if (" + all_lanes + ") {");
+  ++indent_;
+  true_masks_.insert(m);
+  whole();
+  true_masks_.erase(m);
+  --indent_;
+  line("} else {");
+  ++indent_;
+  partial();
+  --indent_;
+  line("}");
 }
 
 std::string CppGen::vcond(int64_t n) {

@@ -16,21 +16,11 @@ std::string CppGen::dot_operand(const Value* v, DType as, const std::string& suf
   const Op* d = v->def;
   const Value* m = i.kind == Kind::Lazy && d && d->kind == OpKind::Load && d->has_mask ? d->operands[1] : nullptr;
   std::optional<std::string> whole = m ? all_lanes_condition(m) : std::nullopt;
-  if (!whole) {
-    convert_into(tmp, v, as);
-    return tmp;
-  }
-  line("if (" + *whole + ") {");
-  ++indent_;
-  true_masks_.insert(m);
-  convert_into(tmp, v, as);
-  true_masks_.erase(m);
-  --indent_;
-  line("} else {");
-  ++indent_;
-  convert_into(tmp, v, as);
-  --indent_;
-  line("}");
+  auto convert = [&] { convert_into(tmp, v, as); };
+  if (whole)
+    split_on_mask(m, *whole, convert, convert);
+  else
+    convert();
   return tmp;
 }
 

@@ -95,6 +95,8 @@ class CppGen {
                   const std::function<std::string(const std::string&, const std::string&)>& sink, const std::string& scalar_stmt,
                   const std::optional<AlignedStore>& align = std::nullopt);
   std::string edge_lanes(const Value* v, const std::string& idx, DType as);
+  void split_on_mask(const Value* m, const std::string& all_lanes, const std::function<void()>& whole,
+                     const std::function<void()>& partial);
   std::string vcond(int64_t n);
   void fill(const std::string& dst, const Value* v);
   void materialize(const Value* v);

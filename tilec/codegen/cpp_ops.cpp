@@ -422,25 +422,17 @@ void CppGen::store(const Op* op) {
   } else {
     // The whole tile in bounds (every program but the last, usually): no mask per vector; a 1-D
     // tile (one contiguous run) also aligned to the output.
-    line("if (" + *whole + ") {");
-    ++indent_;
-    true_masks_.insert(m);
-    std::optional<std::string> edge;
-    if (p->type.numel() == p->type.shape.back() && affine_of(p) == Affine::Contig) {
-      edge_ = true;
-      edge = vexpr(v, "i", t);
-      edge_ = false;
-    }
-    std::optional<AlignedStore> align;
-    if (edge) align = AlignedStore{*edge + ".store_masked(" + *contig_address(p, "i") + ", " + edge_lanes(v, "i", t) + ")", *contig_address(p, "0")};
-    fused_loop(p->type.numel(), t, value, store, scalar, align);
-    true_masks_.erase(m);
-    --indent_;
-    line("} else {");
-    ++indent_;
-    fused_loop(p->type.numel(), t, value, store_masked, scalar);
-    --indent_;
-    line("}");
+    split_on_mask(m, *whole, [&] {
+      std::optional<std::string> edge;
+      if (p->type.numel() == p->type.shape.back() && affine_of(p) == Affine::Contig) {
+        edge_ = true;
+        edge = vexpr(v, "i", t);
+        edge_ = false;
+      }
+      std::optional<AlignedStore> align;
+      if (edge) align = AlignedStore{*edge + ".store_masked(" + *contig_address(p, "i") + ", " + edge_lanes(v, "i", t) + ")", *contig_address(p, "0")};
+      fused_loop(p->type.numel(), t, value, store, scalar, align);
+    }, [&] { fused_loop(p->type.numel(), t, value, store_masked, scalar); });
   }
   vconds_.clear();
 }
