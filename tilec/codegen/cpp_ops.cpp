@@ -257,6 +257,10 @@ void CppGen::index_loops(const std::vector<int64_t>& shape, const std::vector<in
   line(std::string(rank * 2, ' ') + body_prefix + "[" + dst_idx + "] = " + elem(src, src_idx) + ";");
 }
 
+// Lazy: element i of the result is element src(i) of the source, with the flat source index
+// computed from i. A materialized broadcast cost a matmul's K loop a BM x BK (and BK x BN) array of
+// offsets re-read with every vector of its tile copies: 96 KB of index loads per K block, which
+// evicted the packed tiles from L1 (the hottest loads of a 1024^3 fp32 matmul's profile).
 void CppGen::broadcast(const Op* op) {
   Value* r = op->result();
   const Value* s = op->operands[0];
@@ -266,17 +270,41 @@ void CppGen::broadcast(const Op* op) {
     return;
   }
   if (si.kind == Kind::Lazy && si.heavy) materialize(s);  // read many times below
-  Affine a = s->type.shape.back() == 1 ? Affine::Uniform : affine_of(s);
-  std::string n = declare_array(r);
-  info_[r].affine = a;
   const auto& ss = s->type.shape;
-  std::vector<int64_t> strides(ss.size());
-  int64_t st = 1;
-  for (size_t k = ss.size(); k-- > 0;) {
-    strides[k] = ss[k] == 1 ? 0 : st;
-    st *= ss[k];
-  }
-  index_loops(r->type.shape, strides, n, s);
+  const auto& rs = r->type.shape;
+  Affine a = ss.back() == 1 ? Affine::Uniform : affine_of(s);
+  // src(i) = sum over the kept dims k of ((i / inner_k) % rs[k]) * stride_k (the source's row-major
+  // stride); the outermost dim needs no %, the innermost no /.
+  auto src_index = [ss, rs](const std::string& idx) {
+    std::string e;
+    int64_t inner = 1, sst = 1;
+    for (size_t k = rs.size(); k-- > 0;) {
+      if (ss[k] != 1) {
+        std::string t = inner == 1 ? "(" + idx + ")" : "((" + idx + ") / " + num(inner) + ")";
+        if (k > 0) t = "(" + t + " % " + num(rs[k]) + ")";
+        if (sst != 1) t += " * " + num(sst);
+        e = e.empty() ? t : t + " + " + e;
+      }
+      inner *= rs[k];
+      sst *= ss[k];
+    }
+    return e.empty() ? std::string("0") : "(" + e + ")";
+  };
+  int64_t src_numel = s->type.numel();
+  define_lazy(op, a, [=, this](const std::string& i) { return elem(s, src_index(i)); },
+              [=, this](const std::string& i, DType as) -> std::optional<std::string> {
+                // W lanes inside one row of the result: the source's element (broadcast last dim)
+                // or its W contiguous elements (kept last dim). A vector at any offset (edge_)
+                // may cross rows, so only a one-element source has that form.
+                if (edge_ && src_numel != 1) return std::nullopt;
+                DType t = s->type.dtype;
+                if (src_numel != 1) vconds_.push_back(num(rs.back()) + " % W == 0");
+                if (ss.back() != 1) return vexpr(s, src_index(i), as);
+                std::string e = elem(s, src_index(i));
+                if (t == DType::I1) return vectorizable(as) ? std::optional<std::string>("tilec_rt::mask_splat<" + vec_w(as) + ">(" + e + ")") : std::nullopt;
+                if (!vectorizable(t)) return std::nullopt;
+                return vec_w(t) + "::broadcast(" + e + ")";
+              }, false);
 }
 
 void CppGen::permute(const Op* op) {
