@@ -452,6 +452,42 @@ def test_broadcast_and_shapes(backend, rng):
         assert_close(out[i], ref[i], "float32", name)
 
 
+@tilec.jit
+def broadcast3_kernel(x_ptr, out_ptr, n_valid, A: tl.constexpr, B: tl.constexpr, C: tl.constexpr):
+    ra, rb, rc = tl.arange(0, A), tl.arange(0, B), tl.arange(0, C)
+    xa = tl.load(x_ptr + ra)
+    xc = tl.load(x_ptr + A + rc)
+    xac = tl.load(x_ptr + A + C + ra[:, None] * C + rc[None, :])
+    offs = ra[:, None, None] * (B * C) + rb[None, :, None] * C + rc[None, None, :]
+    size = A * B * C
+    tl.store(out_ptr + offs, xac[:, None, :] + 0.5 * rb[None, :, None])  # the middle dim
+    tl.store(out_ptr + size + offs, tl.broadcast_to(xa[:, None, None], (A, B, C)) * xc[None, None, :])  # outer and inner
+    tl.store(out_ptr + 2 * size + offs, tl.exp(xa)[:, None, None] + tl.broadcast_to(tl.exp(xc)[None, None, :], (A, B, C)))
+    # Broadcast masks and pointers: rows of xac repeated along B, masked on (b, c).
+    m = (rb[None, :, None] < n_valid) & (rc[None, None, :] >= 1)
+    p = x_ptr + A + C + ra[:, None, None] * C + rc[None, None, :]
+    tl.store(out_ptr + 3 * size + offs, tl.load(p, mask=m, other=-1.0))
+
+
+# Each kind of broadcast in 3-D, with a last dim of whole vectors (16) and one shorter than a vector (4).
+@pytest.mark.parametrize("a,b,c", [(4, 8, 16), (2, 16, 4)])
+def test_broadcast_3d(backend, rng, a, b, c):
+    x = rand(rng, a + c + a * c, "float32")
+    out = backend.out((4, a, b, c), "float32")
+    n_valid = b - 3
+    broadcast3_kernel[(1,)](backend.put(x), out, n_valid, A=a, B=b, C=c)
+    out = backend.get(out)
+    x64 = x.astype(np.float64)
+    xa, xc, xac = x64[:a], x64[a:a + c], x64[a + c:].reshape(a, c)
+    rb = np.arange(b, dtype=np.float64)
+    m = (np.arange(b)[None, :, None] < n_valid) & (np.arange(c)[None, None, :] >= 1)
+    ref = [xac[:, None, :] + 0.5 * rb[None, :, None], np.broadcast_to(xa[:, None, None] * xc[None, None, :], (a, b, c)),
+           np.broadcast_to(np.exp(xa)[:, None, None] + np.exp(xc)[None, None, :], (a, b, c)),
+           np.where(m, np.broadcast_to(xac[:, None, :], (a, b, c)), -1.0)]
+    for i, name in enumerate("middle outer-inner heavy masked-load".split()):
+        assert_close(out[i], ref[i], "float32", name)
+
+
 # ---- reductions and scans ----
 
 @tilec.jit
