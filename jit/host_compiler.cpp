@@ -141,8 +141,8 @@ const HostCompiler& host_compiler(const std::string& include_dir) {
   // The host's ISA minus what the forced level lacks: each -mno-X also drops the extensions built
   // on X (AVX-512's subsets; AVX2, FMA and F16C with AVX), so the headers' #if picks that path.
   switch (requested_cpu_isa(&hc.isa_error)) {
-    case CpuIsa::Native:
-    case CpuIsa::Avx512: break;
+    case CpuIsa::Native: break;
+    case CpuIsa::Avx512: hc.flags.push_back("-DTILEC_NO_AMX"); break;  // AVX-512 code: tl.dot's bf16 on vdpbf16ps, not AMX
     case CpuIsa::Avx2: hc.flags.push_back("-mno-avx512f"); break;
     case CpuIsa::Scalar:
 #if defined(__x86_64__) || defined(__i386__)
@@ -269,9 +269,11 @@ std::string compute_isa_description() {
   // Clang's __builtin_cpu_supports rejects "f16c", so read CPUID leaf 1 (ECX bit 29) directly.
   unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
   if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & bit_F16C)) isa += "+f16c";
-  // Extensions -march=native turns on that change generated code (tl.dot's vdpbf16ps): CPUID leaf 7,
+  // Extensions -march=native turns on that change generated code (tl.dot's vdpbf16ps, tdpbf16ps): CPUID leaf 7,
   // subleaf 0 EDX bit 23 (AVX512-FP16) and subleaf 1 EAX bit 5 (AVX512-BF16).
   if (__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) && (edx & (1u << 23))) isa += "+avx512fp16";
+  // Subleaf 0 EDX bits 22 and 24: AMX-BF16 and AMX-TILE (tl.dot's bf16 on tdpbf16ps).
+  if (__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) && (edx & (1u << 22)) && (edx & (1u << 24))) isa += "+amxbf16";
   if (__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) && (eax & (1u << 5))) isa += "+avx512bf16";
 #elif defined(__aarch64__)
   isa = "aarch64-neon";

@@ -9,6 +9,10 @@
 #include <initializer_list>
 #include <limits>
 #include <type_traits>
+#if defined(__linux__)
+#include <sys/syscall.h>  // amx_permitted's arch_prctl
+#include <unistd.h>
+#endif
 
 #include "runtime/cpu/tilec_vec.h"
 
@@ -237,10 +241,57 @@ inline void dot(const T* a, const T* b, const T* c_in, T* c_out) {
 }
 
 // bf16 x bf16 accumulated in float. With AVX512-BF16 (the host's -march=native has it or not:
-// this #if is the one place that decides) vdpbf16ps multiplies pairs of k at once: b is packed
+// these #ifs are the one place that decides) vdpbf16ps multiplies pairs of k at once: b is packed
 // into [K/2][N] pairs of rows once per call, a's pairs are adjacent already; the micro-kernel is
-// dot_tile's, two k a step. The instruction flushes subnormal inputs and results to zero and
-// rounds each pair's sum once; the fallback widens both operands to float for dot().
+// dot_tile's, two k a step. With AMX-BF16 too, and Linux granting the process AMX's tile state,
+// tdpbf16ps multiplies 16 x 32 by 32 x 16 tiles from the same packed b (AMX's "VNNI" layout).
+// Both instructions flush subnormal inputs to zero and round each pair's sum once; the fallback
+// widens both operands to float for dot(). TILEC_NO_AMX (TILEC_CPU_ISA=avx512) keeps the AVX-512 path.
+#if defined(__AMX_TILE__) && defined(__AMX_BF16__) && defined(__AVX512BF16__) && defined(__linux__) && !defined(TILEC_NO_AMX)
+#define TILEC_AMX 1
+
+// Linux (5.16+) gives a process AMX's tile data registers only once it asks (arch_prctl
+// ARCH_REQ_XCOMP_PERM for XFEATURE_XTILEDATA); without that tileloadd faults. Asked once per kernel.
+inline bool amx_permitted() {
+  static const bool ok = syscall(SYS_arch_prctl, 0x1023, 18) == 0;
+  return ok;
+}
+
+// c_out (M x N) = c_in + a * b on AMX, 32 x 32 blocks of c: tiles 0-3 hold the four 16 x 16 fp32
+// accumulators, 4-5 the block's two 16 x 32 strips of a, 6-7 its two 16-pair x 16 strips of bp.
+template <int M, int N, int K>
+inline void dot_bf16_amx(const bf16* a, const uint32_t* bp, const float* c_in, float* c_out) {
+  struct alignas(64) {
+    uint8_t palette = 1, start_row = 0, reserved[14] = {};
+    uint16_t colsb[16] = {64, 64, 64, 64, 64, 64, 64, 64};
+    uint8_t rows[16] = {16, 16, 16, 16, 16, 16, 16, 16};
+  } config;
+  _tile_loadconfig(&config);
+  for (int i = 0; i < M; i += 32)
+    for (int j = 0; j < N; j += 32) {
+      _tile_loadd(0, c_in + i * N + j, N * 4);
+      _tile_loadd(1, c_in + i * N + j + 16, N * 4);
+      _tile_loadd(2, c_in + (i + 16) * N + j, N * 4);
+      _tile_loadd(3, c_in + (i + 16) * N + j + 16, N * 4);
+      for (int k = 0; k < K; k += 32) {
+        _tile_loadd(4, a + i * K + k, K * 2);
+        _tile_loadd(5, a + (i + 16) * K + k, K * 2);
+        _tile_loadd(6, bp + k / 2 * N + j, N * 4);
+        _tile_loadd(7, bp + k / 2 * N + j + 16, N * 4);
+        _tile_dpbf16ps(0, 4, 6);
+        _tile_dpbf16ps(1, 4, 7);
+        _tile_dpbf16ps(2, 5, 6);
+        _tile_dpbf16ps(3, 5, 7);
+      }
+      _tile_stored(0, c_out + i * N + j, N * 4);
+      _tile_stored(1, c_out + i * N + j + 16, N * 4);
+      _tile_stored(2, c_out + (i + 16) * N + j, N * 4);
+      _tile_stored(3, c_out + (i + 16) * N + j + 16, N * 4);
+    }
+  _tile_release();
+}
+#endif
+
 #if defined(__AVX512BF16__) && defined(__AVX512F__)
 template <int MR, int NV, int N, int KP>
 inline void dot_tile_bf16(const uint32_t* a, const uint32_t* b, const float* c_in, float* c_out) {
@@ -272,6 +323,10 @@ inline void dot_bf16(const bf16* a, const bf16* b, const float* c_in, float* c_o
         __m512i hi = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + (2 * p + 1) * N + j)));
         _mm512_store_si512(bp + p * N + j, _mm512_or_si512(lo, _mm512_slli_epi32(hi, 16)));
       }
+#ifdef TILEC_AMX
+    if constexpr (M % 32 == 0 && N % 32 == 0 && K % 32 == 0)
+      if (amx_permitted()) return dot_bf16_amx<M, N, K>(a, bp, c_in, c_out);
+#endif
     // a's row i is KP pairs already: a[i * K + 2p], a[i * K + 2p + 1] are adjacent.
     alignas(64) uint32_t ap[M * KP];
     std::memcpy(ap, a, sizeof ap);

@@ -617,6 +617,7 @@ def dot_kernel(a_ptr, b_ptr, c_ptr, out_ptr, M: tl.constexpr, N: tl.constexpr, K
     ("float16", None, (16, 32, 64), False),
     ("float16", None, (64, 64, 32), True),
     ("bfloat16", None, (32, 16, 32), True),
+    ("bfloat16", None, (64, 128, 64), True),  # whole 32 x 32 x 32 blocks: AMX where the host has it
 ])
 def test_dot(backend, rng, dtype, precision, shape, acc):
     m, n, k = shape
