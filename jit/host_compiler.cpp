@@ -270,10 +270,11 @@ std::string compute_isa_description() {
   unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
   if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & bit_F16C)) isa += "+f16c";
   // Extensions -march=native turns on that change generated code (tl.dot's vdpbf16ps, tdpbf16ps): CPUID leaf 7,
-  // subleaf 0 EDX bit 23 (AVX512-FP16) and subleaf 1 EAX bit 5 (AVX512-BF16).
-  if (__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) && (edx & (1u << 23))) isa += "+avx512fp16";
-  // Subleaf 0 EDX bits 22 and 24: AMX-BF16 and AMX-TILE (tl.dot's bf16 on tdpbf16ps).
-  if (__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) && (edx & (1u << 22)) && (edx & (1u << 24))) isa += "+amxbf16";
+  // subleaf 0 EDX bit 23 (AVX512-FP16), bits 22 and 24 (AMX-BF16 and AMX-TILE), and subleaf 1 EAX bit 5 (AVX512-BF16).
+  if (__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) {
+    if (edx & (1u << 23)) isa += "+avx512fp16";
+    if ((edx & (1u << 22)) && (edx & (1u << 24))) isa += "+amxbf16";
+  }
   if (__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) && (eax & (1u << 5))) isa += "+avx512bf16";
 #elif defined(__aarch64__)
   isa = "aarch64-neon";
